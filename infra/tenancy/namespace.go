@@ -1,0 +1,337 @@
+// Package tenancy provides the application namespace (production, uat):
+// Pod Security labels, quota, container limits, network isolation, the
+// deployer role and the registry pull secret.
+package tenancy
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ComponentType is the type token of the Namespace component.
+const ComponentType = "camps:tenancy:Namespace"
+
+// PullSecretName is the name of the registry pull secret in every
+// application namespace; workloads list it in imagePullSecrets.
+const PullSecretName = "gitlab-registry"
+
+// Namespace is an application namespace and its guard rails.
+type Namespace struct {
+	pulumi.ResourceState
+
+	// Name is the namespace's name.
+	Name pulumi.StringOutput `pulumi:"name"`
+	// PullSecret is the name of the registry pull secret.
+	PullSecret pulumi.StringOutput `pulumi:"pullSecret"`
+}
+
+// NamespaceArgs configure an application namespace. Every field is required
+// unless it says otherwise.
+type NamespaceArgs struct {
+	// Labels are extra labels of the namespace (e.g. the environment).
+	// Optional.
+	Labels map[string]string
+	// Quota is the namespace's ResourceQuota.
+	Quota Quota
+	// Limits are the per-container defaults and maxima.
+	Limits Limits
+	// IngressNamespace is the namespace of the ingress controller, admitted
+	// to every pod of the namespace.
+	IngressNamespace string
+	// MonitoringNamespace is the namespace of Prometheus, admitted to
+	// scrape every pod of the namespace.
+	MonitoringNamespace string
+	// EgressCIDRs are extra destinations the pods may reach (a database,
+	// an external API). Optional; by default pods reach only their own
+	// namespace and the cluster DNS.
+	EgressCIDRs []string
+	// DeployerGroup is the group bound to the deployer role.
+	DeployerGroup string
+	// Registry is the private registry the pods pull from.
+	Registry Registry
+}
+
+// Quota is a ResourceQuota; quantities in Kubernetes notation.
+type Quota struct {
+	RequestsCPU, RequestsMemory, LimitsCPU, LimitsMemory, RequestsStorage string
+	Pods, PersistentVolumeClaims                                          int
+}
+
+// Limits are a LimitRange's container defaults and maxima.
+type Limits struct {
+	DefaultCPU, DefaultMemory, DefaultRequestCPU, DefaultRequestMemory, MaxCPU, MaxMemory string
+}
+
+// Registry is a private registry and its deploy token.
+type Registry struct {
+	// Server is the registry host, e.g. registry.gitlab.com.
+	Server string
+	// Username is the deploy token's username.
+	Username string
+	// Token is the deploy token; it stays secret end to end.
+	Token pulumi.StringInput
+}
+
+func (a *NamespaceArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.IngressNamespace == "" || a.MonitoringNamespace == "":
+		return errors.New("the ingress and monitoring namespaces are required")
+	case a.DeployerGroup == "":
+		return errors.New("a deployer group is required")
+	case a.Registry.Server == "" || a.Registry.Username == "" || a.Registry.Token == nil:
+		return errors.New("the registry server, username and token are required")
+	}
+	return nil
+}
+
+// Pod Security Standards labels: every application namespace enforces,
+// audits and warns at restricted.
+var podSecurity = map[string]string{
+	"pod-security.kubernetes.io/enforce": "restricted",
+	"pod-security.kubernetes.io/audit":   "restricted",
+	"pod-security.kubernetes.io/warn":    "restricted",
+}
+
+// NewNamespace creates the namespace called name with its quota, limits,
+// network policies (default deny; allow the namespace itself, the ingress
+// controller, monitoring, DNS and EgressCIDRs), deployer Role and
+// RoleBinding, and the registry pull secret. The namespace is protected:
+// deleting it would delete its volumes.
+func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ...pulumi.ResourceOption) (*Namespace, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("namespace %q: %w", name, err)
+	}
+	n := &Namespace{}
+	if err := ctx.RegisterComponentResource(ComponentType, name, n, opts...); err != nil {
+		return nil, err
+	}
+	labels := pulumi.StringMap{
+		"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
+		"camps.ch/tenant":              pulumi.String(name),
+	}
+	for k, v := range args.Labels {
+		labels[k] = pulumi.String(v)
+	}
+	for k, v := range podSecurity {
+		labels[k] = pulumi.String(v)
+	}
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: labels},
+	}, pulumi.Parent(n), pulumi.Protect(true))
+	if err != nil {
+		return nil, fmt.Errorf("namespace %q: %w", name, err)
+	}
+	n.Name = ns.Metadata.Name().Elem()
+	meta := func(objName string) *metav1.ObjectMetaArgs {
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(objName), Namespace: n.Name}
+	}
+	child := []pulumi.ResourceOption{pulumi.Parent(n)}
+
+	steps := []func() error{
+		func() error { return n.guardRails(ctx, name, args, meta, child) },
+		func() error { return n.networkPolicies(ctx, name, args, meta, child) },
+		func() error { return n.deployer(ctx, name, args, meta, child) },
+		func() error { return n.pullSecret(ctx, name, args.Registry, meta, child) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("namespace %q: %w", name, err)
+		}
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"name": n.Name, "pullSecret": n.PullSecret})
+}
+
+type metaFunc func(objName string) *metav1.ObjectMetaArgs
+
+func (n *Namespace) guardRails(ctx *pulumi.Context, name string, args *NamespaceArgs, meta metaFunc, opts []pulumi.ResourceOption) error {
+	q := args.Quota
+	if _, err := corev1.NewResourceQuota(ctx, name+"-quota", &corev1.ResourceQuotaArgs{
+		Metadata: meta("quota"),
+		Spec: &corev1.ResourceQuotaSpecArgs{Hard: pulumi.StringMap{
+			"requests.cpu":           pulumi.String(q.RequestsCPU),
+			"requests.memory":        pulumi.String(q.RequestsMemory),
+			"limits.cpu":             pulumi.String(q.LimitsCPU),
+			"limits.memory":          pulumi.String(q.LimitsMemory),
+			"requests.storage":       pulumi.String(q.RequestsStorage),
+			"pods":                   pulumi.Sprintf("%d", q.Pods),
+			"persistentvolumeclaims": pulumi.Sprintf("%d", q.PersistentVolumeClaims),
+		}},
+	}, opts...); err != nil {
+		return fmt.Errorf("resource quota: %w", err)
+	}
+	l := args.Limits
+	if _, err := corev1.NewLimitRange(ctx, name+"-limits", &corev1.LimitRangeArgs{
+		Metadata: meta("limits"),
+		Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{corev1.LimitRangeItemArgs{
+			Type:           pulumi.String("Container"),
+			Default:        pulumi.StringMap{"cpu": pulumi.String(l.DefaultCPU), "memory": pulumi.String(l.DefaultMemory)},
+			DefaultRequest: pulumi.StringMap{"cpu": pulumi.String(l.DefaultRequestCPU), "memory": pulumi.String(l.DefaultRequestMemory)},
+			Max:            pulumi.StringMap{"cpu": pulumi.String(l.MaxCPU), "memory": pulumi.String(l.MaxMemory)},
+		}}},
+	}, opts...); err != nil {
+		return fmt.Errorf("limit range: %w", err)
+	}
+	return nil
+}
+
+// namespaceSelector selects a namespace by the name label Kubernetes sets.
+func namespaceSelector(ns string) *metav1.LabelSelectorArgs {
+	return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}}
+}
+
+func (n *Namespace) networkPolicies(ctx *pulumi.Context, name string, args *NamespaceArgs, meta metaFunc, opts []pulumi.ResourceOption) error {
+	allPods := &metav1.LabelSelectorArgs{}
+	type policy struct {
+		suffix string
+		spec   *networkingv1.NetworkPolicySpecArgs
+	}
+	policies := []policy{
+		{"default-deny", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
+		}},
+		{"allow-same-namespace", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
+				From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: allPods}},
+			}},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: allPods}},
+			}},
+		}},
+		{"allow-from-ingress", ingressFrom(allPods, args.IngressNamespace)},
+		{"allow-from-monitoring", ingressFrom(allPods, args.MonitoringNamespace)},
+		{"allow-dns", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
+					NamespaceSelector: namespaceSelector("kube-system"),
+					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
+				}},
+				Ports: networkingv1.NetworkPolicyPortArray{
+					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
+					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
+				},
+			}},
+		}},
+	}
+	if len(args.EgressCIDRs) > 0 {
+		peers := networkingv1.NetworkPolicyPeerArray{}
+		for _, cidr := range args.EgressCIDRs {
+			peers = append(peers, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
+		}
+		policies = append(policies, policy{"allow-egress-cidrs", &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
+			Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: peers}},
+		}})
+	}
+	for _, p := range policies {
+		if _, err := networkingv1.NewNetworkPolicy(ctx, name+"-"+p.suffix, &networkingv1.NetworkPolicyArgs{
+			Metadata: meta(p.suffix),
+			Spec:     p.spec,
+		}, opts...); err != nil {
+			return fmt.Errorf("network policy %s: %w", p.suffix, err)
+		}
+	}
+	return nil
+}
+
+func ingressFrom(pods *metav1.LabelSelectorArgs, ns string) *networkingv1.NetworkPolicySpecArgs {
+	return &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: pods,
+		PolicyTypes: pulumi.ToStringArray([]string{"Ingress"}),
+		Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
+			From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespaceSelector(ns)}},
+		}},
+	}
+}
+
+// deployerRules let a CI deployer ship and observe an application, but not
+// change RBAC, quotas or policies, nor exec into pods.
+var deployerRules = []struct{ groups, resources, verbs []string }{
+	{[]string{""}, []string{"configmaps", "secrets", "services", "persistentvolumeclaims", "serviceaccounts"}, readWrite},
+	{[]string{""}, []string{"pods"}, []string{"get", "list", "watch", "delete"}},
+	{[]string{""}, []string{"pods/log", "events"}, []string{"get", "list", "watch"}},
+	{[]string{"apps"}, []string{"deployments", "statefulsets", "replicasets"}, readWrite},
+	{[]string{"batch"}, []string{"jobs", "cronjobs"}, readWrite},
+	{[]string{"networking.k8s.io"}, []string{"ingresses"}, readWrite},
+	{[]string{"autoscaling"}, []string{"horizontalpodautoscalers"}, readWrite},
+	{[]string{"policy"}, []string{"poddisruptionbudgets"}, readWrite},
+}
+
+var readWrite = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+
+func (n *Namespace) deployer(ctx *pulumi.Context, name string, args *NamespaceArgs, meta metaFunc, opts []pulumi.ResourceOption) error {
+	rules := rbacv1.PolicyRuleArray{}
+	for _, r := range deployerRules {
+		rules = append(rules, rbacv1.PolicyRuleArgs{
+			ApiGroups: pulumi.ToStringArray(r.groups),
+			Resources: pulumi.ToStringArray(r.resources),
+			Verbs:     pulumi.ToStringArray(r.verbs),
+		})
+	}
+	role, err := rbacv1.NewRole(ctx, name+"-deployer", &rbacv1.RoleArgs{Metadata: meta("deployer"), Rules: rules}, opts...)
+	if err != nil {
+		return fmt.Errorf("deployer role: %w", err)
+	}
+	if _, err := rbacv1.NewRoleBinding(ctx, name+"-deployer", &rbacv1.RoleBindingArgs{
+		Metadata: meta("deployer"),
+		RoleRef: &rbacv1.RoleRefArgs{
+			ApiGroup: pulumi.String("rbac.authorization.k8s.io"),
+			Kind:     pulumi.String("Role"),
+			Name:     role.Metadata.Name().Elem(),
+		},
+		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
+			ApiGroup: pulumi.String("rbac.authorization.k8s.io"),
+			Kind:     pulumi.String("Group"),
+			Name:     pulumi.String(args.DeployerGroup),
+		}},
+	}, opts...); err != nil {
+		return fmt.Errorf("deployer role binding: %w", err)
+	}
+	return nil
+}
+
+// DockerConfigJSON renders the .dockerconfigjson of a registry credential.
+func DockerConfigJSON(server, username, token string) (string, error) {
+	type auth struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Auth     string `json:"auth"`
+	}
+	b, err := json.Marshal(map[string]map[string]auth{"auths": {server: {
+		Username: username,
+		Password: token,
+		Auth:     base64.StdEncoding.EncodeToString([]byte(username + ":" + token)),
+	}}})
+	return string(b), err
+}
+
+func (n *Namespace) pullSecret(ctx *pulumi.Context, name string, reg Registry, meta metaFunc, opts []pulumi.ResourceOption) error {
+	config := pulumi.ToSecret(reg.Token.ToStringOutput().ApplyT(func(token string) (string, error) {
+		return DockerConfigJSON(reg.Server, reg.Username, token)
+	})).(pulumi.StringOutput)
+	secret, err := corev1.NewSecret(ctx, name+"-pull-secret", &corev1.SecretArgs{
+		Metadata:   meta(PullSecretName),
+		Type:       pulumi.String("kubernetes.io/dockerconfigjson"),
+		StringData: pulumi.StringMap{".dockerconfigjson": config},
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("pull secret: %w", err)
+	}
+	n.PullSecret = secret.Metadata.Name().Elem()
+	return nil
+}

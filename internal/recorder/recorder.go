@@ -1,0 +1,298 @@
+// Package recorder is the one recording monitor of this project: a
+// pulumi.MockResourceMonitor that captures every resource the program
+// registers (type, name, URN, parent, dependencies, provider, protect,
+// inputs and which of them are secret) so that tests and the offline plan
+// can query it.
+package recorder
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one registered (or read) resource, as the engine would see it.
+type Resource struct {
+	// Type is the type token, e.g. kubernetes:core/v1:Namespace.
+	Type string
+	// Name is the logical name.
+	Name string
+	// URN is the resource's URN, computed as the engine does.
+	URN string
+	// Parent is the parent's URN; empty for children of the stack.
+	Parent string
+	// Custom is false for component resources.
+	Custom bool
+	// Read is true for resources read rather than managed (StackReference).
+	Read bool
+	// Provider is the provider reference "<urn>::<id>"; empty means the
+	// ambient default provider.
+	Provider string
+	// Protect is the protect option.
+	Protect bool
+	// Dependencies are the URNs the resource depends on (explicit
+	// DependsOn and the resources its inputs come from).
+	Dependencies []string
+	// Inputs are the resource's inputs, secrets kept as secret values.
+	Inputs resource.PropertyMap
+	// Aliases are the alias URNs or specs given to the resource.
+	Aliases []string
+	// AdditionalSecretOutputs lists outputs the program asked to keep secret.
+	AdditionalSecretOutputs []string
+}
+
+// IsProvider tells whether the resource is a provider instance.
+func (r *Resource) IsProvider() bool { return strings.HasPrefix(r.Type, "pulumi:providers:") }
+
+// ProviderURN is the URN part of Provider ("<urn>::<id>"), or "".
+func (r *Resource) ProviderURN() string {
+	if i := strings.LastIndex(r.Provider, "::"); i > 0 {
+		return r.Provider[:i]
+	}
+	return ""
+}
+
+// Input returns the input at a property path such as
+// `metadata.labels["pod-security.kubernetes.io/enforce"]`, secrets unwrapped.
+func (r *Resource) Input(path string) (resource.PropertyValue, bool) {
+	p, err := resource.ParsePropertyPath(path)
+	if err != nil {
+		return resource.PropertyValue{}, false
+	}
+	v, ok := p.Get(resource.NewProperty(r.Inputs))
+	if !ok {
+		return resource.PropertyValue{}, false
+	}
+	return unwrap(v), true
+}
+
+// String returns the string input at path, or "" when absent or not a string.
+func (r *Resource) String(path string) string {
+	v, ok := r.Input(path)
+	if !ok || !v.IsString() {
+		return ""
+	}
+	return v.StringValue()
+}
+
+// IsSecret tells whether the input at path, or one of its ancestors, is secret.
+func (r *Resource) IsSecret(path string) bool {
+	p, err := resource.ParsePropertyPath(path)
+	if err != nil {
+		return false
+	}
+	v := resource.NewProperty(r.Inputs)
+	for _, key := range p {
+		if v.IsSecret() {
+			return true
+		}
+		switch k := key.(type) {
+		case string:
+			if !v.IsObject() {
+				return false
+			}
+			v = v.ObjectValue()[resource.PropertyKey(k)]
+		case int:
+			if !v.IsArray() || k >= len(v.ArrayValue()) {
+				return false
+			}
+			v = v.ArrayValue()[k]
+		}
+	}
+	return v.IsSecret()
+}
+
+// SecretPaths lists the property paths of the inputs that are secret.
+func (r *Resource) SecretPaths() []string {
+	var out []string
+	var walk func(prefix string, v resource.PropertyValue)
+	walk = func(prefix string, v resource.PropertyValue) {
+		switch {
+		case v.IsSecret():
+			out = append(out, prefix)
+		case v.IsObject():
+			for k, e := range v.ObjectValue() {
+				walk(joinPath(prefix, string(k)), e)
+			}
+		case v.IsArray():
+			for i, e := range v.ArrayValue() {
+				walk(fmt.Sprintf("%s[%d]", prefix, i), e)
+			}
+		}
+	}
+	for k, v := range r.Inputs {
+		walk(joinPath("", string(k)), v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func joinPath(prefix, key string) string {
+	simple := key != "" && strings.IndexFunc(key, func(c rune) bool {
+		return !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+	}) < 0
+	switch {
+	case !simple:
+		return fmt.Sprintf("%s[%q]", prefix, key)
+	case prefix == "":
+		return key
+	default:
+		return prefix + "." + key
+	}
+}
+
+func unwrap(v resource.PropertyValue) resource.PropertyValue {
+	for v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	return v
+}
+
+// Outputs computes the outputs the mock returns for a new resource, beyond
+// its inputs, which are always echoed back.
+type Outputs func(r *Resource) resource.PropertyMap
+
+// Recorder is a pulumi.MockResourceMonitor that records every resource.
+// It is safe for concurrent use.
+type Recorder struct {
+	project, stack string
+	outputs        Outputs
+
+	mu        sync.Mutex
+	resources []*Resource
+	byURN     map[string]*Resource
+	calls     []string
+}
+
+// New returns a Recorder for a project and stack. outputs may be nil.
+func New(project, stack string, outputs Outputs) *Recorder {
+	return &Recorder{project: project, stack: stack, outputs: outputs, byURN: map[string]*Resource{}}
+}
+
+var _ pulumi.MockResourceMonitor = (*Recorder)(nil)
+
+// Call records an invoke and returns no result.
+func (m *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, args.Token)
+	return resource.PropertyMap{}, nil
+}
+
+// NewResource records a registration and answers with the inputs plus the
+// computed outputs.
+func (m *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r := &Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, Provider: args.Provider}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Protect = rpc.GetProtect()
+		r.Dependencies = append(r.Dependencies, rpc.GetDependencies()...)
+		for _, a := range rpc.GetAliases() {
+			r.Aliases = append(r.Aliases, a.String())
+		}
+		r.AdditionalSecretOutputs = rpc.GetAdditionalSecretOutputs()
+	}
+	if rpc := args.ReadRPC; rpc != nil {
+		r.Read = true
+		r.Custom = true
+		r.Parent = rpc.GetParent()
+		r.Dependencies = append(r.Dependencies, rpc.GetDependencies()...)
+	}
+	if r.Parent != "" && resource.URN(r.Parent).QualifiedType() == resource.RootStackType {
+		r.Parent = ""
+	}
+	var parentType tokens.Type
+	if r.Parent != "" {
+		parentType = resource.URN(r.Parent).QualifiedType()
+	}
+	r.URN = string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType,
+		tokens.Type(r.Type), r.Name))
+	slices.Sort(r.Dependencies)
+	r.Dependencies = slices.Compact(r.Dependencies)
+
+	state := r.Inputs.Copy()
+	if m.outputs != nil {
+		for k, v := range m.outputs(r) {
+			state[k] = v
+		}
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.byURN[r.URN]; dup {
+		return "", nil, fmt.Errorf("duplicate resource URN %s", r.URN)
+	}
+	m.resources = append(m.resources, r)
+	m.byURN[r.URN] = r
+	id := args.ID
+	if id == "" {
+		id = r.Name + "-id"
+	}
+	return id, state, nil
+}
+
+// Resources returns every recorded resource in registration order.
+func (m *Recorder) Resources() []*Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.resources)
+}
+
+// Len is the number of recorded resources.
+func (m *Recorder) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.resources)
+}
+
+// ByURN returns the resource with that URN.
+func (m *Recorder) ByURN(urn string) (*Resource, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.byURN[urn]
+	return r, ok
+}
+
+// OfType returns the resources of a type token, in registration order.
+func (m *Recorder) OfType(typ string) []*Resource {
+	var out []*Resource
+	for _, r := range m.Resources() {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Find returns the resource of a type and name.
+func (m *Recorder) Find(typ, name string) (*Resource, bool) {
+	for _, r := range m.Resources() {
+		if r.Type == typ && r.Name == name {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// Children returns the resources whose parent is urn.
+func (m *Recorder) Children(urn string) []*Resource {
+	var out []*Resource
+	for _, r := range m.Resources() {
+		if r.Parent == urn {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Calls returns the tokens of the invokes the program made.
+func (m *Recorder) Calls() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.calls)
+}

@@ -1,0 +1,55 @@
+package stackrun
+
+import (
+	"fmt"
+	"hash/fnv"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"gitlab.com/camps-ch/infra/infra/infomaniak"
+	"gitlab.com/camps-ch/infra/internal/recorder"
+)
+
+// computed returns the outputs a real provider would compute for a
+// resource, deterministic so plans and tests are stable.
+func computed(r *recorder.Resource) resource.PropertyMap {
+	id := func() resource.PropertyValue {
+		h := fnv.New32a()
+		h.Write([]byte(r.URN))
+		return resource.NewProperty(float64(h.Sum32()%900000 + 100000))
+	}
+	switch r.Type {
+	case infomaniak.ClusterType:
+		return resource.PropertyMap{
+			"kaasId":     id(),
+			"status":     resource.NewProperty("Active"),
+			"kubeconfig": resource.MakeSecret(resource.NewProperty(TestKubeconfig(r.String("name")))),
+		}
+	case infomaniak.InstancePoolType:
+		return resource.PropertyMap{
+			"instancePoolId": id(),
+			"status":         resource.NewProperty("Active"),
+		}
+	}
+	return nil
+}
+
+// TestKubeconfig is the kubeconfig the mocks give a created cluster. Its
+// server is under .invalid, which never resolves.
+func TestKubeconfig(cluster string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: %[1]s
+  cluster:
+    server: https://%[1]s.kaas.invalid:6443
+users:
+- name: %[1]s-admin
+  user:
+    token: test-token
+contexts:
+- name: %[1]s
+  context: {cluster: %[1]s, user: %[1]s-admin}
+current-context: %[1]s
+`, cluster)
+}

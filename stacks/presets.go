@@ -1,0 +1,136 @@
+package stacks
+
+import "fmt"
+
+// preset holds what a phase fills in where the configuration is silent.
+type preset struct {
+	region            string
+	pack              string
+	kubernetesVersion string
+	pools             []Pool
+	quota             Quota
+	limits            Limits
+}
+
+// defaultRegistry is the registry of the team's GitLab.
+const defaultRegistry = "registry.gitlab.com"
+
+// presets are the architecture's phases: phase 1 is one shared node of
+// 4 vCPU and 8 GB; phase 2 is three zones with autoscaling pools and room
+// for 1000+ users.
+var presets = map[int]preset{
+	1: {
+		region:            "dc4-a",
+		pack:              "shared",
+		kubernetesVersion: "1.35",
+		pools: []Pool{
+			{Zone: "az-1", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(1)},
+		},
+		quota: Quota{
+			RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "2", LimitsMemory: "4Gi",
+			RequestsStorage: "20Gi", Pods: ptr(30), PersistentVolumeClaims: ptr(10),
+		},
+		limits: Limits{
+			DefaultCPU: "500m", DefaultMemory: "512Mi", DefaultRequestCPU: "100m", DefaultRequestMemory: "128Mi",
+			MaxCPU: "2", MaxMemory: "4Gi",
+		},
+	},
+	2: {
+		region:            "dc4-a",
+		pack:              "shared",
+		kubernetesVersion: "1.35",
+		pools: []Pool{
+			{Zone: "az-1", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(3)},
+			{Zone: "az-2", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(3)},
+			{Zone: "az-3", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(3)},
+		},
+		quota: Quota{
+			RequestsCPU: "4", RequestsMemory: "8Gi", LimitsCPU: "8", LimitsMemory: "16Gi",
+			RequestsStorage: "100Gi", Pods: ptr(100), PersistentVolumeClaims: ptr(20),
+		},
+		limits: Limits{
+			DefaultCPU: "1", DefaultMemory: "1Gi", DefaultRequestCPU: "250m", DefaultRequestMemory: "256Mi",
+			MaxCPU: "4", MaxMemory: "8Gi",
+		},
+	},
+}
+
+// applyPresets fills every setting the configuration left empty from the
+// phase's preset. Explicit values always win. It assumes a known phase.
+func (c *Config) applyPresets() {
+	p := presets[c.Phase]
+	cl := &c.Cluster
+	if cl.Mode == "" {
+		switch {
+		case c.Kubeconfig.IsSet():
+			cl.Mode = ModeAttach
+		case cl.AttachStack != "" && c.Phase == 1:
+			cl.Mode = ModeAttach
+		default:
+			cl.Mode = ModeCreate
+		}
+	}
+	if cl.Name == "" && cl.Mode == ModeCreate {
+		cl.Name = "camps-" + c.Stack
+	}
+	fill(&cl.Region, p.region)
+	fill(&cl.Pack, p.pack)
+	fill(&cl.KubernetesVersion, p.kubernetesVersion)
+	if cl.Pools == nil {
+		cl.Pools = append([]Pool(nil), p.pools...)
+	}
+	base := p.pools[0]
+	for i := range cl.Pools {
+		pool := &cl.Pools[i]
+		if pool.Name == "" && pool.Zone != "" {
+			pool.Name = fmt.Sprintf("pool-%s", pool.Zone)
+		}
+		fill(&pool.Flavor, base.Flavor)
+		if pool.MinInstances == nil {
+			pool.MinInstances = ptr(*base.MinInstances)
+		}
+		if pool.MaxInstances == nil {
+			pool.MaxInstances = ptr(max(*base.MaxInstances, *pool.MinInstances))
+		}
+	}
+
+	if c.Platform.Install == nil {
+		install := cl.Mode == ModeCreate || cl.AttachStack == ""
+		c.Platform.Install = &install
+	}
+
+	for i := range c.Namespaces {
+		ns := &c.Namespaces[i]
+		if ns.DeployerGroup == "" && ns.Name != "" {
+			ns.DeployerGroup = ns.Name + "-deployers"
+		}
+		q, dq := &ns.Quota, p.quota
+		fill(&q.RequestsCPU, dq.RequestsCPU)
+		fill(&q.RequestsMemory, dq.RequestsMemory)
+		fill(&q.LimitsCPU, dq.LimitsCPU)
+		fill(&q.LimitsMemory, dq.LimitsMemory)
+		fill(&q.RequestsStorage, dq.RequestsStorage)
+		if q.Pods == nil {
+			q.Pods = ptr(*dq.Pods)
+		}
+		if q.PersistentVolumeClaims == nil {
+			q.PersistentVolumeClaims = ptr(*dq.PersistentVolumeClaims)
+		}
+		l, dl := &ns.Limits, p.limits
+		fill(&l.DefaultCPU, dl.DefaultCPU)
+		fill(&l.DefaultMemory, dl.DefaultMemory)
+		fill(&l.DefaultRequestCPU, dl.DefaultRequestCPU)
+		fill(&l.DefaultRequestMemory, dl.DefaultRequestMemory)
+		fill(&l.MaxCPU, dl.MaxCPU)
+		fill(&l.MaxMemory, dl.MaxMemory)
+	}
+	fill(&c.Registry.Server, defaultRegistry)
+}
+
+func fill(dst *string, def string) {
+	if *dst == "" {
+		*dst = def
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
