@@ -6,6 +6,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -145,4 +146,39 @@ func Read(ref *pulumi.StackReference) Outputs {
 		v.Field(i).Set(reflect.ValueOf(out))
 	}
 	return o
+}
+
+// SchemaID is the $id of the outputs' JSON Schema.
+const SchemaID = "https://gitlab.com/camps-ch/infra/contract/outputs.schema.json"
+
+// Schema renders the JSON Schema of a stack's outputs, generated from
+// Outputs. Secret outputs carry "x-secret": true.
+func Schema() ([]byte, error) {
+	props := map[string]any{}
+	required := []string{}
+	for _, f := range Fields() {
+		p := map[string]any{"type": f.JSONType, "description": f.Description}
+		if f.Items != "" {
+			p["items"] = map[string]any{"type": f.Items}
+		}
+		if f.Secret {
+			p["x-secret"] = true
+		}
+		props[f.Name] = p
+		required = append(required, f.Name)
+	}
+	b, err := json.MarshalIndent(map[string]any{
+		"$schema":              "https://json-schema.org/draft/2020-12/schema",
+		"$id":                  SchemaID,
+		"title":                "camps-infra stack outputs",
+		"description":          "The outputs every camps-infra stack exports; generated from contract.Outputs by go run ./contract/gen.",
+		"type":                 "object",
+		"properties":           props,
+		"required":             required,
+		"additionalProperties": false,
+	}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }

@@ -45,6 +45,9 @@ type Options struct {
 	// checked-in stack files (full key → test value). They also apply to
 	// the stacks this one references.
 	Secrets map[string]string
+	// Plain sets values as plain text even where the project declares the
+	// key secret, as an operator who forgot --secret would (tests).
+	Plain map[string]string
 }
 
 // OperatorSecrets are test stand-ins for the secrets each stack's operator
@@ -198,6 +201,10 @@ func (r *runner) run(opts Options, depth int) (*Result, error) {
 		if proj.Config[strings.TrimPrefix(key, proj.Name+":")].Secret {
 			secret[key] = true
 		}
+	}
+	for key, v := range opts.Plain {
+		values[key] = v
+		delete(secret, key)
 	}
 
 	res := &Result{Stack: opts.Stack, Config: values, SecretKeys: slices.Sorted(maps.Keys(secret))}

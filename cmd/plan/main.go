@@ -1,0 +1,77 @@
+// Command plan prints the offline plan of a stack: what the real program
+// would register for it, under mocks, with no credentials and no network.
+//
+//	go run ./cmd/plan -stack uat
+//	go run ./cmd/plan -stack uat -format json
+//	go run ./cmd/plan -stack prod -format mermaid
+//	go run ./cmd/plan -stack prod -set camps-infra:phase=2
+//
+// Secrets an operator sets before the first `pulumi up` are stood in for by
+// test values and printed as [secret].
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"gitlab.com/camps-ch/infra/internal/plan"
+	"gitlab.com/camps-ch/infra/internal/stackrun"
+)
+
+// sets collects repeated -set KEY=VALUE flags.
+type sets map[string]string
+
+func (s sets) String() string { return fmt.Sprint(map[string]string(s)) }
+
+func (s sets) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", kv)
+	}
+	if !strings.Contains(k, ":") {
+		return fmt.Errorf("%q: name the key with its namespace, e.g. camps-infra:phase", k)
+	}
+	s[k] = v
+	return nil
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "plan:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	stack := fs.String("stack", "", "stack to plan: uat or prod")
+	format := fs.String("format", "text", "output format: text, json or mermaid")
+	dir := fs.String("dir", ".", "project directory (holding Pulumi.yaml)")
+	overrides := sets{}
+	fs.Var(overrides, "set", "override a config value for this plan only, KEY=VALUE (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *stack == "" {
+		return errors.New("-stack is required")
+	}
+	if *format != "text" && *format != "json" && *format != "mermaid" {
+		return fmt.Errorf("-format %q: use text, json or mermaid", *format)
+	}
+	res, err := stackrun.Run(stackrun.Options{Dir: *dir, Stack: *stack, Set: overrides, Secrets: stackrun.OperatorSecrets()})
+	if err != nil {
+		return err
+	}
+	g := plan.NewGraph(res.Recorder.Resources())
+	switch *format {
+	case "json":
+		return plan.JSON(w, *stack, g, res.Outputs)
+	case "mermaid":
+		return plan.Mermaid(w, g)
+	}
+	return plan.Text(w, *stack, g, res.Outputs)
+}

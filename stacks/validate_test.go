@@ -1,0 +1,186 @@
+package stacks_test
+
+import (
+	"strings"
+	"testing"
+
+	"gitlab.com/camps-ch/infra/internal/stackrun"
+	"gitlab.com/camps-ch/infra/stacks"
+)
+
+func key(k string) string { return stacks.FullKey(k) }
+
+// run runs the real program of a checked-in stack with overrides.
+func run(t *testing.T, opts stackrun.Options) (*stackrun.Result, error) {
+	t.Helper()
+	opts.Dir = ".."
+	if opts.Secrets == nil {
+		opts.Secrets = stackrun.OperatorSecrets()
+	}
+	return stackrun.Run(opts)
+}
+
+// TestInvalidConfiguration runs the real program with one defect each and
+// checks the message names the key and the fault, and that no resource
+// was registered.
+func TestInvalidConfiguration(t *testing.T) {
+	const pool = `{"name":"p1","zone":"az-1"}`
+	cluster := func(fields string) map[string]string {
+		return map[string]string{key("cluster"): `{"mode":"create","name":"camps-shared",` + fields + `}`}
+	}
+	namespace := func(fields string) map[string]string {
+		return map[string]string{key("namespaces"): `[{"name":"uat"` + fields + `}]`}
+	}
+	tests := []struct {
+		name    string
+		stack   string // default uat
+		set     map[string]string
+		plain   map[string]string
+		secrets map[string]string // replaces the operator secrets
+		want    string
+	}{
+		{name: "phase out of range", set: map[string]string{key("phase"): "3"},
+			want: `camps-infra:phase: 3 is not a phase; use 1 or 2`},
+		{name: "phase not a number", set: map[string]string{key("phase"): "one"},
+			want: `camps-infra:phase: "one" is not an integer; use 1 or 2`},
+		{name: "unknown mode", set: map[string]string{key("cluster"): `{"mode":"manual"}`},
+			want: `camps-infra:cluster.mode: "manual" is not a mode; use create or attach`},
+		{name: "cluster name not a DNS label", set: map[string]string{key("cluster"): `{"name":"Camps_Shared"}`},
+			want: `camps-infra:cluster.name: "Camps_Shared" must be a DNS label`},
+		{name: "cluster name too long", set: map[string]string{key("cluster"): `{"name":"` + strings.Repeat("c", 41) + `"}`},
+			want: `camps-infra:cluster.name: "` + strings.Repeat("c", 41) + `" must be a DNS label (lower-case letters, digits, '-') of at most 40 characters`},
+		{name: "unknown region", set: cluster(`"region":"dc9-z"`),
+			want: `camps-infra:cluster.region: "dc9-z" is not a KaaS region; use one of dc4-a`},
+		{name: "blank pack", set: cluster(`"pack":" "`),
+			want: `camps-infra:cluster.pack: is empty; name a KaaS pack such as shared`},
+		{name: "patch version", set: cluster(`"kubernetesVersion":"1.35.2"`),
+			want: `camps-infra:cluster.kubernetesVersion: "1.35.2" is not a Kubernetes minor version such as 1.35`},
+		{name: "no pools", set: cluster(`"pools":[]`),
+			want: `camps-infra:cluster.pools: is empty; a created cluster needs at least one instance pool`},
+		{name: "zone of another region", set: cluster(`"pools":[` + pool + `,{"name":"p2","zone":"az-9"}]`),
+			want: `camps-infra:cluster.pools[1].zone: "az-9" is not a zone of region dc4-a (az-1, az-2, az-3)`},
+		{name: "duplicate pool name", set: cluster(`"pools":[` + pool + `,{"name":"p1","zone":"az-2"}]`),
+			want: `camps-infra:cluster.pools[1].name: "p1" is already the name of cluster.pools[0]`},
+		{name: "two pools in one zone", set: cluster(`"pools":[` + pool + `,{"name":"p2","zone":"az-1"}]`),
+			want: `camps-infra:cluster.pools[1].zone: "az-1" already has cluster.pools[0]; use one pool per zone`},
+		{name: "bad flavor", set: cluster(`"pools":[{"name":"p1","zone":"az-1","flavor":"big"}]`),
+			want: `camps-infra:cluster.pools[0].flavor: "big" is not a flavor name such as a4-ram8-disk50-perf1`},
+		{name: "zero nodes", set: cluster(`"pools":[{"name":"p1","zone":"az-1","minInstances":0}]`),
+			want: `camps-infra:cluster.pools[0].minInstances: 0 is below 1`},
+		{name: "max below min", set: cluster(`"pools":[{"name":"p1","zone":"az-1","minInstances":2,"maxInstances":1}]`),
+			want: `camps-infra:cluster.pools[0].maxInstances: 1 is below minInstances 2`},
+		{name: "max above API limit", set: cluster(`"pools":[{"name":"p1","zone":"az-1","maxInstances":1001}]`),
+			want: `camps-infra:cluster.pools[0].maxInstances: 1001 is above the API's limit of 1000`},
+		{name: "node label outside allowed prefixes", set: cluster(`"pools":[{"name":"p1","zone":"az-1","labels":{"team":"web"}}]`),
+			want: `camps-infra:cluster.pools[0].labels["team"]: key "team" must have the prefix node-role.kubernetes.io/`},
+		{name: "bad IP filter", set: cluster(`"apiServerIpFilters":["10.0.0.300/8"]`),
+			want: `camps-infra:cluster.apiServerIpFilters[0]: "10.0.0.300/8" is not a CIDR such as 192.0.2.0/24`},
+		{name: "misspelt field", set: map[string]string{key("cluster"): `{"kubernetesVerison":"1.35"}`},
+			want: `camps-infra:cluster: unknown field "kubernetesVerison"`},
+		{name: "wrong type", set: cluster(`"pools":[{"name":"p1","zone":"az-1","minInstances":"2"}]`),
+			want: `camps-infra:cluster.pools.minInstances: got a JSON string, want an integer`},
+		{name: "cluster is a list", set: map[string]string{key("cluster"): `[1]`},
+			want: `camps-infra:cluster: got a JSON array, want an object`},
+		{name: "broken JSON", set: map[string]string{key("namespaces"): `[{"name":"uat"`},
+			want: `camps-infra:namespaces: cannot be read: unexpected EOF`},
+		{name: "attach without a source", set: map[string]string{key("cluster"): `{"mode":"attach"}`},
+			want: `camps-infra:cluster.mode: attach needs cluster.attachStack (a stack's kubeconfig output) or the secret kubeconfig`},
+		{name: "attach to a stack and a kubeconfig", stack: "prod",
+			secrets: map[string]string{key("kubeconfig"): "apiVersion: v1", key("registryToken"): "t"},
+			want:    `camps-infra:cluster.attachStack: and kubeconfig are both set: attach takes one of them`},
+		{name: "attach to itself", set: map[string]string{key("cluster"): `{"attachStack":"uat"}`},
+			want: `camps-infra:cluster.attachStack: "uat" is this stack itself`},
+		{name: "malformed stack name", stack: "prod", set: map[string]string{key("cluster"): `{"attachStack":"a/b/c/d"}`},
+			want: `camps-infra:cluster.attachStack: "a/b/c/d" is not a stack name (stack, project/stack or org/project/stack)`},
+		{name: "second platform on a shared cluster", stack: "prod", set: map[string]string{key("platform"): `{"install":true}`},
+			want: `camps-infra:platform.install: is true, but the cluster belongs to stack "uat", whose platform it is`},
+		{name: "kubeconfig in create mode",
+			secrets: map[string]string{key("kubeconfig"): "apiVersion: v1", key("registryToken"): "t"},
+			set:     map[string]string{key("cluster"): `{"mode":"create"}`},
+			want:    `camps-infra:kubeconfig: is set, but cluster.mode is create: remove it or use mode attach`},
+		{name: "secret in plain text", plain: map[string]string{key("registryToken"): "glpat-123"},
+			want: "camps-infra:registryToken: is set in plain text; set it with `pulumi config set --secret registryToken`"},
+		{name: "registry token missing", secrets: map[string]string{},
+			want: "camps-infra:registryToken: is not set; set the deploy token with `pulumi config set --secret registryToken <token>`"},
+		{name: "registry server not a host", set: map[string]string{key("registry"): `{"server":"gitlab registry","username":"u"}`},
+			want: `camps-infra:registry.server: "gitlab registry" is not a host name such as registry.gitlab.com`},
+		{name: "registry username missing", set: map[string]string{key("registry"): `{}`},
+			want: `camps-infra:registry.username: is empty; the namespaces' pull secret needs the deploy token's username`},
+		{name: "reserved namespace", set: map[string]string{key("namespaces"): `[{"name":"monitoring"}]`},
+			want: `camps-infra:namespaces[0].name: "monitoring" is reserved for the platform or the system`},
+		{name: "namespace not a DNS label", set: map[string]string{key("namespaces"): `[{"name":"Prod"}]`},
+			want: `camps-infra:namespaces[0].name: "Prod" must be a DNS label of at most 63 characters`},
+		{name: "duplicate namespace", set: map[string]string{key("namespaces"): `[{"name":"uat"},{"name":"uat"}]`},
+			want: `camps-infra:namespaces[1].name: "uat" is already namespaces[0]`},
+		{name: "quantity with words", set: namespace(`,"quota":{"requestsCpu":"2 cores"}`),
+			want: `camps-infra:namespaces[0].quota.requestsCpu: quantity "2 cores": unknown suffix " cores"`},
+		{name: "requests above limits", set: namespace(`,"quota":{"requestsMemory":"8Gi","limitsMemory":"4Gi"}`),
+			want: `camps-infra:namespaces[0].quota.requestsMemory: 8Gi is above quota.limitsMemory 4Gi`},
+		{name: "default above max", set: namespace(`,"limits":{"defaultCpu":"3","maxCpu":"2"}`),
+			want: `camps-infra:namespaces[0].limits.defaultCpu: 3 is above limits.maxCpu 2`},
+		{name: "egress to a host name", set: namespace(`,"egressCidrs":["db.internal"]`),
+			want: `camps-infra:namespaces[0].egressCidrs[0]: "db.internal" is not a CIDR such as 10.0.0.0/8`},
+		{name: "no pods", set: namespace(`,"quota":{"pods":0}`),
+			want: `camps-infra:namespaces[0].quota.pods: 0 is below 1`},
+		{name: "group with spaces", set: namespace(`,"deployerGroup":"web team"`),
+			want: `camps-infra:namespaces[0].deployerGroup: "web team" is not a group name`},
+		{name: "negative project id", set: map[string]string{key("infomaniak"): `{"projectId":-1}`},
+			want: `camps-infra:infomaniak.projectId: -1 is negative`},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		if seen[tt.want] {
+			t.Fatalf("two cases expect %q", tt.want)
+		}
+		seen[tt.want] = true
+		t.Run(tt.name, func(t *testing.T) {
+			stack := tt.stack
+			if stack == "" {
+				stack = "uat"
+			}
+			res, err := run(t, stackrun.Options{Stack: stack, Set: tt.set, Plain: tt.plain, Secrets: tt.secrets})
+			if err == nil {
+				t.Fatalf("want an error containing %q, got none", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error does not contain\n  %s\ngot\n  %v", tt.want, err)
+			}
+			if n := res.Recorder.Len(); n != 0 {
+				t.Errorf("%d resources registered before the error, want 0", n)
+			}
+		})
+	}
+	if len(tests) < 25 {
+		t.Errorf("%d invalid configurations, want at least 25", len(tests))
+	}
+}
+
+// TestEveryProblemAtOnce checks that one run reports all problems.
+func TestEveryProblemAtOnce(t *testing.T) {
+	res, err := run(t, stackrun.Options{
+		Stack: "uat",
+		Set: map[string]string{
+			key("phase"):      "9",
+			key("cluster"):    `{"pools":[{"name":"p1","zone":"az-9"}]}`,
+			key("namespaces"): `[{"name":"uat","egressCidrs":["x"]}]`,
+		},
+		Secrets: map[string]string{},
+	})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{
+		`camps-infra:phase: 9 is not a phase`,
+		`camps-infra:cluster.pools[0].zone: "az-9" is not a zone of region dc4-a`,
+		`camps-infra:namespaces[0].egressCidrs[0]: "x" is not a CIDR`,
+		`camps-infra:registryToken: is not set`,
+		`invalid configuration (4 problems)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if n := res.Recorder.Len(); n != 0 {
+		t.Errorf("%d resources registered, want 0", n)
+	}
+}
