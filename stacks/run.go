@@ -170,4 +170,3 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 		},
 	}
 }
-
