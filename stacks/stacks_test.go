@@ -210,7 +210,7 @@ func variants() []stackrun.Options {
 		{Stack: "prod", Set: map[string]string{key("phase"): "2"}},
 		{Stack: "prod", Set: map[string]string{key("cluster"): `{"mode":"attach"}`},
 			Secrets: map[string]string{
-				key("kubeconfig"): "apiVersion: v1\nkind: Config\nusers: [{name: dev, user: {token: kind-dev-token}}]\n",
+				key("kubeconfig"):    "apiVersion: v1\nkind: Config\nusers: [{name: dev, user: {token: kind-dev-token}}]\n",
 				key("registryToken"): "test-registry-token", key("infomaniakToken"): "test-infomaniak-token"}},
 		{Stack: "uat", Secrets: map[string]string{key("registryToken"): "test-registry-token", key("infomaniakToken"): "test-infomaniak-token"}},
 	}

@@ -1,0 +1,150 @@
+package contract_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"gitlab.com/camps-ch/infra/contract"
+	"gitlab.com/camps-ch/infra/internal/plan"
+	"gitlab.com/camps-ch/infra/internal/recorder"
+	"gitlab.com/camps-ch/infra/internal/stackrun"
+)
+
+// TestSchemaIsGenerated fails when outputs.schema.json and the Outputs
+// struct drift: regenerate with go run ./contract/gen.
+func TestSchemaIsGenerated(t *testing.T) {
+	want, err := contract.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("outputs.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("outputs.schema.json is stale: run go run ./contract/gen")
+	}
+}
+
+func TestFieldsAreWhole(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range contract.Fields() {
+		if f.Name == "" || f.Description == "" || f.JSONType == "" || seen[f.Name] {
+			t.Errorf("field %s: name %q, description %q, type %q (or duplicate)", f.GoName, f.Name, f.Description, f.JSONType)
+		}
+		seen[f.Name] = true
+	}
+	for _, name := range []string{"kubeconfig"} {
+		if !secret(name) {
+			t.Errorf("output %s is not declared secret", name)
+		}
+	}
+}
+
+func secret(name string) bool {
+	for _, f := range contract.Fields() {
+		if f.Name == name {
+			return f.Secret
+		}
+	}
+	return false
+}
+
+// TestStackOutputsMatchSchema validates what every stack exports offline
+// against the checked-in schema.
+func TestStackOutputsMatchSchema(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile("outputs.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []stackrun.Options{
+		{Stack: "uat"}, {Stack: "prod"}, {Stack: "prod", Set: map[string]string{"camps-infra:phase": "2"}},
+	} {
+		opts.Dir, opts.Secrets = "..", stackrun.OperatorSecrets()
+		res, err := stackrun.Run(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(plan.Plain(resource.NewProperty(res.Outputs)))
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("stack %s %v: outputs do not match the schema: %v", opts.Stack, opts.Set, err)
+		}
+	}
+}
+
+// TestReadIsTyped reads a stack reference through the contract: values
+// arrive typed, and secret outputs stay secret even when the referenced
+// stack did not mark them.
+func TestReadIsTyped(t *testing.T) {
+	outputs := resource.PropertyMap{
+		"phase":             resource.NewProperty(2.0),
+		"clusterMode":       resource.NewProperty("create"),
+		"clusterName":       resource.NewProperty("camps-prod"),
+		"clusterOwner":      resource.NewProperty("org/camps-infra/prod"),
+		"region":            resource.NewProperty("dc4-a"),
+		"kubeconfig":        resource.NewProperty("apiVersion: v1"),
+		"platformInstalled": resource.NewProperty(true),
+		"namespaces":        resource.NewProperty([]resource.PropertyValue{resource.NewProperty("production")}),
+	}
+	rec := recorder.New("consumer", "test", func(r *recorder.Resource) resource.PropertyMap {
+		return resource.PropertyMap{"outputs": resource.NewProperty(outputs)}
+	})
+	got := map[string]string{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		ref, err := pulumi.NewStackReference(ctx, "org/camps-infra/prod", nil)
+		if err != nil {
+			return err
+		}
+		o := contract.Read(ref)
+		for name, out := range o.ByName() {
+			r, err := internals.UnsafeAwaitOutput(ctx.Context(), out)
+			if err != nil {
+				return err
+			}
+			got[name] = fmt.Sprintf("%T %v secret=%v", r.Value, r.Value, r.Secret)
+		}
+		return nil
+	}, pulumi.WithMocks("consumer", "test", rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"phase":             "int 2 secret=false",
+		"clusterMode":       "string create secret=false",
+		"clusterName":       "string camps-prod secret=false",
+		"clusterOwner":      "string org/camps-infra/prod secret=false",
+		"region":            "string dc4-a secret=false",
+		"kubeconfig":        "string apiVersion: v1 secret=true",
+		"platformInstalled": "bool true secret=false",
+		"namespaces":        "[]string [production] secret=false",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %q, want %q", k, got[k], w)
+		}
+	}
+}
+
+func TestExportRefusesAPartialContract(t *testing.T) {
+	rec := recorder.New("p", "s", nil)
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		return contract.Export(ctx, contract.Outputs{Phase: pulumi.Int(1).ToIntOutput()})
+	}, pulumi.WithMocks("p", "s", rec))
+	if err == nil || !strings.Contains(err.Error(), "outputs not set: clusterMode, clusterName") {
+		t.Errorf("err = %v, want the missing outputs named", err)
+	}
+}

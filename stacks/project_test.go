@@ -1,0 +1,74 @@
+package stacks_test
+
+import (
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"gopkg.in/yaml.v3"
+
+	"gitlab.com/camps-ch/infra/stacks"
+)
+
+// TestProjectFile checks Pulumi.yaml against Pulumi's own project schema
+// and against the keys the program reads.
+func TestProjectFile(t *testing.T) {
+	proj, err := workspace.LoadProject("../Pulumi.yaml") // validates against project.json
+	if err != nil {
+		t.Fatalf("Pulumi.yaml: %v", err)
+	}
+	if proj.Name != stacks.Project || proj.Runtime.Name() != "go" {
+		t.Errorf("project %s runtime %s, want %s on go", proj.Name, proj.Runtime.Name(), stacks.Project)
+	}
+	declared := slices.Sorted(maps.Keys(proj.Config))
+	if want := slices.Sorted(slices.Values(stacks.Keys)); !slices.Equal(declared, want) {
+		t.Errorf("Pulumi.yaml declares %v, the program reads %v", declared, want)
+	}
+	for key, c := range proj.Config {
+		if c.Type == nil || strings.TrimSpace(c.Description) == "" || c.Default == nil {
+			t.Errorf("config %s lacks a type, a description or a default", key)
+		}
+		if c.Secret != slices.Contains(stacks.SecretKeys, key) {
+			t.Errorf("config %s: secret %v in Pulumi.yaml, the program says otherwise", key, c.Secret)
+		}
+	}
+}
+
+// TestStackFiles checks that the checked-in stack files set only declared
+// keys, with values of the declared type, and no secret in plain text.
+func TestStackFiles(t *testing.T) {
+	proj, err := workspace.LoadProject("../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range []string{"uat", "prod"} {
+		b, err := os.ReadFile("../Pulumi." + stack + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct {
+			Config map[string]any `yaml:"config"`
+		}
+		if err := yaml.Unmarshal(b, &file); err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		for full, v := range file.Config {
+			key, ok := strings.CutPrefix(full, stacks.Project+":")
+			c, declared := proj.Config[key]
+			if !ok || !declared {
+				t.Errorf("%s: %s is not declared in Pulumi.yaml", stack, full)
+				continue
+			}
+			if secure, isMap := v.(map[string]any); c.Secret && (!isMap || secure["secure"] == nil) {
+				t.Errorf("%s: secret %s is in plain text", stack, full)
+				continue
+			}
+			if !c.Secret && !workspace.ValidateConfigValue(c.TypeName(), c.Items, v) {
+				t.Errorf("%s: %s is not of type %s", stack, full, c.TypeName())
+			}
+		}
+	}
+}
