@@ -123,22 +123,56 @@ func Export(ctx *pulumi.Context, o Outputs) error {
 }
 
 // Read reads the outputs of another stack through a StackReference, typed.
-// Secret outputs stay secret.
+// Secret outputs stay secret. An output that is missing or of the wrong
+// type fails the deployment with a message naming it, instead of a panic.
 func Read(ref *pulumi.StackReference) Outputs {
 	var o Outputs
 	v := reflect.ValueOf(&o).Elem()
 	for i, f := range Fields() {
-		name := pulumi.String(f.Name)
+		raw := ref.GetOutput(pulumi.String(f.Name))
+		fail := func(got any) error {
+			return fmt.Errorf("contract: stack output %s is %T, want %s (is the referenced stack deployed with this contract?)", f.Name, got, f.JSONType)
+		}
 		var out pulumi.Output
 		switch f.JSONType {
 		case "integer":
-			out = ref.GetIntOutput(name)
+			out = raw.ApplyT(func(x any) (int, error) {
+				n, ok := x.(float64)
+				if !ok || n != float64(int(n)) {
+					return 0, fail(x)
+				}
+				return int(n), nil
+			}).(pulumi.IntOutput)
 		case "boolean":
-			out = ref.GetOutput(name).AsBoolOutput()
+			out = raw.ApplyT(func(x any) (bool, error) {
+				b, ok := x.(bool)
+				if !ok {
+					return false, fail(x)
+				}
+				return b, nil
+			}).(pulumi.BoolOutput)
 		case "array":
-			out = ref.GetOutput(name).AsStringArrayOutput()
+			out = raw.ApplyT(func(x any) ([]string, error) {
+				list, ok := x.([]any)
+				if !ok {
+					return nil, fail(x)
+				}
+				strs := make([]string, len(list))
+				for j, e := range list {
+					if strs[j], ok = e.(string); !ok {
+						return nil, fail(x)
+					}
+				}
+				return strs, nil
+			}).(pulumi.StringArrayOutput)
 		default:
-			out = ref.GetStringOutput(name)
+			out = raw.ApplyT(func(x any) (string, error) {
+				str, ok := x.(string)
+				if !ok {
+					return "", fail(x)
+				}
+				return str, nil
+			}).(pulumi.StringOutput)
 		}
 		if f.Secret {
 			out = pulumi.ToSecret(out)

@@ -148,3 +148,34 @@ func TestExportRefusesAPartialContract(t *testing.T) {
 		t.Errorf("err = %v, want the missing outputs named", err)
 	}
 }
+
+// TestReadReportsMissingOutputs references a stack deployed before an
+// output existed: the deployment fails naming the output, without a panic.
+func TestReadReportsMissingOutputs(t *testing.T) {
+	rec := recorder.New("consumer", "test", func(r *recorder.Resource) resource.PropertyMap {
+		return resource.PropertyMap{"outputs": resource.NewProperty(resource.PropertyMap{
+			"phase": resource.NewProperty("one"),
+		})}
+	})
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		ref, err := pulumi.NewStackReference(ctx, "org/camps-infra/old", nil)
+		if err != nil {
+			return err
+		}
+		o := contract.Read(ref)
+		_, err = internals.UnsafeAwaitOutput(ctx.Context(), o.PlatformInstalled)
+		if err == nil {
+			return nil
+		}
+		_, perr := internals.UnsafeAwaitOutput(ctx.Context(), o.Phase)
+		return fmt.Errorf("%w; %w", err, perr)
+	}, pulumi.WithMocks("consumer", "test", rec))
+	for _, want := range []string{
+		"stack output platformInstalled is <nil>, want boolean",
+		"stack output phase is string, want integer",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}

@@ -40,14 +40,15 @@ func (s sets) Set(kv string) error {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "plan:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, w io.Writer) error {
+func run(args []string, w, errw io.Writer) error {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(errw)
 	stack := fs.String("stack", "", "stack to plan: uat or prod")
 	format := fs.String("format", "text", "output format: text, json or mermaid")
 	dir := fs.String("dir", ".", "project directory (holding Pulumi.yaml)")

@@ -87,31 +87,15 @@ type clusterInputs struct {
 	APIServer         *APIServerArgs     `pulumi:"apiServer"`
 }
 
+// clusterState is the element type of clusterInputs. Nested option blocks
+// keep their Args types: the SDK marshals a plain struct field only when
+// its value's type is assignable to it.
 type clusterState struct {
-	Name              string     `pulumi:"name"`
-	Region            string     `pulumi:"region"`
-	PackName          string     `pulumi:"packName"`
-	KubernetesVersion string     `pulumi:"kubernetesVersion"`
-	APIServer         *apiServer `pulumi:"apiServer"`
-}
-
-type apiServer struct {
-	IPFilters          []string `pulumi:"ipFilters"`
-	AuditPolicy        *string  `pulumi:"auditPolicy"`
-	AuditWebhookConfig *string  `pulumi:"auditWebhookConfig"`
-	OIDC               *oidc    `pulumi:"oidc"`
-}
-
-type oidc struct {
-	IssuerURL      string  `pulumi:"issuerUrl"`
-	ClientID       string  `pulumi:"clientId"`
-	UsernameClaim  *string `pulumi:"usernameClaim"`
-	UsernamePrefix *string `pulumi:"usernamePrefix"`
-	GroupsClaim    *string `pulumi:"groupsClaim"`
-	GroupsPrefix   *string `pulumi:"groupsPrefix"`
-	SigningAlgs    *string `pulumi:"signingAlgs"`
-	RequiredClaim  *string `pulumi:"requiredClaim"`
-	CA             *string `pulumi:"ca"`
+	Name              string         `pulumi:"name"`
+	Region            string         `pulumi:"region"`
+	PackName          string         `pulumi:"packName"`
+	KubernetesVersion string         `pulumi:"kubernetesVersion"`
+	APIServer         *APIServerArgs `pulumi:"apiServer"`
 }
 
 func (clusterInputs) ElementType() reflect.Type { return reflect.TypeFor[clusterState]() }

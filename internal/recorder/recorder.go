@@ -57,18 +57,47 @@ func (r *Resource) ProviderURN() string {
 	return ""
 }
 
+// lookup walks a property path through objects, arrays and secrets. It
+// returns the value (secrets unwrapped), whether it or an ancestor is
+// secret, and whether it exists.
+func (r *Resource) lookup(path string) (resource.PropertyValue, bool, bool) {
+	p, err := resource.ParsePropertyPath(path)
+	if err != nil {
+		return resource.PropertyValue{}, false, false
+	}
+	v, secret := resource.NewProperty(r.Inputs), false
+	for _, key := range p {
+		for v.IsSecret() {
+			v, secret = v.SecretValue().Element, true
+		}
+		switch k := key.(type) {
+		case string:
+			if !v.IsObject() {
+				return resource.PropertyValue{}, false, false
+			}
+			e, ok := v.ObjectValue()[resource.PropertyKey(k)]
+			if !ok {
+				return resource.PropertyValue{}, false, false
+			}
+			v = e
+		case int:
+			if !v.IsArray() || k < 0 || k >= len(v.ArrayValue()) {
+				return resource.PropertyValue{}, false, false
+			}
+			v = v.ArrayValue()[k]
+		}
+	}
+	for v.IsSecret() {
+		v, secret = v.SecretValue().Element, true
+	}
+	return v, secret, true
+}
+
 // Input returns the input at a property path such as
 // `metadata.labels["pod-security.kubernetes.io/enforce"]`, secrets unwrapped.
 func (r *Resource) Input(path string) (resource.PropertyValue, bool) {
-	p, err := resource.ParsePropertyPath(path)
-	if err != nil {
-		return resource.PropertyValue{}, false
-	}
-	v, ok := p.Get(resource.NewProperty(r.Inputs))
-	if !ok {
-		return resource.PropertyValue{}, false
-	}
-	return unwrap(v), true
+	v, _, ok := r.lookup(path)
+	return v, ok
 }
 
 // String returns the string input at path, or "" when absent or not a string.
@@ -82,29 +111,8 @@ func (r *Resource) String(path string) string {
 
 // IsSecret tells whether the input at path, or one of its ancestors, is secret.
 func (r *Resource) IsSecret(path string) bool {
-	p, err := resource.ParsePropertyPath(path)
-	if err != nil {
-		return false
-	}
-	v := resource.NewProperty(r.Inputs)
-	for _, key := range p {
-		if v.IsSecret() {
-			return true
-		}
-		switch k := key.(type) {
-		case string:
-			if !v.IsObject() {
-				return false
-			}
-			v = v.ObjectValue()[resource.PropertyKey(k)]
-		case int:
-			if !v.IsArray() || k >= len(v.ArrayValue()) {
-				return false
-			}
-			v = v.ArrayValue()[k]
-		}
-	}
-	return v.IsSecret()
+	_, secret, _ := r.lookup(path)
+	return secret
 }
 
 // SecretPaths lists the property paths of the inputs that are secret.
@@ -146,12 +154,6 @@ func joinPath(prefix, key string) string {
 	}
 }
 
-func unwrap(v resource.PropertyValue) resource.PropertyValue {
-	for v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	return v
-}
 
 // Outputs computes the outputs the mock returns for a new resource, beyond
 // its inputs, which are always echoed back.

@@ -1,0 +1,108 @@
+package tenancy
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/internal/recorder"
+)
+
+func TestDockerConfigJSON(t *testing.T) {
+	s, err := DockerConfigJSON("registry.gitlab.com", "deploy", "t0ken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Auths map[string]struct{ Username, Password, Auth string } `json:"auths"`
+	}
+	if err := json.Unmarshal([]byte(s), &doc); err != nil {
+		t.Fatal(err)
+	}
+	a := doc.Auths["registry.gitlab.com"]
+	if a.Username != "deploy" || a.Password != "t0ken" || a.Auth != base64.StdEncoding.EncodeToString([]byte("deploy:t0ken")) {
+		t.Errorf("auth = %+v", a)
+	}
+}
+
+func args(egress ...string) *NamespaceArgs {
+	return &NamespaceArgs{
+		Quota:            Quota{RequestsCPU: "1", RequestsMemory: "1Gi", LimitsCPU: "2", LimitsMemory: "2Gi", RequestsStorage: "10Gi", Pods: 10, PersistentVolumeClaims: 2},
+		Limits:           Limits{DefaultCPU: "500m", DefaultMemory: "512Mi", DefaultRequestCPU: "100m", DefaultRequestMemory: "128Mi", MaxCPU: "1", MaxMemory: "1Gi"},
+		IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
+		EgressCIDRs:   egress,
+		DeployerGroup: "uat-deployers",
+		Registry:      Registry{Server: "registry.gitlab.com", Username: "deploy", Token: pulumi.ToSecret(pulumi.String("t0ken")).(pulumi.StringOutput)},
+	}
+}
+
+func record(t *testing.T, a *NamespaceArgs) (*recorder.Recorder, error) {
+	t.Helper()
+	rec := recorder.New("p", "s", nil)
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewNamespace(ctx, "uat", a)
+		return err
+	}, pulumi.WithMocks("p", "s", rec))
+	return rec, err
+}
+
+func TestNamespaceGuardRails(t *testing.T) {
+	rec, err := record(t, args())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, _ := rec.Find("kubernetes:core/v1:Namespace", "uat")
+	if ns.String(`metadata.labels["pod-security.kubernetes.io/enforce"]`) != "restricted" || !ns.Protect {
+		t.Errorf("namespace = %v protect=%v", ns.Inputs, ns.Protect)
+	}
+	var policies []string
+	for _, p := range rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		policies = append(policies, p.String("metadata.name"))
+	}
+	if got := strings.Join(policies, ","); strings.Contains(got, "allow-egress-cidrs") || !strings.Contains(got, "default-deny") {
+		t.Errorf("policies = %s", got)
+	}
+	quota, _ := rec.Find("kubernetes:core/v1:ResourceQuota", "uat-quota")
+	if quota.String(`spec.hard["requests.cpu"]`) != "1" || quota.String("spec.hard.pods") != "10" {
+		t.Errorf("quota = %v", quota.Inputs)
+	}
+	binding, _ := rec.Find("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "uat-deployer")
+	if binding.String("subjects[0].name") != "uat-deployers" || binding.String("subjects[0].kind") != "Group" {
+		t.Errorf("binding = %v", binding.Inputs)
+	}
+	secret, _ := rec.Find("kubernetes:core/v1:Secret", "uat-pull-secret")
+	if !secret.IsSecret(`stringData[".dockerconfigjson"]`) || !strings.Contains(secret.String(`stringData[".dockerconfigjson"]`), "t0ken") {
+		t.Errorf("pull secret = %v", secret.Inputs)
+	}
+	role, _ := rec.Find("kubernetes:rbac.authorization.k8s.io/v1:Role", "uat-deployer")
+	for _, r := range role.Inputs["rules"].ArrayValue() {
+		for _, res := range r.ObjectValue()["resources"].ArrayValue() {
+			if s := res.StringValue(); s == "pods/exec" || strings.HasPrefix(s, "role") {
+				t.Errorf("deployer may %s", s)
+			}
+		}
+	}
+}
+
+func TestEgressCIDRsGetTheirPolicy(t *testing.T) {
+	rec, err := record(t, args("10.0.0.0/8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := rec.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "uat-allow-egress-cidrs")
+	if !ok || p.String("spec.egress[0].to[0].ipBlock.cidr") != "10.0.0.0/8" {
+		t.Errorf("egress policy missing or wrong: %v", p)
+	}
+}
+
+func TestNamespaceArgsRequired(t *testing.T) {
+	a := args()
+	a.DeployerGroup = ""
+	rec, err := record(t, a)
+	if err == nil || !strings.Contains(err.Error(), `namespace "uat": a deployer group is required`) || rec.Len() != 0 {
+		t.Errorf("err = %v, %d resources", err, rec.Len())
+	}
+}

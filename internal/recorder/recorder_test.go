@@ -1,0 +1,52 @@
+package recorder
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+func TestInputsAndSecrets(t *testing.T) {
+	r := &Resource{Inputs: resource.PropertyMap{
+		"metadata": resource.NewProperty(resource.PropertyMap{
+			"name":   resource.NewProperty("uat"),
+			"labels": resource.NewProperty(resource.PropertyMap{"pod-security.kubernetes.io/enforce": resource.NewProperty("restricted")}),
+		}),
+		"stringData": resource.MakeSecret(resource.NewProperty(resource.PropertyMap{".dockerconfigjson": resource.NewProperty("{}")})),
+		"list":       resource.NewProperty([]resource.PropertyValue{resource.NewProperty("a"), resource.MakeSecret(resource.NewProperty("b"))}),
+	}}
+	tests := []struct {
+		path   string
+		value  string
+		secret bool
+	}{
+		{"metadata.name", "uat", false},
+		{`metadata.labels["pod-security.kubernetes.io/enforce"]`, "restricted", false},
+		{`stringData[".dockerconfigjson"]`, "{}", true},
+		{"list[0]", "a", false},
+		{"list[1]", "b", true},
+		{"missing", "", false},
+	}
+	for _, tt := range tests {
+		if got := r.String(tt.path); got != tt.value {
+			t.Errorf("String(%s) = %q, want %q", tt.path, got, tt.value)
+		}
+		if got := r.IsSecret(tt.path); got != tt.secret {
+			t.Errorf("IsSecret(%s) = %v, want %v", tt.path, got, tt.secret)
+		}
+	}
+	if got, want := r.SecretPaths(), []string{"list[1]", "stringData"}; !slices.Equal(got, want) {
+		t.Errorf("SecretPaths = %v, want %v", got, want)
+	}
+}
+
+func TestProviderURN(t *testing.T) {
+	r := &Resource{Provider: "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s::abc-id"}
+	if got := r.ProviderURN(); got != "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s" {
+		t.Errorf("ProviderURN = %q", got)
+	}
+	if (&Resource{}).ProviderURN() != "" {
+		t.Error("no provider should give no URN")
+	}
+}
