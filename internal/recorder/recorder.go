@@ -154,7 +154,6 @@ func joinPath(prefix, key string) string {
 	}
 }
 
-
 // Outputs computes the outputs the mock returns for a new resource, beyond
 // its inputs, which are always echoed back.
 type Outputs func(r *Resource) resource.PropertyMap
