@@ -1,10 +1,9 @@
 package stacks
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -81,56 +80,19 @@ func Load(src Source, stack string) (*Config, error) {
 	return c, nil
 }
 
-// decode strictly decodes the JSON value of key into dst: unknown fields
-// (misspelt keys) and wrong types are problems, not silently ignored.
+// decode reads the JSON value of a structured key into dst. A value that
+// is not valid JSON is one problem; otherwise every field is checked on
+// its own (decodeStrict).
 func decode(src Source, key string, dst any, probs *Problems) {
 	raw, ok := src.Get(FullKey(key))
 	if !ok || strings.TrimSpace(raw) == "" {
 		return
 	}
-	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the value")
-	}
-	if err == nil {
+	if !json.Valid([]byte(raw)) {
+		probs.add(key, "is not valid JSON")
 		return
 	}
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		path := key
-		if typeErr.Field != "" {
-			path += "." + typeErr.Field
-		}
-		probs.add(path, "got a JSON %s, want %s", typeErr.Value, describeType(typeErr.Type.String()))
-	case errors.As(err, &syntaxErr):
-		probs.add(key, "not valid JSON: %v", syntaxErr)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		probs.add(key, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	default:
-		probs.add(key, "cannot be read: %v", err)
-	}
-}
-
-func describeType(goType string) string {
-	switch strings.TrimPrefix(goType, "*") {
-	case "int":
-		return "an integer"
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	}
-	switch {
-	case strings.HasPrefix(goType, "[]"):
-		return "a list"
-	case strings.HasPrefix(goType, "map["):
-		return "an object of strings"
-	}
-	return "an object"
+	decodeStrict(key, json.RawMessage(raw), reflect.ValueOf(dst).Elem(), probs)
 }
 
 // secret reads a secret key; a value set in plain text is a problem.

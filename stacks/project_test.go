@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"slices"
@@ -55,7 +56,13 @@ func TestStackFiles(t *testing.T) {
 		if err := yaml.Unmarshal(b, &file); err != nil {
 			t.Fatalf("%s: %v", stack, err)
 		}
+		if got := file.Config["pulumi:disable-default-providers"]; fmt.Sprint(got) != "[kubernetes infomaniak]" {
+			t.Errorf("%s: pulumi:disable-default-providers = %v, want kubernetes and infomaniak", stack, got)
+		}
 		for full, v := range file.Config {
+			if strings.HasPrefix(full, "pulumi:") {
+				continue
+			}
 			key, ok := strings.CutPrefix(full, stacks.Project+":")
 			c, declared := proj.Config[key]
 			if !ok || !declared {

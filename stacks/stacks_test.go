@@ -96,6 +96,9 @@ func TestUatCreatesTheSharedCluster(t *testing.T) {
 		}
 	}
 	k8s := find(t, res, typeK8sProvider, "cluster")
+	if k8s.String("clusterIdentifier") != "camps-shared" {
+		t.Errorf("kubernetes provider clusterIdentifier = %q, want camps-shared", k8s.String("clusterIdentifier"))
+	}
 	if !slices.Contains(k8s.Dependencies, pool.URN) {
 		t.Errorf("kubernetes provider does not wait for the pool: %v", k8s.Dependencies)
 	}
@@ -124,6 +127,9 @@ func TestProdPhase1AttachesToUat(t *testing.T) {
 	}
 	if !k8s.IsSecret("kubeconfig") {
 		t.Error("prod's kubeconfig is not secret")
+	}
+	if k8s.String("clusterIdentifier") != "camps-shared" {
+		t.Errorf("clusterIdentifier = %q, want uat's camps-shared", k8s.String("clusterIdentifier"))
 	}
 	if !slices.Contains(k8s.Dependencies, ref.URN) {
 		t.Errorf("kubernetes provider does not come from the stack reference: %v", k8s.Dependencies)
@@ -216,6 +222,15 @@ func variants() []stackrun.Options {
 	}
 }
 
+// podSecurity is the Pod Security level of each platform namespace: the
+// strictest its chart runs under (see infra/platform).
+var podSecurity = map[string]string{
+	"ingress-nginx":   "restricted",
+	"cert-manager":    "restricted",
+	"longhorn-system": "privileged",
+	"monitoring":      "privileged",
+}
+
 // statefulTypes hold data or money: a preview that would delete them fails.
 var statefulTypes = []string{infomaniak.ClusterType, infomaniak.InstancePoolType, typeNamespace}
 
@@ -248,10 +263,14 @@ func TestInvariants(t *testing.T) {
 					t.Errorf("stateful %s is not protected", what)
 				}
 				if r.Type == typeNamespace {
+					want, ok := podSecurity[r.String("metadata.name")]
+					if !ok {
+						want = "restricted" // every application namespace
+					}
 					for _, mode := range []string{"enforce", "audit", "warn"} {
 						label := fmt.Sprintf(`metadata.labels["pod-security.kubernetes.io/%s"]`, mode)
-						if lvl := r.String(label); !slices.Contains([]string{"restricted", "baseline", "privileged"}, lvl) {
-							t.Errorf("%s: %s = %q, want a Pod Security level", what, label, lvl)
+						if lvl := r.String(label); lvl != want {
+							t.Errorf("%s: %s = %q, want %q", what, label, lvl, want)
 						}
 					}
 				}

@@ -66,10 +66,13 @@ func (c *Config) validateCluster(ps *Problems) {
 		ps.add("cluster.mode", "%q is not a mode; use create or attach", cl.Mode)
 	}
 	if cl.AttachStack != "" {
+		project, stack := splitStack(cl.AttachStack)
 		switch {
 		case !stackName.MatchString(cl.AttachStack):
 			ps.add("cluster.attachStack", "%q is not a stack name (stack, project/stack or org/project/stack)", cl.AttachStack)
-		case cl.AttachStack == c.Stack || strings.HasSuffix(cl.AttachStack, "/"+Project+"/"+c.Stack):
+		case project != Project:
+			ps.add("cluster.attachStack", "%q is a stack of project %s; attach to a stack of %s", cl.AttachStack, project, Project)
+		case stack == c.Stack:
 			ps.add("cluster.attachStack", "%q is this stack itself", cl.AttachStack)
 		}
 	}
@@ -138,6 +141,16 @@ func (c *Config) validateCreate(ps *Problems) {
 	if c.Infomaniak.ProjectID < 0 {
 		ps.add("infomaniak.projectId", "%d is negative", c.Infomaniak.ProjectID)
 	}
+}
+
+// splitStack returns the project and stack of a stack name; a name
+// without a project is in this project.
+func splitStack(name string) (project, stack string) {
+	parts := strings.Split(name, "/")
+	if len(parts) == 1 {
+		return Project, parts[0]
+	}
+	return parts[len(parts)-2], parts[len(parts)-1]
 }
 
 // checkNodeLabel returns what is wrong with a KaaS node label, or "".

@@ -78,11 +78,13 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "misspelt field", set: map[string]string{key("cluster"): `{"kubernetesVerison":"1.35"}`},
 			want: `camps-infra:cluster: unknown field "kubernetesVerison"`},
 		{name: "wrong type", set: cluster(`"pools":[{"name":"p1","zone":"az-1","minInstances":"2"}]`),
-			want: `camps-infra:cluster.pools.minInstances: got a JSON string, want an integer`},
+			want: `camps-infra:cluster.pools[0].minInstances: got a JSON string, want an integer`},
+		{name: "misspelt nested field", set: cluster(`"pools":[{"name":"p1","zones":"az-1"}]`),
+			want: `camps-infra:cluster.pools[0]: unknown field "zones"`},
 		{name: "cluster is a list", set: map[string]string{key("cluster"): `[1]`},
-			want: `camps-infra:cluster: got a JSON array, want an object`},
+			want: `camps-infra:cluster: got a JSON list, want an object`},
 		{name: "broken JSON", set: map[string]string{key("namespaces"): `[{"name":"uat"`},
-			want: `camps-infra:namespaces: cannot be read: unexpected EOF`},
+			want: `camps-infra:namespaces: is not valid JSON`},
 		{name: "attach without a source", set: map[string]string{key("cluster"): `{"mode":"attach"}`},
 			want: `camps-infra:cluster.mode: attach needs cluster.attachStack (a stack's kubeconfig output) or the secret kubeconfig`},
 		{name: "attach to a stack and a kubeconfig", stack: "prod",
@@ -90,6 +92,10 @@ func TestInvalidConfiguration(t *testing.T) {
 			want:    `camps-infra:cluster.attachStack: and kubeconfig are both set: attach takes one of them`},
 		{name: "attach to itself", set: map[string]string{key("cluster"): `{"attachStack":"uat"}`},
 			want: `camps-infra:cluster.attachStack: "uat" is this stack itself`},
+		{name: "attach to itself by project/stack", set: map[string]string{key("cluster"): `{"mode":"attach","attachStack":"camps-infra/uat"}`},
+			want: `camps-infra:cluster.attachStack: "camps-infra/uat" is this stack itself`},
+		{name: "attach to another project", stack: "prod", set: map[string]string{key("cluster"): `{"attachStack":"acme/web/uat"}`},
+			want: `camps-infra:cluster.attachStack: "acme/web/uat" is a stack of project web; attach to a stack of camps-infra`},
 		{name: "malformed stack name", stack: "prod", set: map[string]string{key("cluster"): `{"attachStack":"a/b/c/d"}`},
 			want: `camps-infra:cluster.attachStack: "a/b/c/d" is not a stack name (stack, project/stack or org/project/stack)`},
 		{name: "second platform on a shared cluster", stack: "prod", set: map[string]string{key("platform"): `{"install":true}`},
@@ -182,5 +188,26 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	}
 	if n := res.Recorder.Len(); n != 0 {
 		t.Errorf("%d resources registered, want 0", n)
+	}
+}
+
+// TestDecodeProblemsNameTheirElement checks that type errors and unknown
+// fields inside lists name the element, all at once, without follow-on
+// problems about values the user never wrote.
+func TestDecodeProblemsNameTheirElement(t *testing.T) {
+	_, err := run(t, stackrun.Options{Stack: "uat", Set: map[string]string{
+		key("cluster"): `{"pools":[{"name":"p1","zone":"az-1"},{"zone":"az-2","minInstances":"x","flavour":"y"}]}`,
+	}})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{
+		`camps-infra:cluster.pools[1].minInstances: got a JSON string, want an integer`,
+		`camps-infra:cluster.pools[1]: unknown field "flavour"`,
+		`invalid configuration (2 problems)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
 	}
 }

@@ -125,9 +125,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	// The provider waits for the pools, so nothing is deployed into a
-	// cluster without nodes.
+	// cluster without nodes. It is replaced only when the cluster's name
+	// changes, never because its kubeconfig was rotated or is unknown
+	// during an upgrade: replacing it would replace every in-cluster resource.
 	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
-		Kubeconfig: c.Kubeconfig,
+		Kubeconfig:        c.Kubeconfig,
+		ClusterIdentifier: c.Name,
 	}, pulumi.Parent(c), pulumi.DependsOn(ready))
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: kubernetes provider: %w", name, err)

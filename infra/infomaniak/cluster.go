@@ -100,7 +100,26 @@ type clusterState struct {
 
 func (clusterInputs) ElementType() reflect.Type { return reflect.TypeFor[clusterState]() }
 
-// NewCluster registers a KaaS cluster. The kubeconfig output is always secret.
+// secretAPIServer copies the API server options with the audit webhook's
+// kubeconfig and the OIDC CA made secret: the first may carry credentials.
+func secretAPIServer(a *APIServerArgs) *APIServerArgs {
+	if a == nil {
+		return nil
+	}
+	out := *a
+	if out.AuditWebhookConfig != nil {
+		out.AuditWebhookConfig = pulumi.ToSecret(out.AuditWebhookConfig.ToStringPtrOutput()).(pulumi.StringPtrOutput)
+	}
+	if a.OIDC != nil && a.OIDC.CA != nil {
+		o := *a.OIDC
+		o.CA = pulumi.ToSecret(o.CA.ToStringPtrOutput()).(pulumi.StringPtrOutput)
+		out.OIDC = &o
+	}
+	return &out
+}
+
+// NewCluster registers a KaaS cluster. The kubeconfig output is always
+// secret, and so are the audit webhook kubeconfig and the OIDC CA inputs.
 func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	if args == nil {
 		args = &ClusterArgs{}
@@ -110,7 +129,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		Region:            args.Region,
 		PackName:          args.PackName,
 		KubernetesVersion: args.KubernetesVersion,
-		APIServer:         args.APIServer,
+		APIServer:         secretAPIServer(args.APIServer),
 	}
 	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"kubeconfig"}))
 	var c Cluster

@@ -19,8 +19,9 @@ func TestResourcesRegisterTheirContract(t *testing.T) {
 			Name: pulumi.String("camps"), Region: pulumi.String("dc4-a"), PackName: pulumi.String("shared"),
 			KubernetesVersion: pulumi.String("1.35"),
 			APIServer: &APIServerArgs{
-				IPFilters: pulumi.ToStringArray([]string{"192.0.2.0/24"}),
-				OIDC:      &OIDCArgs{IssuerURL: pulumi.String("https://id.example"), ClientID: pulumi.String("k8s")},
+				IPFilters:          pulumi.ToStringArray([]string{"192.0.2.0/24"}),
+				OIDC:               &OIDCArgs{IssuerURL: pulumi.String("https://id.example"), ClientID: pulumi.String("k8s"), CA: pulumi.String("PEM")},
+				AuditWebhookConfig: pulumi.String("apiVersion: v1"),
 			},
 		}, pulumi.Provider(p))
 		if err != nil {
@@ -51,6 +52,14 @@ func TestResourcesRegisterTheirContract(t *testing.T) {
 		if got := cluster.String(path); got != want {
 			t.Errorf("cluster %s = %q, want %q", path, got, want)
 		}
+	}
+	for _, path := range []string{"apiServer.auditWebhookConfig", "apiServer.oidc.ca"} {
+		if !cluster.IsSecret(path) || cluster.String(path) == "" {
+			t.Errorf("cluster %s = %q, secret %v; want it set and secret", path, cluster.String(path), cluster.IsSecret(path))
+		}
+	}
+	if cluster.IsSecret("apiServer.oidc.issuerUrl") {
+		t.Error("the issuer URL need not be secret")
 	}
 	if len(cluster.AdditionalSecretOutputs) != 1 || cluster.AdditionalSecretOutputs[0] != "kubeconfig" {
 		t.Errorf("cluster secret outputs = %v, want [kubeconfig]", cluster.AdditionalSecretOutputs)

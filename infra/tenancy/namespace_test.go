@@ -3,6 +3,7 @@ package tenancy
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,8 +63,25 @@ func TestNamespaceGuardRails(t *testing.T) {
 	for _, p := range rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
 		policies = append(policies, p.String("metadata.name"))
 	}
-	if got := strings.Join(policies, ","); strings.Contains(got, "allow-egress-cidrs") || !strings.Contains(got, "default-deny") {
-		t.Errorf("policies = %s", got)
+	slices.Sort(policies)
+	if got, want := strings.Join(policies, ","), "allow-dns,allow-from-ingress,allow-from-monitoring,allow-same-namespace,default-deny"; got != want {
+		t.Errorf("policies = %s, want %s", got, want)
+	}
+	for name, path := range map[string]string{
+		"uat-allow-from-ingress":    `spec.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]`,
+		"uat-allow-from-monitoring": `spec.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]`,
+		"uat-allow-dns":             `spec.egress[0].to[0].podSelector.matchLabels["k8s-app"]`,
+	} {
+		p, _ := rec.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", name)
+		want := map[string]string{"uat-allow-from-ingress": "ingress-nginx", "uat-allow-from-monitoring": "monitoring", "uat-allow-dns": "kube-dns"}[name]
+		if got := p.String(path); got != want {
+			t.Errorf("%s: %s = %q, want %q", name, path, got, want)
+		}
+	}
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		if lvl := ns.String(`metadata.labels["pod-security.kubernetes.io/` + mode + `"]`); lvl != "restricted" {
+			t.Errorf("pod security %s = %q, want restricted", mode, lvl)
+		}
 	}
 	quota, _ := rec.Find("kubernetes:core/v1:ResourceQuota", "uat-quota")
 	if quota.String(`spec.hard["requests.cpu"]`) != "1" || quota.String("spec.hard.pods") != "10" {
