@@ -1,0 +1,112 @@
+package helm
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/internal/recorder"
+)
+
+func tags(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("pulumi"), ",")
+		out[name] = t.Field(i).Type
+	}
+	return out
+}
+
+// TestPropertiesMatchTheSDK keeps the wrapper's wire names in step with
+// the SDK's ReleaseArgs (this test may import helm/v3; the program may not).
+func TestPropertiesMatchTheSDK(t *testing.T) {
+	sdk := tags(helmv3.ReleaseArgs{}.ElementType())
+	for name := range tags(reflect.TypeFor[releaseState]()) {
+		if _, ok := sdk[name]; !ok {
+			t.Errorf("property %q is not in the SDK's ReleaseArgs", name)
+		}
+	}
+	sdkRepo := tags(helmv3.RepositoryOptsArgs{}.ElementType())
+	for name := range tags(reflect.TypeFor[repositoryOpts]()) {
+		if _, ok := sdkRepo[name]; !ok {
+			t.Errorf("repositoryOpts property %q is not in the SDK's RepositoryOpts", name)
+		}
+	}
+}
+
+func TestChartRef(t *testing.T) {
+	tests := []struct {
+		chart     Chart
+		wantChart string
+		wantRepo  string
+	}{
+		{Chart{Name: "cert-manager", Repository: "https://charts.jetstack.io"}, "cert-manager", "https://charts.jetstack.io"},
+		{Chart{Name: "nginx-ingress", Repository: "oci://ghcr.io/nginx/charts/"}, "oci://ghcr.io/nginx/charts/nginx-ingress", ""},
+		{Chart{Name: "./charts/longhorn"}, "./charts/longhorn", ""},
+	}
+	for _, tt := range tests {
+		c, r := tt.chart.Ref()
+		if c != tt.wantChart || r != tt.wantRepo {
+			t.Errorf("%+v.Ref() = %q, %q; want %q, %q", tt.chart, c, r, tt.wantChart, tt.wantRepo)
+		}
+	}
+}
+
+func TestNewRelease(t *testing.T) {
+	type values struct {
+		Replicas int    `json:"replicaCount"`
+		Skip     string `json:"skip,omitempty"`
+	}
+	rec := recorder.New("p", "s", nil)
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		v, err := Values(values{Replicas: 2})
+		if err != nil {
+			return err
+		}
+		_, err = NewRelease(ctx, "r", &ReleaseArgs{
+			Chart: Chart{Name: "longhorn", Version: "1.12.1", Repository: "https://charts.longhorn.io"},
+			Name:  "longhorn", Namespace: pulumi.String("longhorn-system"), Values: v,
+		})
+		return err
+	}, pulumi.WithMocks("p", "s", rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := rec.Find(ReleaseType, "r")
+	for path, want := range map[string]string{
+		"chart": "longhorn", "version": "1.12.1", "repositoryOpts.repo": "https://charts.longhorn.io",
+		"name": "longhorn", "namespace": "longhorn-system", "compat": "true",
+	} {
+		if got := r.String(path); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	for path, want := range map[string]bool{"atomic": true, "cleanupOnFail": true} {
+		if v, _ := r.Input(path); v.BoolValue() != want {
+			t.Errorf("%s = %v, want %v", path, v, want)
+		}
+	}
+	if v, _ := r.Input("values.replicaCount"); v.NumberValue() != 2 {
+		t.Errorf("values = %v", r.Inputs["values"])
+	}
+	if _, ok := r.Input("values.skip"); ok {
+		t.Error("an omitempty value reached Helm")
+	}
+	if v, _ := r.Input("timeout"); v.NumberValue() != DefaultTimeout {
+		t.Errorf("timeout = %v", v)
+	}
+}
+
+func TestNewReleaseRefusesUnpinnedCharts(t *testing.T) {
+	rec := recorder.New("p", "s", nil)
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewRelease(ctx, "r", &ReleaseArgs{Chart: Chart{Name: "x"}, Name: "x", Namespace: pulumi.String("x")})
+		return err
+	}, pulumi.WithMocks("p", "s", rec))
+	if err == nil || !strings.Contains(err.Error(), "pinned version") || rec.Len() != 0 {
+		t.Errorf("err = %v, %d resources", err, rec.Len())
+	}
+}

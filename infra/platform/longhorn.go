@@ -1,0 +1,297 @@
+package platform
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/helm"
+)
+
+// LonghornType is the type token of the Longhorn component.
+const LonghornType = "camps:platform:Longhorn"
+
+// LonghornChart is the pinned Longhorn chart.
+var LonghornChart = helm.Chart{Name: "longhorn", Version: "1.12.1", Repository: "https://charts.longhorn.io"}
+
+// LonghornNamespace is Longhorn's namespace. It must be privileged: the
+// manager DaemonSet runs privileged and mounts the host's /dev, /proc and
+// /var/lib/longhorn with bidirectional propagation to attach iSCSI block
+// devices, and the CSI plugin needs SYS_ADMIN. No lower level admits that.
+const LonghornNamespace = "longhorn-system"
+
+// StorageClass is the name of the default StorageClass Longhorn creates.
+const StorageClass = "longhorn"
+
+// LonghornResources size the Longhorn containers the chart lets us size:
+// the manager (values) and the CSI components (a manager setting). The UI,
+// the driver deployer and the engine image have no resources setting in
+// chart 1.12.1.
+type LonghornResources struct {
+	Manager                                                 Resources
+	CSIAttacher, CSIProvisioner, CSIResizer, CSISnapshotter Resources
+	CSIPlugin, CSINodeDriverRegistrar, CSILivenessProbe     Resources
+}
+
+// DefaultLonghornResources fit a few dozen volumes.
+var DefaultLonghornResources = LonghornResources{
+	Manager:                res("100m", "256Mi", "1", "512Mi"),
+	CSIAttacher:            res("10m", "32Mi", "100m", "64Mi"),
+	CSIProvisioner:         res("10m", "32Mi", "100m", "64Mi"),
+	CSIResizer:             res("10m", "32Mi", "100m", "64Mi"),
+	CSISnapshotter:         res("10m", "32Mi", "100m", "64Mi"),
+	CSIPlugin:              res("10m", "48Mi", "200m", "128Mi"),
+	CSINodeDriverRegistrar: res("5m", "16Mi", "50m", "32Mi"),
+	CSILivenessProbe:       res("5m", "16Mi", "50m", "32Mi"),
+}
+
+// DefaultInstanceManagerCPU is the share of each node's CPU (percent)
+// Longhorn reserves for the instance manager that runs the volumes'
+// engines and replicas: Longhorn's own default.
+const DefaultInstanceManagerCPU = 12
+
+// Longhorn is distributed block storage on the nodes' disks, the
+// cluster's default StorageClass.
+type Longhorn struct {
+	pulumi.ResourceState
+
+	// Namespace is Longhorn's namespace.
+	Namespace pulumi.StringOutput `pulumi:"namespace"`
+	// StorageClass is the default StorageClass.
+	StorageClass pulumi.StringOutput `pulumi:"storageClass"`
+	// Release is the Helm release; volumes depend on it.
+	Release *helm.Release `pulumi:"-"`
+}
+
+// LonghornArgs configure Longhorn.
+type LonghornArgs struct {
+	// Chart overrides the chart's source; default LonghornChart.
+	Chart *helm.Chart
+	// Replicas of every volume; at least 1.
+	Replicas int
+	// Nodes is the cluster's smallest node count. When Replicas outnumber
+	// it, replica soft anti-affinity lets replicas share a node; otherwise
+	// every volume would stay degraded.
+	Nodes int
+	// NodeMilliCPU is one node's CPU in millicores, for the budget.
+	NodeMilliCPU int64
+	// InstanceManagerCPU is the percentage of each node's CPU reserved for
+	// the instance manager; default DefaultInstanceManagerCPU.
+	InstanceManagerCPU int
+	// Snapshot is the recurring snapshot job; required.
+	Snapshot RecurringJob
+	// Backup, when set, is the recurring backup job to BackupTarget.
+	Backup *RecurringJob
+	// BackupTarget, when set, is the S3 backup store.
+	BackupTarget *BackupTarget
+	// Resources of the containers; default DefaultLonghornResources.
+	Resources *LonghornResources
+	// MonitoringReady are what the ServiceMonitor waits for (the monitoring CRDs).
+	MonitoringReady []pulumi.Resource
+}
+
+// RecurringJob is a Longhorn recurring job of the default volume group.
+type RecurringJob struct {
+	// Cron is the schedule, e.g. "0 2 * * *".
+	Cron string
+	// Retain is how many snapshots or backups the job keeps.
+	Retain int
+}
+
+// BackupTarget is an S3 bucket for Longhorn backups.
+type BackupTarget struct {
+	// URL is s3://<bucket>@<region>/ (with the trailing slash).
+	URL string
+	// CredentialSecret names the Secret in longhorn-system holding
+	// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINTS.
+	CredentialSecret string
+}
+
+func (a *LonghornArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.Replicas < 1 || a.Nodes < 1:
+		return errors.New("replicas and nodes must be at least 1")
+	case a.Snapshot.Cron == "" || a.Snapshot.Retain < 1:
+		return errors.New("the snapshot job needs a schedule and a retention")
+	case a.Backup != nil && a.BackupTarget == nil:
+		return errors.New("a backup job needs a backup target")
+	}
+	return nil
+}
+
+func (a *LonghornArgs) resources() LonghornResources {
+	if a.Resources != nil {
+		return *a.Resources
+	}
+	return DefaultLonghornResources
+}
+
+func (a *LonghornArgs) instanceManagerCPU() int {
+	if a.InstanceManagerCPU > 0 {
+		return a.InstanceManagerCPU
+	}
+	return DefaultInstanceManagerCPU
+}
+
+// csiReplicas runs one CSI controller per node, at most three.
+func (a *LonghornArgs) csiReplicas() int { return min(a.Nodes, 3) }
+
+// uiReplicas runs one UI on a single node, two otherwise.
+func (a *LonghornArgs) uiReplicas() int { return min(a.Nodes, 2) }
+
+// SoftAntiAffinity tells whether replicas may share a node.
+func (a *LonghornArgs) SoftAntiAffinity() bool { return a.Replicas > a.Nodes }
+
+// Requests are the CPU and memory Longhorn asks for on Nodes nodes: the
+// manager and CSI plugin on every node, the CSI controllers, and the
+// instance manager's CPU reservation.
+func (a *LonghornArgs) Requests() Requests {
+	r := a.resources()
+	perNode := requestsOf(1, r.Manager, r.CSIPlugin, r.CSINodeDriverRegistrar, r.CSILivenessProbe).
+		Add(Requests{MilliCPU: a.NodeMilliCPU * int64(a.instanceManagerCPU()) / 100})
+	controllers := requestsOf(a.csiReplicas(), r.CSIAttacher, r.CSIProvisioner, r.CSIResizer, r.CSISnapshotter)
+	return perNode.Times(a.Nodes).Add(controllers)
+}
+
+type longhornValues struct {
+	Persistence        longhornPersistence  `json:"persistence"`
+	DefaultSettings    longhornSettings     `json:"defaultSettings"`
+	DefaultBackupStore *longhornBackupStore `json:"defaultBackupStore,omitempty"`
+	LonghornManager    resourcesOnly        `json:"longhornManager"`
+	LonghornUI         longhornUI           `json:"longhornUI"`
+	CSI                longhornCSI          `json:"csi"`
+}
+
+type longhornPersistence struct {
+	DefaultClass             bool   `json:"defaultClass"`
+	DefaultClassReplicaCount int    `json:"defaultClassReplicaCount"`
+	ReclaimPolicy            string `json:"reclaimPolicy"`
+}
+
+type longhornSettings struct {
+	DefaultReplicaCount                      int    `json:"defaultReplicaCount"`
+	ReplicaSoftAntiAffinity                  bool   `json:"replicaSoftAntiAffinity"`
+	DeletingConfirmationFlag                 bool   `json:"deletingConfirmationFlag"`
+	GuaranteedInstanceManagerCPU             int    `json:"guaranteedInstanceManagerCPU"`
+	SystemManagedCSIComponentsResourceLimits string `json:"systemManagedCSIComponentsResourceLimits"`
+}
+
+type longhornBackupStore struct {
+	BackupTarget                 string `json:"backupTarget"`
+	BackupTargetCredentialSecret string `json:"backupTargetCredentialSecret"`
+}
+
+type longhornUI struct {
+	Replicas int `json:"replicas"`
+}
+
+type longhornCSI struct {
+	AttacherReplicaCount    int `json:"attacherReplicaCount"`
+	ProvisionerReplicaCount int `json:"provisionerReplicaCount"`
+	ResizerReplicaCount     int `json:"resizerReplicaCount"`
+	SnapshotterReplicaCount int `json:"snapshotterReplicaCount"`
+}
+
+func (a *LonghornArgs) values() (longhornValues, error) {
+	r := a.resources()
+	csi, err := json.Marshal(map[string]Resources{
+		"csi-attacher": r.CSIAttacher, "csi-provisioner": r.CSIProvisioner,
+		"csi-resizer": r.CSIResizer, "csi-snapshotter": r.CSISnapshotter,
+		"longhorn-csi-plugin": r.CSIPlugin, "node-driver-registrar": r.CSINodeDriverRegistrar,
+		"longhorn-liveness-probe": r.CSILivenessProbe,
+	})
+	if err != nil {
+		return longhornValues{}, err
+	}
+	v := longhornValues{
+		// Retain: deleting a claim keeps its volume until someone deletes it.
+		Persistence: longhornPersistence{DefaultClass: true, DefaultClassReplicaCount: a.Replicas, ReclaimPolicy: "Retain"},
+		DefaultSettings: longhornSettings{
+			DefaultReplicaCount:     a.Replicas,
+			ReplicaSoftAntiAffinity: a.SoftAntiAffinity(),
+			// Left false, Longhorn's uninstall hook refuses to run: with
+			// the release protected, Longhorn cannot be deleted by accident.
+			DeletingConfirmationFlag:                 false,
+			GuaranteedInstanceManagerCPU:             a.instanceManagerCPU(),
+			SystemManagedCSIComponentsResourceLimits: string(csi),
+		},
+		LonghornManager: resourcesOnly{r.Manager},
+		LonghornUI:      longhornUI{Replicas: a.uiReplicas()},
+		CSI: longhornCSI{
+			AttacherReplicaCount: a.csiReplicas(), ProvisionerReplicaCount: a.csiReplicas(),
+			ResizerReplicaCount: a.csiReplicas(), SnapshotterReplicaCount: a.csiReplicas(),
+		},
+	}
+	if t := a.BackupTarget; t != nil {
+		v.DefaultBackupStore = &longhornBackupStore{BackupTarget: t.URL, BackupTargetCredentialSecret: t.CredentialSecret}
+	}
+	return v, nil
+}
+
+// NewLonghorn installs Longhorn as the default StorageClass with its
+// recurring snapshot job (and backup job when a target is given) and a
+// ServiceMonitor. The namespace and release are protected and Longhorn's
+// deleting-confirmation flag stays false, so it cannot be uninstalled by
+// accident. Defaults: chart LonghornChart, resources
+// DefaultLonghornResources, instance manager CPU DefaultInstanceManagerCPU.
+func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...pulumi.ResourceOption) (*Longhorn, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("longhorn %q: %w", name, err)
+	}
+	c := &Longhorn{}
+	if err := ctx.RegisterComponentResource(LonghornType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error { return fmt.Errorf("longhorn %q: %w", name, err) }
+	ns, err := newNamespace(ctx, name, LonghornNamespace, Privileged, pulumi.Parent(c), pulumi.Protect(true))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	c.Namespace = ns.Metadata.Name().Elem()
+	v, err := args.values()
+	if err != nil {
+		return nil, wrap(err)
+	}
+	values, err := helm.Values(v)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	chart := LonghornChart
+	if args.Chart != nil {
+		chart = *args.Chart
+	}
+	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
+		Chart: chart, Name: name, Namespace: c.Namespace, Values: values, Timeout: 900,
+	}, pulumi.Parent(c), pulumi.Protect(true))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	c.StorageClass = pulumi.String(StorageClass).ToStringOutput()
+
+	jobs := []struct {
+		task string
+		job  *RecurringJob
+	}{{"snapshot", &args.Snapshot}, {"backup", args.Backup}}
+	for _, j := range jobs {
+		if j.job == nil {
+			continue
+		}
+		if _, err := customResource(ctx, name+"-"+j.task, "longhorn.io/v1beta2", "RecurringJob", j.task, c.Namespace, map[string]any{
+			"name": j.task, "task": j.task, "cron": j.job.Cron, "retain": j.job.Retain,
+			"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
+		}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	if err := serviceMonitor(ctx, name, c.Namespace,
+		map[string]any{"app": "longhorn-manager"},
+		map[string]any{"port": "manager", "interval": "60s"},
+		args.MonitoringReady, pulumi.Parent(c)); err != nil {
+		return nil, wrap(err)
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace, "storageClass": c.StorageClass})
+}

@@ -1,0 +1,420 @@
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"gitlab.com/camps-ch/infra/infra/helm"
+	"gitlab.com/camps-ch/infra/internal/quantity"
+)
+
+// MonitoringType is the type token of the Monitoring component.
+const MonitoringType = "camps:platform:Monitoring"
+
+// MonitoringChart is the pinned kube-prometheus-stack chart.
+var MonitoringChart = helm.Chart{
+	Name: "kube-prometheus-stack", Version: "88.5.3",
+	Repository: "https://prometheus-community.github.io/helm-charts",
+}
+
+// MonitoringNamespace is the namespace of Prometheus, Alertmanager and
+// Grafana. It must be privileged: node-exporter runs with the host's
+// network and PID namespaces and mounts the host's /, /proc and /sys,
+// which baseline forbids.
+const MonitoringNamespace = "monitoring"
+
+// Dashboard labels the Grafana sidecar looks for on ConfigMaps in every
+// namespace.
+const (
+	DashboardLabel       = "grafana_dashboard"
+	DashboardLabelValue  = "1"
+	DashboardFolderLabel = "grafana_folder"
+)
+
+// MonitoringResources size every container of the chart.
+type MonitoringResources struct {
+	Prometheus, Alertmanager, ConfigReloader, Operator, AdmissionPatch Resources
+	Grafana, GrafanaSidecar, KubeStateMetrics, NodeExporter            Resources
+}
+
+// DefaultMonitoringResources fit phase 1's small cluster: a few hundred
+// series per node, 10 days of retention.
+var DefaultMonitoringResources = MonitoringResources{
+	Prometheus:       res("200m", "768Mi", "1", "1536Mi"),
+	Alertmanager:     res("10m", "64Mi", "100m", "128Mi"),
+	ConfigReloader:   res("10m", "25Mi", "50m", "50Mi"),
+	Operator:         res("50m", "128Mi", "200m", "256Mi"),
+	AdmissionPatch:   res("10m", "32Mi", "100m", "64Mi"),
+	Grafana:          res("50m", "192Mi", "500m", "384Mi"),
+	GrafanaSidecar:   res("10m", "64Mi", "100m", "128Mi"),
+	KubeStateMetrics: res("20m", "64Mi", "200m", "128Mi"),
+	NodeExporter:     res("20m", "32Mi", "200m", "64Mi"),
+}
+
+// Monitoring is kube-prometheus-stack: Prometheus on Longhorn storage,
+// Alertmanager, and Grafana behind the ingress.
+type Monitoring struct {
+	pulumi.ResourceState
+
+	// Namespace is the monitoring namespace.
+	Namespace pulumi.StringOutput `pulumi:"namespace"`
+	// GrafanaURL is Grafana's public address.
+	GrafanaURL pulumi.StringOutput `pulumi:"grafanaUrl"`
+	// GrafanaAdminPassword is the generated admin password. Always secret.
+	GrafanaAdminPassword pulumi.StringOutput `pulumi:"grafanaAdminPassword"`
+	// Release is the Helm release; what needs the monitoring CRDs
+	// (ServiceMonitors, PrometheusRules) depends on it.
+	Release *helm.Release `pulumi:"-"`
+}
+
+// MonitoringArgs configure the monitoring stack. Every field is required
+// unless it says otherwise.
+type MonitoringArgs struct {
+	// Chart overrides the chart's source; default MonitoringChart.
+	Chart *helm.Chart
+	// Retention is how long Prometheus keeps samples, e.g. 10d.
+	Retention string
+	// StorageSize is Prometheus's volume, e.g. 8Gi; 85 % of it is the
+	// size-based retention.
+	StorageSize string
+	// StorageClass of Prometheus's volume.
+	StorageClass string
+	// PrometheusReplicas is 1, or 2 for high availability.
+	PrometheusReplicas int
+	// Nodes is the smallest node count, for the budget (node-exporter).
+	Nodes int
+	// GrafanaHost is Grafana's public host name.
+	GrafanaHost string
+	// IngressClass serves Grafana.
+	IngressClass string
+	// ClusterIssuer issues Grafana's certificate.
+	ClusterIssuer string
+	// AlertmanagerConfig is alertmanager.yaml (see AlertmanagerConfig); it
+	// is kept secret.
+	AlertmanagerConfig pulumi.StringInput
+	// Resources of the containers; default DefaultMonitoringResources.
+	Resources *MonitoringResources
+}
+
+func (a *MonitoringArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.Retention == "" || a.StorageClass == "" || a.GrafanaHost == "" || a.IngressClass == "" || a.ClusterIssuer == "":
+		return errors.New("retention, storage class, Grafana host, ingress class and issuer are required")
+	case a.PrometheusReplicas < 1 || a.Nodes < 1:
+		return errors.New("the Prometheus replicas and the nodes must be at least 1")
+	case a.AlertmanagerConfig == nil:
+		return errors.New("an Alertmanager configuration is required")
+	}
+	if _, err := quantity.Parse(a.StorageSize); err != nil {
+		return fmt.Errorf("storage size: %w", err)
+	}
+	return nil
+}
+
+func (a *MonitoringArgs) resources() MonitoringResources {
+	if a.Resources != nil {
+		return *a.Resources
+	}
+	return DefaultMonitoringResources
+}
+
+// Requests are the CPU and memory of the long-running pods: Prometheus and
+// Alertmanager with their config reloaders, the operator, Grafana with its
+// two sidecars, kube-state-metrics, and node-exporter on every node.
+func (a *MonitoringArgs) Requests() Requests {
+	r := a.resources()
+	return requestsOf(a.PrometheusReplicas, r.Prometheus, r.ConfigReloader).
+		Add(requestsOf(1, r.Alertmanager, r.ConfigReloader, r.Operator, r.Grafana, r.KubeStateMetrics)).
+		Add(requestsOf(2, r.GrafanaSidecar)).
+		Add(requestsOf(a.Nodes, r.NodeExporter))
+}
+
+// retentionSize is 85 % of the volume, in Prometheus's units (GiB).
+func (a *MonitoringArgs) retentionSize() string {
+	v, err := quantity.Parse(a.StorageSize)
+	if err != nil {
+		return ""
+	}
+	v.Mul(v, big.NewRat(85, 100<<30))
+	gib, _ := new(big.Float).SetRat(v).Int64()
+	return fmt.Sprintf("%dGiB", max(gib, 1))
+}
+
+type monitoringValues struct {
+	Prometheus            prometheusValues   `json:"prometheus"`
+	Alertmanager          alertmanagerValues `json:"alertmanager"`
+	Grafana               grafanaValues      `json:"grafana"`
+	PrometheusOperator    operatorValues     `json:"prometheusOperator"`
+	KubeStateMetrics      resourcesOnly      `json:"kube-state-metrics"`
+	NodeExporter          resourcesOnly      `json:"prometheus-node-exporter"`
+	KubeControllerManager enabledOnly        `json:"kubeControllerManager"`
+	KubeScheduler         enabledOnly        `json:"kubeScheduler"`
+	KubeEtcd              enabledOnly        `json:"kubeEtcd"`
+}
+
+type prometheusValues struct {
+	PrometheusSpec prometheusSpec `json:"prometheusSpec"`
+}
+
+type prometheusSpec struct {
+	Replicas      int       `json:"replicas"`
+	Retention     string    `json:"retention"`
+	RetentionSize string    `json:"retentionSize"`
+	Resources     Resources `json:"resources"`
+	StorageSpec   storage   `json:"storageSpec"`
+	// Pick up every rule and monitor in every namespace, not only those
+	// labelled with the release.
+	RuleSelectorNilUsesHelmValues           bool `json:"ruleSelectorNilUsesHelmValues"`
+	ServiceMonitorSelectorNilUsesHelmValues bool `json:"serviceMonitorSelectorNilUsesHelmValues"`
+	PodMonitorSelectorNilUsesHelmValues     bool `json:"podMonitorSelectorNilUsesHelmValues"`
+	ProbeSelectorNilUsesHelmValues          bool `json:"probeSelectorNilUsesHelmValues"`
+	ScrapeConfigSelectorNilUsesHelmValues   bool `json:"scrapeConfigSelectorNilUsesHelmValues"`
+}
+
+type storage struct {
+	VolumeClaimTemplate volumeClaimTemplate `json:"volumeClaimTemplate"`
+}
+
+type volumeClaimTemplate struct {
+	Spec volumeClaimSpec `json:"spec"`
+}
+
+type volumeClaimSpec struct {
+	StorageClassName string               `json:"storageClassName"`
+	AccessModes      []string             `json:"accessModes"`
+	Resources        volumeClaimResources `json:"resources"`
+}
+
+type volumeClaimResources struct {
+	Requests map[string]string `json:"requests"`
+}
+
+type alertmanagerValues struct {
+	AlertmanagerSpec alertmanagerSpec `json:"alertmanagerSpec"`
+}
+
+type alertmanagerSpec struct {
+	UseExistingSecret bool      `json:"useExistingSecret"`
+	ConfigSecret      string    `json:"configSecret"`
+	Resources         Resources `json:"resources"`
+}
+
+type grafanaValues struct {
+	Admin     grafanaAdmin   `json:"admin"`
+	Ingress   grafanaIngress `json:"ingress"`
+	Sidecar   grafanaSidecar `json:"sidecar"`
+	Resources Resources      `json:"resources"`
+}
+
+type grafanaAdmin struct {
+	ExistingSecret string `json:"existingSecret"`
+	UserKey        string `json:"userKey"`
+	PasswordKey    string `json:"passwordKey"`
+}
+
+type grafanaIngress struct {
+	Enabled          bool              `json:"enabled"`
+	IngressClassName string            `json:"ingressClassName"`
+	Annotations      map[string]string `json:"annotations"`
+	Hosts            []string          `json:"hosts"`
+	Path             string            `json:"path"`
+	TLS              []ingressTLS      `json:"tls"`
+}
+
+type ingressTLS struct {
+	SecretName string   `json:"secretName"`
+	Hosts      []string `json:"hosts"`
+}
+
+type grafanaSidecar struct {
+	Dashboards grafanaDashboards `json:"dashboards"`
+	Resources  Resources         `json:"resources"`
+}
+
+type grafanaDashboards struct {
+	Enabled          bool            `json:"enabled"`
+	Label            string          `json:"label"`
+	LabelValue       string          `json:"labelValue"`
+	SearchNamespace  string          `json:"searchNamespace"`
+	FolderAnnotation string          `json:"folderAnnotation"`
+	Provider         dashboardFolder `json:"provider"`
+}
+
+type dashboardFolder struct {
+	FoldersFromFilesStructure bool `json:"foldersFromFilesStructure"`
+}
+
+type operatorValues struct {
+	Resources                Resources         `json:"resources"`
+	AdmissionWebhooks        admissionWebhooks `json:"admissionWebhooks"`
+	PrometheusConfigReloader resourcesOnly     `json:"prometheusConfigReloader"`
+}
+
+type admissionWebhooks struct {
+	Patch resourcesOnly `json:"patch"`
+}
+
+// Names of the Secrets the chart is pointed at.
+const (
+	grafanaAdminSecret       = "grafana-admin"
+	alertmanagerConfigSecret = "alertmanager-config"
+)
+
+func (a *MonitoringArgs) values() monitoringValues {
+	r := a.resources()
+	return monitoringValues{
+		Prometheus: prometheusValues{PrometheusSpec: prometheusSpec{
+			Replicas:      a.PrometheusReplicas,
+			Retention:     a.Retention,
+			RetentionSize: a.retentionSize(),
+			Resources:     r.Prometheus,
+			StorageSpec: storage{VolumeClaimTemplate: volumeClaimTemplate{Spec: volumeClaimSpec{
+				StorageClassName: a.StorageClass,
+				AccessModes:      []string{"ReadWriteOnce"},
+				Resources:        volumeClaimResources{Requests: map[string]string{"storage": a.StorageSize}},
+			}}},
+		}},
+		Alertmanager: alertmanagerValues{AlertmanagerSpec: alertmanagerSpec{
+			UseExistingSecret: true, ConfigSecret: alertmanagerConfigSecret, Resources: r.Alertmanager,
+		}},
+		Grafana: grafanaValues{
+			Admin: grafanaAdmin{ExistingSecret: grafanaAdminSecret, UserKey: "admin-user", PasswordKey: "admin-password"},
+			Ingress: grafanaIngress{
+				Enabled:          true,
+				IngressClassName: a.IngressClass,
+				Annotations:      map[string]string{"cert-manager.io/cluster-issuer": a.ClusterIssuer},
+				Hosts:            []string{a.GrafanaHost},
+				Path:             "/",
+				TLS:              []ingressTLS{{SecretName: "grafana-tls", Hosts: []string{a.GrafanaHost}}},
+			},
+			Sidecar: grafanaSidecar{
+				Dashboards: grafanaDashboards{
+					Enabled: true, Label: DashboardLabel, LabelValue: DashboardLabelValue, SearchNamespace: "ALL",
+					FolderAnnotation: DashboardFolderLabel, Provider: dashboardFolder{FoldersFromFilesStructure: true},
+				},
+				Resources: r.GrafanaSidecar,
+			},
+			Resources: r.Grafana,
+		},
+		PrometheusOperator: operatorValues{
+			Resources:                r.Operator,
+			AdmissionWebhooks:        admissionWebhooks{Patch: resourcesOnly{r.AdmissionPatch}},
+			PrometheusConfigReloader: resourcesOnly{r.ConfigReloader},
+		},
+		KubeStateMetrics: resourcesOnly{r.KubeStateMetrics},
+		NodeExporter:     resourcesOnly{r.NodeExporter},
+		// The managed control plane is not scrapeable: these targets would
+		// only raise "down" alerts forever.
+		KubeControllerManager: enabledOnly{false},
+		KubeScheduler:         enabledOnly{false},
+		KubeEtcd:              enabledOnly{false},
+	}
+}
+
+// AlertmanagerConfig renders alertmanager.yaml from receivers in
+// Alertmanager's own format (each a mapping with a unique name). Alerts go
+// to the first receiver; with none they are kept in Alertmanager's UI only.
+func AlertmanagerConfig(receivers []map[string]any) (string, error) {
+	all := []map[string]any{{"name": "null"}}
+	seen := map[string]bool{"null": true}
+	for i, r := range receivers {
+		name, _ := r["name"].(string)
+		if name == "" || seen[name] {
+			return "", fmt.Errorf("receiver %d: a unique, non-empty name other than \"null\" is required", i)
+		}
+		seen[name] = true
+		all = append(all, r)
+	}
+	def := "null"
+	if len(receivers) > 0 {
+		def = receivers[0]["name"].(string)
+	}
+	b, err := yaml.Marshal(map[string]any{
+		"route": map[string]any{
+			"receiver":        def,
+			"group_by":        []string{"alertname", "namespace"},
+			"group_wait":      "30s",
+			"group_interval":  "5m",
+			"repeat_interval": "4h",
+		},
+		"receivers": all,
+	})
+	return string(b), err
+}
+
+// NewMonitoring installs kube-prometheus-stack: Prometheus with retention
+// and Longhorn storage, picking up every ServiceMonitor, PodMonitor, Probe
+// and PrometheusRule of the cluster; Alertmanager configured from a
+// Secret; Grafana behind the ingress with a Let's Encrypt certificate, the
+// dashboard sidecar on, and a generated admin password.
+func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("monitoring %q: %w", name, err)
+	}
+	c := &Monitoring{}
+	if err := ctx.RegisterComponentResource(MonitoringType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error { return fmt.Errorf("monitoring %q: %w", name, err) }
+	ns, err := newNamespace(ctx, name, MonitoringNamespace, Privileged, pulumi.Parent(c), pulumi.Protect(true))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	c.Namespace = ns.Metadata.Name().Elem()
+	meta := func(n string) *metav1.ObjectMetaArgs {
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: c.Namespace}
+	}
+
+	password, err := random.NewRandomPassword(ctx, name+"-grafana-admin", &random.RandomPasswordArgs{
+		Length: pulumi.Int(32), Special: pulumi.Bool(false),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(fmt.Errorf("grafana admin password: %w", err))
+	}
+	c.GrafanaAdminPassword = pulumi.ToSecret(password.Result).(pulumi.StringOutput)
+	// The release does not wait for these Secrets: they are created in
+	// parallel, and the pods that mount them start once they exist.
+	if _, err := corev1.NewSecret(ctx, name+"-grafana-admin", &corev1.SecretArgs{
+		Metadata: meta(grafanaAdminSecret),
+		StringData: pulumi.StringMap{
+			"admin-user":     pulumi.String("admin"),
+			"admin-password": c.GrafanaAdminPassword,
+		},
+	}, pulumi.Parent(c)); err != nil {
+		return nil, wrap(fmt.Errorf("grafana admin secret: %w", err))
+	}
+	if _, err := corev1.NewSecret(ctx, name+"-alertmanager-config", &corev1.SecretArgs{
+		Metadata:   meta(alertmanagerConfigSecret),
+		StringData: pulumi.StringMap{"alertmanager.yaml": pulumi.ToSecret(args.AlertmanagerConfig.ToStringOutput()).(pulumi.StringOutput)},
+	}, pulumi.Parent(c)); err != nil {
+		return nil, wrap(fmt.Errorf("alertmanager config secret: %w", err))
+	}
+
+	values, err := helm.Values(args.values())
+	if err != nil {
+		return nil, wrap(err)
+	}
+	chart := MonitoringChart
+	if args.Chart != nil {
+		chart = *args.Chart
+	}
+	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
+		Chart: chart, Name: name, Namespace: c.Namespace, Values: values, Timeout: 900,
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	c.GrafanaURL = pulumi.String("https://" + args.GrafanaHost).ToStringOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"namespace": c.Namespace, "grafanaUrl": c.GrafanaURL, "grafanaAdminPassword": c.GrafanaAdminPassword,
+	})
+}
