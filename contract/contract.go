@@ -35,6 +35,10 @@ type Outputs struct {
 	PlatformInstalled pulumi.BoolOutput `output:"platformInstalled" desc:"Whether this stack installs the in-cluster platform (ingress, cert-manager, Longhorn, monitoring)."`
 	// Namespaces are the application namespaces this stack manages.
 	Namespaces pulumi.StringArrayOutput `output:"namespaces" desc:"Application namespaces this stack manages."`
+	// GrafanaURL is the Grafana of the cluster's platform.
+	GrafanaURL pulumi.StringOutput `output:"grafanaUrl" desc:"Address of the Grafana of the cluster's platform; empty when no stack of this project installs it."`
+	// GrafanaAdminPassword is Grafana's generated admin password.
+	GrafanaAdminPassword pulumi.StringOutput `output:"grafanaAdminPassword" secret:"true" desc:"Generated admin password of that Grafana, for break-glass access; empty when there is none."`
 }
 
 // Field describes one output of the contract.

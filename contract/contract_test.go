@@ -42,7 +42,7 @@ func TestFieldsAreWhole(t *testing.T) {
 		}
 		seen[f.Name] = true
 	}
-	for _, name := range []string{"kubeconfig"} {
+	for _, name := range []string{"kubeconfig", "grafanaAdminPassword"} {
 		if !secret(name) {
 			t.Errorf("output %s is not declared secret", name)
 		}
@@ -112,14 +112,16 @@ func reveal(v resource.PropertyValue) any {
 // stack did not mark them.
 func TestReadIsTyped(t *testing.T) {
 	outputs := resource.PropertyMap{
-		"phase":             resource.NewProperty(2.0),
-		"clusterMode":       resource.NewProperty("create"),
-		"clusterName":       resource.NewProperty("camps-prod"),
-		"clusterOwner":      resource.NewProperty("org/camps-infra/prod"),
-		"region":            resource.NewProperty("dc4-a"),
-		"kubeconfig":        resource.NewProperty("apiVersion: v1"),
-		"platformInstalled": resource.NewProperty(true),
-		"namespaces":        resource.NewProperty([]resource.PropertyValue{resource.NewProperty("production")}),
+		"phase":                resource.NewProperty(2.0),
+		"clusterMode":          resource.NewProperty("create"),
+		"clusterName":          resource.NewProperty("camps-prod"),
+		"clusterOwner":         resource.NewProperty("org/camps-infra/prod"),
+		"region":               resource.NewProperty("dc4-a"),
+		"kubeconfig":           resource.NewProperty("apiVersion: v1"),
+		"platformInstalled":    resource.NewProperty(true),
+		"namespaces":           resource.NewProperty([]resource.PropertyValue{resource.NewProperty("production")}),
+		"grafanaUrl":           resource.NewProperty("https://grafana.camps.ch"),
+		"grafanaAdminPassword": resource.MakeSecret(resource.NewProperty("pw")),
 	}
 	rec := recorder.New("consumer", "test", func(r *recorder.Resource) resource.PropertyMap {
 		return resource.PropertyMap{"outputs": resource.NewProperty(outputs)}
@@ -144,14 +146,16 @@ func TestReadIsTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"phase":             "int 2 secret=false",
-		"clusterMode":       "string create secret=false",
-		"clusterName":       "string camps-prod secret=false",
-		"clusterOwner":      "string org/camps-infra/prod secret=false",
-		"region":            "string dc4-a secret=false",
-		"kubeconfig":        "string apiVersion: v1 secret=true",
-		"platformInstalled": "bool true secret=false",
-		"namespaces":        "[]string [production] secret=false",
+		"phase":                "int 2 secret=false",
+		"clusterMode":          "string create secret=false",
+		"clusterName":          "string camps-prod secret=false",
+		"clusterOwner":         "string org/camps-infra/prod secret=false",
+		"region":               "string dc4-a secret=false",
+		"kubeconfig":           "string apiVersion: v1 secret=true",
+		"platformInstalled":    "bool true secret=false",
+		"namespaces":           "[]string [production] secret=false",
+		"grafanaUrl":           "string https://grafana.camps.ch secret=false",
+		"grafanaAdminPassword": "string pw secret=true",
 	}
 	for k, w := range want {
 		if got[k] != w {

@@ -18,16 +18,20 @@ const (
 	KeyNamespaces      = "namespaces"
 	KeyRegistry        = "registry"
 	KeyRegistryToken   = "registryToken"
+	KeyCloudflare      = "cloudflare"
+	KeyDNSToken        = "cloudflareDnsToken"
+	KeyReceivers       = "alertmanagerReceivers"
 )
 
 // Keys lists every configuration key the program reads.
 var Keys = []string{
 	KeyPhase, KeyCluster, KeyInfomaniak, KeyInfomaniakToken, KeyKubeconfig,
 	KeyPlatform, KeyNamespaces, KeyRegistry, KeyRegistryToken,
+	KeyCloudflare, KeyDNSToken, KeyReceivers,
 }
 
 // SecretKeys lists the keys that must be set as Pulumi secrets.
-var SecretKeys = []string{KeyInfomaniakToken, KeyKubeconfig, KeyRegistryToken}
+var SecretKeys = []string{KeyInfomaniakToken, KeyKubeconfig, KeyRegistryToken, KeyDNSToken, KeyReceivers}
 
 // Cluster modes.
 const (
@@ -53,6 +57,8 @@ type Config struct {
 	Namespaces []Namespace
 	// Registry is the private container registry the namespaces pull from.
 	Registry Registry
+	// Cloudflare holds what the stack needs to know of Cloudflare.
+	Cloudflare Cloudflare
 
 	// InfomaniakToken is the Infomaniak API token; unset means the
 	// provider reads INFOMANIAK_TOKEN.
@@ -61,6 +67,12 @@ type Config struct {
 	Kubeconfig Secret
 	// RegistryToken is the registry deploy token's password.
 	RegistryToken Secret
+	// DNSToken is the Cloudflare API token cert-manager solves DNS-01
+	// challenges with (Zone.DNS edit on the zone only).
+	DNSToken Secret
+	// Receivers are Alertmanager receivers, a YAML list in Alertmanager's
+	// format (they hold webhook URLs and passwords).
+	Receivers Secret
 }
 
 // Cluster is the `cluster` key.
@@ -116,14 +128,6 @@ type Infomaniak struct {
 	// ProjectID is the Public Cloud project id. Default 0: the provider
 	// reads INFOMANIAK_PROJECT_ID.
 	ProjectID int `json:"projectId"`
-}
-
-// Platform is the `platform` key.
-type Platform struct {
-	// Install says whether this stack installs the in-cluster platform.
-	// Default: true when the stack creates its cluster or takes a
-	// kubeconfig, false when it attaches to another stack's cluster.
-	Install *bool `json:"install"`
 }
 
 // Namespace is one entry of `namespaces`: an application namespace.

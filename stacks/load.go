@@ -66,9 +66,12 @@ func Load(src Source, stack string) (*Config, error) {
 	decode(src, KeyPlatform, &c.Platform, &probs)
 	decode(src, KeyNamespaces, &c.Namespaces, &probs)
 	decode(src, KeyRegistry, &c.Registry, &probs)
+	decode(src, KeyCloudflare, &c.Cloudflare, &probs)
 	c.InfomaniakToken = secret(src, KeyInfomaniakToken, &probs)
 	c.Kubeconfig = secret(src, KeyKubeconfig, &probs)
 	c.RegistryToken = secret(src, KeyRegistryToken, &probs)
+	c.DNSToken = secret(src, KeyDNSToken, &probs)
+	c.Receivers = secret(src, KeyReceivers, &probs)
 
 	// With a bad phase, the rest is still checked against phase 1's presets
 	// so that every problem is reported at once.

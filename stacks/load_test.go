@@ -37,7 +37,11 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(source(tt.values, KeyKubeconfig), "dev")
+			values := map[string]string{KeyDNSToken: "token", KeyPlatform: `{"monitoring":{"grafanaHost":"grafana.dev.camps.ch"}}`}
+			for k, v := range tt.values {
+				values[k] = v
+			}
+			c, err := Load(source(values, KeyKubeconfig, KeyDNSToken), "dev")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,15 +74,16 @@ func TestSecretNeverPrints(t *testing.T) {
 // be whole and consistent.
 func FuzzLoad(f *testing.F) {
 	f.Add("1", `{"mode":"create","pools":[{"name":"p","zone":"az-1","minInstances":1,"maxInstances":2}]}`,
-		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true}`, `{"username":"u"}`)
+		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`)
+	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`)
 	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`)
 	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`)
 	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`)
 	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry string) {
 		src := source(map[string]string{
 			KeyPhase: phase, KeyCluster: cluster, KeyNamespaces: namespaces, KeyPlatform: platform,
-			KeyRegistry: registry, KeyRegistryToken: "token",
-		}, KeyRegistryToken)
+			KeyRegistry: registry, KeyRegistryToken: "token", KeyDNSToken: "token",
+		}, KeyRegistryToken, KeyDNSToken)
 		c, err := Load(src, "fuzz")
 		if err != nil {
 			var ps Problems

@@ -125,6 +125,7 @@ func (c *Config) applyPresets() {
 		fill(&l.MaxMemory, dl.MaxMemory)
 	}
 	fill(&c.Registry.Server, defaultRegistry)
+	c.applyPlatformPresets()
 }
 
 func fill(dst *string, def string) {

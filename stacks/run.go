@@ -8,13 +8,8 @@ import (
 
 	"gitlab.com/camps-ch/infra/contract"
 	"gitlab.com/camps-ch/infra/infra/cluster"
+	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/tenancy"
-)
-
-// Namespaces of the platform that application namespaces admit traffic from.
-const (
-	ingressNamespace    = "ingress-nginx"
-	monitoringNamespace = "monitoring"
 )
 
 // Run is the Pulumi program: it loads the stack's configuration, refuses
@@ -25,18 +20,26 @@ func Run(ctx *pulumi.Context) error {
 	return err
 }
 
-// Program is Run that also hands back the exported outputs (the offline
-// plan feeds them to stacks that reference this one).
-func Program(ctx *pulumi.Context) (contract.Outputs, error) {
+// Deployment is what Program did: the configuration it used and the
+// outputs it exported.
+type Deployment struct {
+	Config  *Config
+	Outputs contract.Outputs
+}
+
+// Program is Run that also hands back the configuration and the exported
+// outputs (the offline plan reports the budget, and feeds the outputs to
+// stacks that reference this one).
+func Program(ctx *pulumi.Context) (*Deployment, error) {
 	cfg, err := Load(contextSource{ctx}, ctx.Stack())
 	if err != nil {
-		return contract.Outputs{}, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
+		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
 	out, err := Deploy(ctx, cfg)
 	if err != nil {
-		return contract.Outputs{}, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
+		return nil, fmt.Errorf("stack %s: %w", ctx.Stack(), err)
 	}
-	return out, contract.Export(ctx, out)
+	return &Deployment{Config: cfg, Outputs: out}, contract.Export(ctx, out)
 }
 
 // Deploy composes the stack from a valid configuration.
@@ -56,6 +59,16 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 	}
 	out.ClusterName = k8s.Name
 	out.Kubeconfig = k8s.Kubeconfig
+
+	if *cfg.Platform.Install {
+		if err := deployPlatform(ctx, cfg, k8s, &out); err != nil {
+			return out, err
+		}
+	}
+	if out.GrafanaURL == (pulumi.StringOutput{}) {
+		out.GrafanaURL = pulumi.String("").ToStringOutput()
+		out.GrafanaAdminPassword = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	}
 
 	names := make([]string, 0, len(cfg.Namespaces))
 	for _, ns := range cfg.Namespaces {
@@ -87,6 +100,8 @@ func clusterArgs(ctx *pulumi.Context, cfg *Config, out *contract.Outputs) (*clus
 		owner := contract.Read(ref)
 		out.ClusterOwner = owner.ClusterOwner
 		out.Region = owner.Region
+		// The owner's platform serves this stack too.
+		out.GrafanaURL, out.GrafanaAdminPassword = owner.GrafanaURL, owner.GrafanaAdminPassword
 		return &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: owner.Kubeconfig}}, nil
 	default:
 		name := cl.Name
@@ -159,8 +174,8 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 			DefaultRequestCPU: l.DefaultRequestCPU, DefaultRequestMemory: l.DefaultRequestMemory,
 			MaxCPU: l.MaxCPU, MaxMemory: l.MaxMemory,
 		},
-		IngressNamespace:    ingressNamespace,
-		MonitoringNamespace: monitoringNamespace,
+		IngressNamespace:    platform.IngressNamespace,
+		MonitoringNamespace: platform.MonitoringNamespace,
 		EgressCIDRs:         ns.EgressCIDRs,
 		DeployerGroup:       ns.DeployerGroup,
 		Registry: tenancy.Registry{
@@ -169,4 +184,42 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 			Token:    pulumi.ToSecret(pulumi.String(cfg.RegistryToken.Reveal())).(pulumi.StringOutput),
 		},
 	}
+}
+
+// deployPlatform installs the four platform releases. They install in
+// parallel; only what needs another's CRDs waits: the ServiceMonitors for
+// the monitoring release.
+func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out *contract.Outputs) error {
+	providers := pulumi.Providers(k8s.Provider)
+	a := cfg.platformArgs()
+
+	alerting, err := cfg.alertmanagerConfig()
+	if err != nil {
+		return err
+	}
+	a.Monitoring.AlertmanagerConfig = pulumi.ToSecret(pulumi.String(alerting)).(pulumi.StringOutput)
+	mon, err := platform.NewMonitoring(ctx, "kube-prometheus-stack", a.Monitoring, providers)
+	if err != nil {
+		return err
+	}
+	out.GrafanaURL, out.GrafanaAdminPassword = mon.GrafanaURL, mon.GrafanaAdminPassword
+	ready := []pulumi.Resource{mon.Release}
+
+	a.Ingress.MonitoringReady = ready
+	if ip := cfg.Platform.Ingress.LoadBalancerIP; ip != "" {
+		a.Ingress.LoadBalancerIP = pulumi.String(ip)
+	}
+	if _, err := platform.NewIngress(ctx, "nginx-ingress", a.Ingress, providers); err != nil {
+		return err
+	}
+	a.CertManager.MonitoringReady = ready
+	a.CertManager.CloudflareToken = pulumi.ToSecret(pulumi.String(cfg.DNSToken.Reveal())).(pulumi.StringOutput)
+	if _, err := platform.NewCertManager(ctx, "cert-manager", a.CertManager, providers); err != nil {
+		return err
+	}
+	a.Longhorn.MonitoringReady = ready
+	if _, err := platform.NewLonghorn(ctx, "longhorn", a.Longhorn, providers); err != nil {
+		return err
+	}
+	return nil
 }

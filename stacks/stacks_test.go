@@ -192,7 +192,7 @@ func TestAttachWithKubeconfigFromConfig(t *testing.T) {
 	res := mustRun(t, stackrun.Options{
 		Stack:   "uat",
 		Set:     map[string]string{key("cluster"): `{"name":"kind"}`},
-		Secrets: map[string]string{key("kubeconfig"): kubeconfig, key("registryToken"): "t"},
+		Secrets: withOperatorSecrets(map[string]string{key("kubeconfig"): kubeconfig}),
 	})
 	k8s := find(t, res, typeK8sProvider, "cluster")
 	if k8s.String("kubeconfig") != kubeconfig || !k8s.IsSecret("kubeconfig") {
@@ -207,6 +207,15 @@ func TestAttachWithKubeconfigFromConfig(t *testing.T) {
 	wantOutput(t, res, "platformInstalled", true)
 }
 
+// withOperatorSecrets adds the operator secrets' stand-ins to extra.
+func withOperatorSecrets(extra map[string]string) map[string]string {
+	s := stackrun.OperatorSecrets()
+	for k, v := range extra {
+		s[k] = v
+	}
+	return s
+}
+
 // variants are every stack and phase, plus the kubeconfig attach mode.
 func variants() []stackrun.Options {
 	return []stackrun.Options{
@@ -215,10 +224,14 @@ func variants() []stackrun.Options {
 		{Stack: "prod"},
 		{Stack: "prod", Set: map[string]string{key("phase"): "2"}},
 		{Stack: "prod", Set: map[string]string{key("cluster"): `{"mode":"attach"}`},
-			Secrets: map[string]string{
-				key("kubeconfig"):    "apiVersion: v1\nkind: Config\nusers: [{name: dev, user: {token: kind-dev-token}}]\n",
-				key("registryToken"): "test-registry-token", key("infomaniakToken"): "test-infomaniak-token"}},
-		{Stack: "uat", Secrets: map[string]string{key("registryToken"): "test-registry-token", key("infomaniakToken"): "test-infomaniak-token"}},
+			Secrets: withOperatorSecrets(map[string]string{
+				key("kubeconfig"):      "apiVersion: v1\nkind: Config\nusers: [{name: dev, user: {token: kind-dev-token}}]\n",
+				key("infomaniakToken"): "test-infomaniak-token",
+			})},
+		{Stack: "uat", Secrets: withOperatorSecrets(map[string]string{
+			key("infomaniakToken"):       "test-infomaniak-token",
+			key("alertmanagerReceivers"): "- name: team\n  webhook_configs: [{url: 'https://chat.example/hook/s3cr3t-path'}]\n",
+		})},
 	}
 }
 

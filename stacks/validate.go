@@ -41,6 +41,7 @@ func (c *Config) Validate() Problems {
 	c.validateCluster(&ps)
 	c.validateNamespaces(&ps)
 	c.validateRegistry(&ps)
+	c.validatePlatform(&ps)
 	return ps
 }
 

@@ -88,7 +88,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "attach without a source", set: map[string]string{key("cluster"): `{"mode":"attach"}`},
 			want: `camps-infra:cluster.mode: attach needs cluster.attachStack (a stack's kubeconfig output) or the secret kubeconfig`},
 		{name: "attach to a stack and a kubeconfig", stack: "prod",
-			secrets: map[string]string{key("kubeconfig"): "apiVersion: v1", key("registryToken"): "t"},
+			secrets: withOperatorSecrets(map[string]string{key("kubeconfig"): "apiVersion: v1"}),
 			want:    `camps-infra:cluster.attachStack: and kubeconfig are both set: attach takes one of them`},
 		{name: "attach to itself", set: map[string]string{key("cluster"): `{"attachStack":"uat"}`},
 			want: `camps-infra:cluster.attachStack: "uat" is this stack itself`},
@@ -101,7 +101,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "second platform on a shared cluster", stack: "prod", set: map[string]string{key("platform"): `{"install":true}`},
 			want: `camps-infra:platform.install: is true, but the cluster belongs to stack "uat", whose platform it is`},
 		{name: "kubeconfig in create mode",
-			secrets: map[string]string{key("kubeconfig"): "apiVersion: v1", key("registryToken"): "t"},
+			secrets: withOperatorSecrets(map[string]string{key("kubeconfig"): "apiVersion: v1"}),
 			set:     map[string]string{key("cluster"): `{"mode":"create"}`},
 			want:    `camps-infra:kubeconfig: is set, but cluster.mode is create: remove it or use mode attach`},
 		{name: "secret in plain text", plain: map[string]string{key("registryToken"): "glpat-123"},
@@ -180,7 +180,8 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		`camps-infra:cluster.pools[0].zone: "az-9" is not a zone of region dc4-a`,
 		`camps-infra:namespaces[0].egressCidrs[0]: "x" is not a CIDR`,
 		`camps-infra:registryToken: is not set`,
-		`invalid configuration (4 problems)`,
+		`camps-infra:cloudflareDnsToken: is not set`,
+		`invalid configuration (5 problems)`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

@@ -20,6 +20,7 @@ import (
 
 	"gitlab.com/camps-ch/infra/internal/plan"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
+	"gitlab.com/camps-ch/infra/stacks"
 )
 
 // sets collects repeated -set KEY=VALUE flags.
@@ -68,11 +69,22 @@ func run(args []string, w, errw io.Writer) error {
 		return err
 	}
 	g := plan.NewGraph(res.Recorder.Resources())
+	var budget *stacks.Budget
+	if cfg := res.Deployment.Config; *cfg.Platform.Install {
+		b := cfg.Budget()
+		budget = &b
+	}
 	switch *format {
 	case "json":
-		return plan.JSON(w, *stack, g, res.Outputs)
+		if budget == nil {
+			return plan.JSON(w, *stack, g, res.Outputs, nil)
+		}
+		return plan.JSON(w, *stack, g, res.Outputs, budget)
 	case "mermaid":
 		return plan.Mermaid(w, g)
 	}
-	return plan.Text(w, *stack, g, res.Outputs)
+	if budget == nil {
+		return plan.Text(w, *stack, g, res.Outputs, nil)
+	}
+	return plan.Text(w, *stack, g, res.Outputs, budget)
 }

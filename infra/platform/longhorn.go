@@ -247,7 +247,7 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("longhorn %q: %w", name, err) }
-	ns, err := newNamespace(ctx, name, LonghornNamespace, Privileged, pulumi.Parent(c), pulumi.Protect(true))
+	ns, err := newNamespace(ctx, name, LonghornNamespace, Privileged, pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}

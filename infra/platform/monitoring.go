@@ -365,7 +365,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("monitoring %q: %w", name, err) }
-	ns, err := newNamespace(ctx, name, MonitoringNamespace, Privileged, pulumi.Parent(c), pulumi.Protect(true))
+	ns, err := newNamespace(ctx, name, MonitoringNamespace, Privileged, pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -374,9 +374,13 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: c.Namespace}
 	}
 
+	rnd, err := random.NewProvider(ctx, name, nil, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(fmt.Errorf("random provider: %w", err))
+	}
 	password, err := random.NewRandomPassword(ctx, name+"-grafana-admin", &random.RandomPasswordArgs{
 		Length: pulumi.Int(32), Special: pulumi.Bool(false),
-	}, pulumi.Parent(c))
+	}, pulumi.Parent(c), pulumi.Provider(rnd))
 	if err != nil {
 		return nil, wrap(fmt.Errorf("grafana admin password: %w", err))
 	}

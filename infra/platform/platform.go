@@ -42,8 +42,8 @@ func res(reqCPU, reqMem, limCPU, limMem string) Resources {
 
 // Requests are the CPU (millicores) and memory (bytes) a workload asks for.
 type Requests struct {
-	MilliCPU int64
-	Memory   int64
+	MilliCPU int64 `json:"milliCpu"`
+	Memory   int64 `json:"memoryBytes"`
 }
 
 // Add returns the sum of two Requests.
@@ -91,8 +91,10 @@ func bytes(q string) int64 {
 }
 
 // newNamespace creates a platform namespace with its Pod Security level
-// enforced, audited and warned.
+// enforced, audited and warned. It is protected: deleting a namespace
+// deletes everything in it (volumes, certificates, the ACME account).
 func newNamespace(ctx *pulumi.Context, name, ns, level string, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
+	opts = append(opts, pulumi.Protect(true))
 	n, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(ns),

@@ -18,7 +18,7 @@ const Redacted = "[secret]"
 
 // Text writes the component tree with resource counts and key properties,
 // the outputs and the critical path.
-func Text(w io.Writer, stack string, g *Graph, outputs resource.PropertyMap) error {
+func Text(w io.Writer, stack string, g *Graph, outputs resource.PropertyMap, budget fmt.Stringer) error {
 	managed := 0
 	for _, r := range g.resources {
 		if r.Custom {
@@ -56,6 +56,9 @@ func Text(w io.Writer, stack string, g *Graph, outputs resource.PropertyMap) err
 		b, _ := json.Marshal(Plain(outputs[k]))
 		fmt.Fprintf(w, "  %s = %s\n", k, b)
 	}
+	if budget != nil {
+		fmt.Fprintf(w, "\n%s\n", budget)
+	}
 	path := g.CriticalPath()
 	fmt.Fprintf(w, "\ncritical path: %d steps\n", len(path))
 	for i, r := range path {
@@ -70,6 +73,8 @@ type Document struct {
 	Resources    []Resource     `json:"resources"`
 	Outputs      map[string]any `json:"outputs"`
 	CriticalPath []string       `json:"criticalPath"`
+	// Budget is the platform's capacity budget, when the stack installs it.
+	Budget any `json:"budget,omitempty"`
 }
 
 // Resource is one resource of the machine-readable plan.
@@ -88,8 +93,8 @@ type Resource struct {
 }
 
 // JSON writes every resource with its inputs, secrets redacted.
-func JSON(w io.Writer, stack string, g *Graph, outputs resource.PropertyMap) error {
-	doc := Document{Stack: stack, Outputs: map[string]any{}, CriticalPath: []string{}}
+func JSON(w io.Writer, stack string, g *Graph, outputs resource.PropertyMap, budget any) error {
+	doc := Document{Stack: stack, Outputs: map[string]any{}, CriticalPath: []string{}, Budget: budget}
 	for _, r := range g.Resources() {
 		doc.Resources = append(doc.Resources, Resource{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Custom: r.Custom, Read: r.Read,

@@ -56,6 +56,7 @@ type Options struct {
 func OperatorSecrets() map[string]string {
 	return map[string]string{
 		stacks.FullKey(stacks.KeyRegistryToken): "test-registry-token",
+		stacks.FullKey(stacks.KeyDNSToken):      "test-cloudflare-dns-token",
 	}
 }
 
@@ -71,6 +72,8 @@ type Result struct {
 	Recorder *recorder.Recorder
 	// Outputs are the stack's exported outputs, secrets kept secret.
 	Outputs resource.PropertyMap
+	// Deployment is what the program used and exported; nil when it failed.
+	Deployment *stacks.Deployment
 }
 
 // Project is the parsed Pulumi.yaml: the project's name and config schema.
@@ -227,11 +230,12 @@ func (r *runner) run(opts Options, depth int) (*Result, error) {
 	})
 
 	program := func(ctx *pulumi.Context) error {
-		out, err := stacks.Program(ctx)
+		d, err := stacks.Program(ctx)
 		if err != nil {
 			return err
 		}
-		res.Outputs, err = await(ctx, out)
+		res.Deployment = d
+		res.Outputs, err = await(ctx, d.Outputs)
 		return err
 	}
 	err = pulumi.RunErr(program,

@@ -1,0 +1,516 @@
+package stacks
+
+import (
+	"fmt"
+	"math/big"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"gitlab.com/camps-ch/infra/infra/cloudflareip"
+	"gitlab.com/camps-ch/infra/infra/helm"
+	"gitlab.com/camps-ch/infra/infra/platform"
+	"gitlab.com/camps-ch/infra/internal/quantity"
+)
+
+// Platform is the `platform` key: the in-cluster platform.
+type Platform struct {
+	// Install says whether this stack installs the in-cluster platform.
+	// Default: true when the stack creates its cluster or takes a
+	// kubeconfig, false when it attaches to another stack's cluster.
+	Install *bool `json:"install"`
+	// Charts override where each chart comes from.
+	Charts Charts `json:"charts"`
+	// Ingress configures the NGINX ingress controller.
+	Ingress IngressConfig `json:"ingress"`
+	// CertManager configures cert-manager and the Let's Encrypt issuers.
+	CertManager CertManagerConfig `json:"certManager"`
+	// Longhorn configures the storage.
+	Longhorn LonghornConfig `json:"longhorn"`
+	// Monitoring configures Prometheus, Alertmanager and Grafana.
+	Monitoring MonitoringConfig `json:"monitoring"`
+}
+
+// Charts are chart sources by release: an HTTP or OCI repository
+// (https://..., oci://...) serving the same chart, or a local chart
+// directory (./..., /...). The version stays pinned. Default: upstream.
+type Charts struct {
+	Ingress     string `json:"ingress"`
+	CertManager string `json:"certManager"`
+	Longhorn    string `json:"longhorn"`
+	Monitoring  string `json:"monitoring"`
+}
+
+// IngressConfig is `platform.ingress`.
+type IngressConfig struct {
+	// Replicas of the controller. Default: 1 on a single node, 3 on several.
+	Replicas *int `json:"replicas"`
+	// OriginLock admits only Cloudflare's ranges at the load balancer and
+	// takes the client address from CF-Connecting-IP. Default: true.
+	OriginLock *bool `json:"originLock"`
+	// LoadBalancerIP is the reserved floating IP of the load balancer.
+	// Default: none (the edge reserves one).
+	LoadBalancerIP string `json:"loadBalancerIp"`
+	// LoadBalancerNetworks are the networks Octavia connects from.
+	// Default: the RFC 1918 private ranges.
+	LoadBalancerNetworks []string `json:"loadBalancerNetworks"`
+}
+
+// CertManagerConfig is `platform.certManager`.
+type CertManagerConfig struct {
+	// Email is the ACME account contact. Default: none.
+	Email string `json:"email"`
+}
+
+// LonghornConfig is `platform.longhorn`.
+type LonghornConfig struct {
+	// Replicas of every volume. Default: 2 on a single node, 3 on several.
+	Replicas *int `json:"replicas"`
+	// Capacity is the volume capacity Longhorn must provide (all claims,
+	// Prometheus included); capacity × replicas must fit the nodes'
+	// disks. Default: what fits, e.g. 17Gi on one 50 GB node with 2
+	// replicas, 34Gi on three with 3.
+	Capacity string `json:"capacity"`
+	// InstanceManagerCPU is the percentage of each node's CPU reserved for
+	// the volumes' engines and replicas. Default: 12, Longhorn's.
+	InstanceManagerCPU *int `json:"instanceManagerCpu"`
+	// Snapshot is the recurring snapshot job. Default: daily at 02:00, 7 kept.
+	Snapshot RecurringJobConfig `json:"snapshot"`
+	// BackupTarget is the S3 backup store, s3://<bucket>@<region>/. Default: none.
+	BackupTarget string `json:"backupTarget"`
+	// BackupCredentialSecret names the Secret in longhorn-system with the
+	// S3 credentials. Required with backupTarget.
+	BackupCredentialSecret string `json:"backupCredentialSecret"`
+}
+
+// RecurringJobConfig is a Longhorn recurring job.
+type RecurringJobConfig struct {
+	// Cron is the schedule, five fields.
+	Cron string `json:"cron"`
+	// Retain is how many are kept.
+	Retain *int `json:"retain"`
+}
+
+// MonitoringConfig is `platform.monitoring`.
+type MonitoringConfig struct {
+	// Retention of Prometheus. Default: 10d on a single node, 15d on several.
+	Retention string `json:"retention"`
+	// StorageSize of Prometheus's volume. Default: 8Gi on a single node, 10Gi on several.
+	StorageSize string `json:"storageSize"`
+	// PrometheusReplicas is 1 or 2. Default: 1 on a single node, 2 on several.
+	PrometheusReplicas *int `json:"prometheusReplicas"`
+	// GrafanaHost is Grafana's public host. Required when the platform is installed.
+	GrafanaHost string `json:"grafanaHost"`
+}
+
+// Cloudflare is the `cloudflare` key.
+type Cloudflare struct {
+	// Ranges are Cloudflare's published address ranges. Default: the list
+	// in infra/cloudflareip.
+	Ranges []string `json:"ranges"`
+}
+
+// platformPreset is what a phase fills in for the platform.
+type platformPreset struct {
+	ingressReplicas    int
+	longhornReplicas   int
+	retention          string
+	storageSize        string
+	prometheusReplicas int
+	prometheus         platform.Resources
+}
+
+// platformPresets size the platform by the cluster it runs on, not by the
+// phase: a single node (phase 1, and uat in every phase) or several
+// (prod's HA cluster in phase 2).
+var platformPresets = map[bool]platformPreset{
+	false: {ingressReplicas: 1, longhornReplicas: 2, retention: "10d", storageSize: "8Gi",
+		prometheusReplicas: 1, prometheus: platform.DefaultMonitoringResources.Prometheus},
+	true: {ingressReplicas: 3, longhornReplicas: 3, retention: "15d", storageSize: "10Gi",
+		prometheusReplicas: 2, prometheus: platform.Resources{
+			Requests: platform.ResourceList{CPU: "500m", Memory: "2Gi"},
+			Limits:   platform.ResourceList{CPU: "2", Memory: "4Gi"},
+		}},
+}
+
+// Snapshot job defaults.
+const (
+	defaultSnapshotCron   = "0 2 * * *"
+	defaultSnapshotRetain = 7
+)
+
+// multiNode tells whether the stack's cluster has more than one node.
+func (c *Config) multiNode() bool { return len(c.nodes()) > 1 }
+
+func (c *Config) applyPlatformPresets() {
+	p := platformPresets[c.multiNode()]
+	pl := &c.Platform
+	if pl.Ingress.Replicas == nil {
+		pl.Ingress.Replicas = ptr(p.ingressReplicas)
+	}
+	if pl.Ingress.OriginLock == nil {
+		pl.Ingress.OriginLock = ptr(true)
+	}
+	if pl.Longhorn.Replicas == nil {
+		pl.Longhorn.Replicas = ptr(p.longhornReplicas)
+	}
+	fill(&pl.Longhorn.Capacity, c.longhornFits(*pl.Longhorn.Replicas))
+	if pl.Longhorn.InstanceManagerCPU == nil {
+		pl.Longhorn.InstanceManagerCPU = ptr(platform.DefaultInstanceManagerCPU)
+	}
+	fill(&pl.Longhorn.Snapshot.Cron, defaultSnapshotCron)
+	if pl.Longhorn.Snapshot.Retain == nil {
+		pl.Longhorn.Snapshot.Retain = ptr(defaultSnapshotRetain)
+	}
+	fill(&pl.Monitoring.Retention, p.retention)
+	fill(&pl.Monitoring.StorageSize, p.storageSize)
+	if pl.Monitoring.PrometheusReplicas == nil {
+		pl.Monitoring.PrometheusReplicas = ptr(p.prometheusReplicas)
+	}
+	if c.Cloudflare.Ranges == nil {
+		c.Cloudflare.Ranges = append([]string(nil), cloudflareip.Ranges...)
+	}
+}
+
+var (
+	flavorParts = regexp.MustCompile(`^a([0-9]+)-ram([0-9]+)-disk([0-9]+)-perf[0-9]+$`)
+	cronField   = regexp.MustCompile(`^[0-9*/,\-]+$`)
+	retention   = regexp.MustCompile(`^[0-9]+(ms|s|m|h|d|w|y)$`)
+)
+
+// Node is one node's size, read from its flavor name.
+type Node struct {
+	MilliCPU, Memory, Disk int64
+}
+
+// parseFlavor reads a<cpu>-ram<GB>-disk<GB>-perf<n>.
+func parseFlavor(flavor string) (Node, bool) {
+	m := flavorParts.FindStringSubmatch(flavor)
+	if m == nil {
+		return Node{}, false
+	}
+	cpu, _ := strconv.ParseInt(m[1], 10, 64)
+	ram, _ := strconv.ParseInt(m[2], 10, 64)
+	disk, _ := strconv.ParseInt(m[3], 10, 64)
+	return Node{MilliCPU: cpu * 1000, Memory: ram << 30, Disk: disk * 1_000_000_000}, true
+}
+
+// referenceNode is the architecture's phase 1 node (4 vCPU, 8 GB, 50 GB),
+// assumed for a cluster made elsewhere, whose nodes the stack cannot see.
+var referenceNode = Node{MilliCPU: 4000, Memory: 8 << 30, Disk: 50_000_000_000}
+
+// nodes returns the cluster's smallest set of nodes: each pool at its
+// minimum, or the reference node for a cluster made elsewhere.
+func (c *Config) nodes() []Node {
+	if c.Cluster.Mode != ModeCreate {
+		return []Node{referenceNode}
+	}
+	var out []Node
+	for _, p := range c.Cluster.Pools {
+		n, ok := parseFlavor(p.Flavor)
+		if !ok || p.MinInstances == nil {
+			continue
+		}
+		for range *p.MinInstances {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// platformBudgetShare is the most of the nodes' CPU and memory the
+// platform may request, in percent.
+const platformBudgetShare = 40
+
+// longhornUsableDisk is the share of a node's disk Longhorn schedules
+// replicas on: its storage-minimal-available-percentage default keeps 25 %.
+const longhornUsableDisk = 75
+
+func (c *Config) validatePlatform(ps *Problems) {
+	for i, cidr := range c.Cloudflare.Ranges {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			ps.add(fmt.Sprintf("cloudflare.ranges[%d]", i), "%q is not a CIDR", cidr)
+		}
+	}
+	if !*c.Platform.Install {
+		return
+	}
+	pl := c.Platform
+	if len(c.Cloudflare.Ranges) == 0 {
+		ps.add("cloudflare.ranges", "is empty; the ingress needs Cloudflare's ranges")
+	}
+	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
+		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring}
+	for _, k := range sortedKeys(charts) {
+		if src := charts[k]; src != "" && !validChartSource(src) {
+			ps.add("platform.charts."+k, "%q is not https://, oci:// or a chart directory (./ or /)", src)
+		}
+	}
+	if r := *pl.Ingress.Replicas; r < 1 || r > 10 {
+		ps.add("platform.ingress.replicas", "%d is not between 1 and 10", r)
+	}
+	if ip := pl.Ingress.LoadBalancerIP; ip != "" {
+		if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
+			ps.add("platform.ingress.loadBalancerIp", "%q is not an IPv4 address", ip)
+		}
+	}
+	for i, cidr := range pl.Ingress.LoadBalancerNetworks {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			ps.add(fmt.Sprintf("platform.ingress.loadBalancerNetworks[%d]", i), "%q is not a CIDR", cidr)
+		}
+	}
+	if e := pl.CertManager.Email; e != "" && !strings.Contains(e, "@") {
+		ps.add("platform.certManager.email", "%q is not an email address", e)
+	}
+	if !c.DNSToken.IsSet() {
+		ps.add(KeyDNSToken, "is not set; cert-manager needs it for DNS-01: `pulumi config set --secret %s <token>`", KeyDNSToken)
+	}
+	if _, err := c.alertmanagerConfig(); err != nil {
+		ps.add(KeyReceivers, "%v", err)
+	}
+	lh := pl.Longhorn
+	if r := *lh.Replicas; r < 1 || r > 20 {
+		ps.add("platform.longhorn.replicas", "%d is not between 1 and 20", r)
+	}
+	if cpu := *lh.InstanceManagerCPU; cpu < 0 || cpu > 40 {
+		ps.add("platform.longhorn.instanceManagerCpu", "%d is not a percentage between 0 and 40", cpu)
+	}
+	if f := strings.Fields(lh.Snapshot.Cron); len(f) != 5 || !allMatch(f, cronField) {
+		ps.add("platform.longhorn.snapshot.cron", "%q is not a five-field cron schedule", lh.Snapshot.Cron)
+	}
+	if *lh.Snapshot.Retain < 1 {
+		ps.add("platform.longhorn.snapshot.retain", "%d is below 1", *lh.Snapshot.Retain)
+	}
+	if (lh.BackupTarget == "") != (lh.BackupCredentialSecret == "") {
+		ps.add("platform.longhorn.backupTarget", "and backupCredentialSecret go together")
+	} else if t := lh.BackupTarget; t != "" && (!strings.HasPrefix(t, "s3://") || !strings.HasSuffix(t, "/") || !strings.Contains(t, "@")) {
+		ps.add("platform.longhorn.backupTarget", "%q is not s3://<bucket>@<region>/", t)
+	}
+	mon := pl.Monitoring
+	if !retention.MatchString(mon.Retention) {
+		ps.add("platform.monitoring.retention", "%q is not a Prometheus duration such as 10d", mon.Retention)
+	}
+	if r := *mon.PrometheusReplicas; r < 1 || r > 2 {
+		ps.add("platform.monitoring.prometheusReplicas", "%d is not 1 or 2", r)
+	}
+	if !hostName.MatchString(mon.GrafanaHost) {
+		ps.add("platform.monitoring.grafanaHost", "%q is not a host name such as grafana.camps.ch", mon.GrafanaHost)
+	}
+	c.validateStorage(ps)
+	if len(*ps) == 0 {
+		c.validateBudget(ps)
+	}
+}
+
+// usableDisk is the disk, in bytes, the nodes offer Longhorn.
+func (c *Config) usableDisk() int64 {
+	var disk int64
+	for _, n := range c.nodes() {
+		disk += n.Disk * longhornUsableDisk / 100
+	}
+	return disk
+}
+
+// longhornFits is the largest whole-GiB capacity the nodes hold at the
+// given replica count.
+func (c *Config) longhornFits(replicas int) string {
+	return fmt.Sprintf("%dGi", c.usableDisk()/int64(max(replicas, 1))>>30)
+}
+
+// validateStorage checks that Longhorn's capacity, with its replicas, fits
+// the nodes' disks, and that Prometheus fits Longhorn.
+func (c *Config) validateStorage(ps *Problems) {
+	lh, mon := c.Platform.Longhorn, c.Platform.Monitoring
+	capacity, err := quantity.Parse(lh.Capacity)
+	if err != nil {
+		ps.add("platform.longhorn.capacity", "%v", err)
+		return
+	}
+	storage, err := quantity.Parse(mon.StorageSize)
+	if err != nil {
+		ps.add("platform.monitoring.storageSize", "%v", err)
+		return
+	}
+	disk := c.usableDisk()
+	need := new(big.Rat).Mul(capacity, big.NewRat(int64(*lh.Replicas), 1))
+	if need.Cmp(new(big.Rat).SetInt64(disk)) > 0 {
+		gb := new(big.Rat).Quo(need, big.NewRat(1_000_000_000, 1))
+		ps.add("platform.longhorn.capacity", "%s × %d replicas needs %s GB; the nodes' disks offer Longhorn %d GB (%d %% of %d node(s))",
+			lh.Capacity, *lh.Replicas, gb.FloatString(1), disk/1_000_000_000, longhornUsableDisk, len(c.nodes()))
+	}
+	prom := new(big.Rat).Mul(storage, big.NewRat(int64(*mon.PrometheusReplicas), 1))
+	if prom.Cmp(capacity) > 0 {
+		ps.add("platform.monitoring.storageSize", "%s × %d Prometheus replicas does not fit platform.longhorn.capacity %s",
+			mon.StorageSize, *mon.PrometheusReplicas, lh.Capacity)
+	}
+}
+
+// validateBudget refuses a platform that requests more than
+// platformBudgetShare of the nodes' CPU or memory.
+func (c *Config) validateBudget(ps *Problems) {
+	b := c.Budget()
+	if b.Total.MilliCPU > b.Limit.MilliCPU {
+		ps.add("platform", "requests %dm CPU, more than %d %% of the nodes' %dm", b.Total.MilliCPU, platformBudgetShare, b.Capacity.MilliCPU)
+	}
+	if b.Total.Memory > b.Limit.Memory {
+		ps.add("platform", "requests %dMi memory, more than %d %% of the nodes' %dMi", b.Total.Memory>>20, platformBudgetShare, b.Capacity.Memory>>20)
+	}
+}
+
+func allMatch(fields []string, re *regexp.Regexp) bool {
+	for _, f := range fields {
+		if !re.MatchString(f) {
+			return false
+		}
+	}
+	return true
+}
+
+func validChartSource(src string) bool {
+	for _, p := range []string{"https://", "oci://", "./", "/"} {
+		if strings.HasPrefix(src, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// chart applies a configured source to a pinned chart.
+func chart(pinned helm.Chart, src string) *helm.Chart {
+	c := pinned
+	switch {
+	case src == "":
+	case strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "oci://"):
+		c.Repository = src
+	default: // a local chart directory
+		c.Name, c.Repository = src, ""
+	}
+	return &c
+}
+
+// alertmanagerConfig renders alertmanager.yaml from the receivers secret.
+func (c *Config) alertmanagerConfig() (string, error) {
+	var receivers []map[string]any
+	if c.Receivers.IsSet() {
+		if err := yaml.Unmarshal([]byte(c.Receivers.Reveal()), &receivers); err != nil {
+			// The YAML error quotes the input; keep the secret out of it.
+			return "", fmt.Errorf("is not a YAML list of Alertmanager receivers")
+		}
+	}
+	return platform.AlertmanagerConfig(receivers)
+}
+
+// PlatformArgs are the arguments of the four platform components.
+type PlatformArgs struct {
+	Ingress     *platform.IngressArgs
+	CertManager *platform.CertManagerArgs
+	Longhorn    *platform.LonghornArgs
+	Monitoring  *platform.MonitoringArgs
+}
+
+// platformArgs turns the configuration into the components' arguments
+// (without the Pulumi inputs, which Deploy adds).
+func (c *Config) platformArgs() PlatformArgs {
+	pl := c.Platform
+	nodes := c.nodes()
+	var nodeCPU int64
+	if len(nodes) > 0 {
+		nodeCPU = nodes[0].MilliCPU
+	}
+	monitoring := platform.DefaultMonitoringResources
+	monitoring.Prometheus = platformPresets[c.multiNode()].prometheus
+	a := PlatformArgs{
+		Ingress: &platform.IngressArgs{
+			Chart:                chart(platform.IngressChart, pl.Charts.Ingress),
+			Replicas:             *pl.Ingress.Replicas,
+			CloudflareRanges:     c.Cloudflare.Ranges,
+			OriginLock:           *pl.Ingress.OriginLock,
+			LoadBalancerNetworks: pl.Ingress.LoadBalancerNetworks,
+		},
+		CertManager: &platform.CertManagerArgs{
+			Chart: chart(platform.CertManagerChart, pl.Charts.CertManager),
+			Email: pl.CertManager.Email,
+		},
+		Longhorn: &platform.LonghornArgs{
+			Chart:              chart(platform.LonghornChart, pl.Charts.Longhorn),
+			Replicas:           *pl.Longhorn.Replicas,
+			Nodes:              max(len(nodes), 1),
+			NodeMilliCPU:       nodeCPU,
+			InstanceManagerCPU: *pl.Longhorn.InstanceManagerCPU,
+			Snapshot:           platform.RecurringJob{Cron: pl.Longhorn.Snapshot.Cron, Retain: *pl.Longhorn.Snapshot.Retain},
+		},
+		Monitoring: &platform.MonitoringArgs{
+			Chart:              chart(platform.MonitoringChart, pl.Charts.Monitoring),
+			Retention:          pl.Monitoring.Retention,
+			StorageSize:        pl.Monitoring.StorageSize,
+			StorageClass:       platform.StorageClass,
+			PrometheusReplicas: *pl.Monitoring.PrometheusReplicas,
+			Nodes:              max(len(nodes), 1),
+			GrafanaHost:        pl.Monitoring.GrafanaHost,
+			IngressClass:       platform.IngressClass,
+			ClusterIssuer:      platform.IssuerProduction,
+			Resources:          &monitoring,
+		},
+	}
+	if t := pl.Longhorn.BackupTarget; t != "" {
+		a.Longhorn.BackupTarget = &platform.BackupTarget{URL: t, CredentialSecret: pl.Longhorn.BackupCredentialSecret}
+	}
+	return a
+}
+
+// Budget is the platform's share of the cluster's smallest node set.
+type Budget struct {
+	// Nodes is how many nodes the figures assume (each pool at its minimum).
+	Nodes int `json:"nodes"`
+	// Components are each component's requests, by release.
+	Components map[string]platform.Requests `json:"components"`
+	// Total is the sum of the components.
+	Total platform.Requests `json:"total"`
+	// Capacity is the nodes' CPU and memory, read from their flavors.
+	Capacity platform.Requests `json:"capacity"`
+	// Limit is platformBudgetShare of Capacity.
+	Limit platform.Requests `json:"limit"`
+	// CPUPercent and MemoryPercent are Total's share of Capacity.
+	CPUPercent    float64 `json:"cpuPercent"`
+	MemoryPercent float64 `json:"memoryPercent"`
+}
+
+// String renders the budget for people.
+func (b Budget) String() string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "platform budget on %d node(s): %s requested of %s (%.1f %% CPU, %.1f %% memory; limit %d %%)",
+		b.Nodes, b.Total, b.Capacity, b.CPUPercent, b.MemoryPercent, platformBudgetShare)
+	for _, k := range sortedKeys(b.Components) {
+		fmt.Fprintf(&s, "\n  %-22s %s", k, b.Components[k])
+	}
+	return s.String()
+}
+
+// Budget computes the platform's requests against the nodes' capacity.
+func (c *Config) Budget() Budget {
+	a := c.platformArgs()
+	b := Budget{Nodes: len(c.nodes()), Components: map[string]platform.Requests{
+		"nginx-ingress":         a.Ingress.Requests(),
+		"cert-manager":          a.CertManager.Requests(),
+		"longhorn":              a.Longhorn.Requests(),
+		"kube-prometheus-stack": a.Monitoring.Requests(),
+	}}
+	for _, r := range b.Components {
+		b.Total = b.Total.Add(r)
+	}
+	for _, n := range c.nodes() {
+		b.Capacity = b.Capacity.Add(platform.Requests{MilliCPU: n.MilliCPU, Memory: n.Memory})
+	}
+	b.Limit = platform.Requests{
+		MilliCPU: b.Capacity.MilliCPU * platformBudgetShare / 100,
+		Memory:   b.Capacity.Memory * platformBudgetShare / 100,
+	}
+	if b.Capacity.MilliCPU > 0 && b.Capacity.Memory > 0 {
+		b.CPUPercent = float64(b.Total.MilliCPU*1000/b.Capacity.MilliCPU) / 10
+		b.MemoryPercent = float64(b.Total.Memory*1000/b.Capacity.Memory) / 10
+	}
+	return b
+}
