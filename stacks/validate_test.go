@@ -133,6 +133,46 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "negative project id", set: map[string]string{key("infomaniak"): `{"projectId":-1}`},
 			want: `camps-infra:infomaniak.projectId: -1 is negative`},
 	}
+	platform := func(fields string) map[string]string {
+		return map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"grafana.uat.camps.ch"},` + fields + `}`}
+	}
+	tests = append(tests, []struct {
+		name    string
+		stack   string
+		set     map[string]string
+		plain   map[string]string
+		secrets map[string]string
+		want    string
+	}{
+		{name: "platform over budget", set: platform(`"longhorn":{"instanceManagerCpu":40}`),
+			want: `more than 40 % of the nodes' 4000m`},
+		{name: "storage beyond the disks", set: platform(`"longhorn":{"capacity":"100Gi"}`),
+			want: `camps-infra:platform.longhorn.capacity: 100Gi × 2 replicas needs 214.7 GB; the nodes' disks offer Longhorn 37 GB (75 % of 1 node(s))`},
+		{name: "Prometheus beyond Longhorn", set: map[string]string{key("platform"): `{"longhorn":{"capacity":"10Gi"},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"12Gi"}}`},
+			want: `camps-infra:platform.monitoring.storageSize: 12Gi × 1 Prometheus replicas does not fit platform.longhorn.capacity 10Gi`},
+		{name: "snapshot schedule in words", set: platform(`"longhorn":{"snapshot":{"cron":"daily"}}`),
+			want: `camps-infra:platform.longhorn.snapshot.cron: "daily" is not a five-field cron schedule`},
+		{name: "retention in words", set: map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","retention":"10 days"}}`},
+			want: `camps-infra:platform.monitoring.retention: "10 days" is not a Prometheus duration such as 10d`},
+		{name: "chart from ftp", set: platform(`"charts":{"longhorn":"ftp://mirror/charts"}`),
+			want: `camps-infra:platform.charts.longhorn: "ftp://mirror/charts" is not https://, oci:// or a chart directory (./ or /)`},
+		{name: "no Grafana host", set: map[string]string{key("platform"): `{}`},
+			want: `camps-infra:platform.monitoring.grafanaHost: "" is not a host name such as grafana.camps.ch`},
+		{name: "no DNS-01 token", secrets: map[string]string{key("registryToken"): "t"},
+			want: "camps-infra:cloudflareDnsToken: is not set; cert-manager needs it for DNS-01"},
+		{name: "receiver without a name", secrets: withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "- webhook_configs: [{url: 'https://x'}]"}),
+			want: `camps-infra:alertmanagerReceivers: receiver 0: a unique, non-empty name other than "null" is required`},
+		{name: "receivers not a list", secrets: withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "name: team"}),
+			want: `camps-infra:alertmanagerReceivers: is not a YAML list of Alertmanager receivers`},
+		{name: "Cloudflare range without a length", set: map[string]string{key("cloudflare"): `{"ranges":["173.245.48.0"]}`},
+			want: `camps-infra:cloudflare.ranges[0]: "173.245.48.0" is not a CIDR`},
+		{name: "load balancer IP not IPv4", set: platform(`"ingress":{"loadBalancerIp":"2001:db8::1"}`),
+			want: `camps-infra:platform.ingress.loadBalancerIp: "2001:db8::1" is not an IPv4 address`},
+		{name: "backup target without credentials", set: platform(`"longhorn":{"backupTarget":"s3://camps-backups@dc4-a/"}`),
+			want: `camps-infra:platform.longhorn.backupTarget: and backupCredentialSecret go together`},
+		{name: "too many Prometheus replicas", set: map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","prometheusReplicas":3}}`},
+			want: `camps-infra:platform.monitoring.prometheusReplicas: 3 is not 1 or 2`},
+	}...)
 	seen := map[string]bool{}
 	for _, tt := range tests {
 		if seen[tt.want] {

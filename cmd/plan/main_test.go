@@ -40,6 +40,23 @@ func TestPlanUatJSON(t *testing.T) {
 	if len(doc.CriticalPath) < 5 {
 		t.Errorf("critical path %v is too short", doc.CriticalPath)
 	}
+	if types["kubernetes:helm.sh/v3:Release"] != 4 {
+		t.Errorf("uat plans %d Helm releases, want 4", types["kubernetes:helm.sh/v3:Release"])
+	}
+	for _, r := range doc.Resources {
+		if r.Type != "kubernetes:helm.sh/v3:Release" {
+			continue
+		}
+		values, _ := r.Inputs["values"].(map[string]any)
+		if r.Inputs["chart"] == "" || r.Inputs["version"] == "" || r.Inputs["namespace"] == "" || len(values) == 0 {
+			t.Errorf("release %s lacks chart, version, namespace or values: %v", r.Name, r.Inputs)
+		}
+	}
+	budget, _ := doc.Budget.(map[string]any)
+	total, _ := budget["total"].(map[string]any)
+	if total["milliCpu"] == nil || total["memoryBytes"] == nil || budget["capacity"] == nil || budget["components"] == nil {
+		t.Errorf("budget = %v, want totals, capacity and components", doc.Budget)
+	}
 }
 
 func TestPlanProdText(t *testing.T) {

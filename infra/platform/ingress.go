@@ -44,7 +44,8 @@ type IngressArgs struct {
 	// Chart overrides the chart's source; default IngressChart.
 	Chart *helm.Chart
 	// Replicas of the controller; at least 1. With 2 or more the pods
-	// spread over nodes and zones and a PodDisruptionBudget keeps one up.
+	// spread over nodes and zones and a PodDisruptionBudget lets only one
+	// be evicted at a time.
 	Replicas int
 	// CloudflareRanges are Cloudflare's published address ranges; required.
 	CloudflareRanges []string
@@ -211,7 +212,8 @@ func (a *IngressArgs) values(release, loadBalancerIP string) ingressValues {
 		v.Controller.Service.Annotations[annotationKeepFloatingIP] = "true"
 	}
 	if a.Replicas > 1 {
-		v.Controller.PodDisruptionBudget = podDisruptionBudget{Enabled: true, MinAvailable: 1}
+		// Voluntary disruptions (node drains, upgrades) take one pod at a time.
+		v.Controller.PodDisruptionBudget = podDisruptionBudget{Enabled: true, MinAvailable: a.Replicas - 1}
 		v.Controller.Affinity = preferSpread(release)
 	}
 	return v

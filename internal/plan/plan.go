@@ -160,3 +160,22 @@ func KeyProperties(r *recorder.Resource) []string {
 	}
 	return out
 }
+
+// Depth is the length of the longest chain of managed resources that ends
+// at r (r included).
+func (g *Graph) Depth(r *recorder.Resource) int {
+	memo := map[string]int{}
+	var depth func(r *recorder.Resource) int
+	depth = func(r *recorder.Resource) int {
+		if d, ok := memo[r.URN]; ok {
+			return d
+		}
+		d := 0
+		for _, w := range g.Waits(r) {
+			d = max(d, depth(w))
+		}
+		memo[r.URN] = d + 1
+		return d + 1
+	}
+	return depth(r)
+}
