@@ -49,7 +49,8 @@ type IngressArgs struct {
 	Replicas int
 	// CloudflareRanges are Cloudflare's published address ranges; required.
 	CloudflareRanges []string
-	// OriginLock makes the load balancer admit only CloudflareRanges. Then,
+	// OriginLock makes the load balancer admit only CloudflareRanges (their
+	// IPv4 part: the load balancer's address is IPv4). Then,
 	// and only then, the client address is taken from CF-Connecting-IP;
 	// without it the client is the PROXY protocol address.
 	OriginLock bool
@@ -91,6 +92,19 @@ func (a *IngressArgs) loadBalancerNetworks() []string {
 		return a.LoadBalancerNetworks
 	}
 	return privateNetworks
+}
+
+// ipv4 keeps the IPv4 ranges: the load balancer's address is an IPv4
+// floating IP, Cloudflare reaches an IPv4 origin over IPv4, and Octavia
+// refuses allowed CIDRs of the other IP version.
+func ipv4(ranges []string) []string {
+	var out []string
+	for _, r := range ranges {
+		if p, err := netip.ParsePrefix(r); err == nil && p.Addr().Is4() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (a *IngressArgs) resources() Resources {
@@ -176,7 +190,7 @@ type enabledCreate struct {
 func (a *IngressArgs) values(release, loadBalancerIP string) ingressValues {
 	realIPHeader, sourceRanges := "proxy_protocol", []string(nil)
 	if a.OriginLock {
-		realIPHeader, sourceRanges = "CF-Connecting-IP", a.CloudflareRanges
+		realIPHeader, sourceRanges = "CF-Connecting-IP", ipv4(a.CloudflareRanges)
 	}
 	v := ingressValues{
 		Controller: ingressController{
