@@ -52,3 +52,4 @@ schema:
 fuzz:
 	$(GO) test ./stacks -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/quantity -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./provider/kaas -run '^$$' -fuzz FuzzLabels -fuzztime $(FUZZTIME)
