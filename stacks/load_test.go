@@ -74,16 +74,16 @@ func TestSecretNeverPrints(t *testing.T) {
 // be whole and consistent.
 func FuzzLoad(f *testing.F) {
 	f.Add("1", `{"mode":"create","pools":[{"name":"p","zone":"az-1","minInstances":1,"maxInstances":2}]}`,
-		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`)
-	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`)
-	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`)
-	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`)
-	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`)
-	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry string) {
+		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`, "- name: team\n  webhook_configs: [{url: https://x}]")
+	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]")
+	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]")
+	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`, "- name: team\n  webhook_configs: [{url: https://x}]")
+	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`, "- name: team\n  webhook_configs: [{url: https://x}]")
+	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry, receivers string) {
 		src := source(map[string]string{
 			KeyPhase: phase, KeyCluster: cluster, KeyNamespaces: namespaces, KeyPlatform: platform,
-			KeyRegistry: registry, KeyRegistryToken: "token", KeyDNSToken: "token",
-		}, KeyRegistryToken, KeyDNSToken)
+			KeyRegistry: registry, KeyRegistryToken: "token", KeyDNSToken: "token", KeyReceivers: receivers,
+		}, KeyRegistryToken, KeyDNSToken, KeyReceivers)
 		c, err := Load(src, "fuzz")
 		if err != nil {
 			var ps Problems
