@@ -1,6 +1,7 @@
 # camps-infra: the targets a developer and CI run. Only Go is needed for
 # build, test, lint and plan; preview and up need the Pulumi CLI and
-# credentials (see README.md).
+# credentials (see README.md). The Infomaniak provider (provider/) is its
+# own Go module; every target covers both modules.
 
 STACK  ?= uat
 FORMAT ?= text
@@ -11,13 +12,17 @@ FUZZTIME ?= 20s
 
 all: lint test
 
-## build: compile the program and every tool
+PROVIDER_BIN := bin/pulumi-resource-infomaniak
+
+## build: compile the program and its tools, and the provider into bin/
 build:
 	$(GO) build ./...
+	cd provider && $(GO) build -o ../$(PROVIDER_BIN) ./cmd/pulumi-resource-infomaniak
 
-## test: unit, stack and invariant tests under mocks (offline)
+## test: unit, stack and invariant tests under mocks, and the provider's tests (offline)
 test:
 	$(GO) test ./...
+	cd provider && $(GO) test ./...
 
 ## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool)
 lint: fmt vet staticcheck
@@ -28,28 +33,31 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	cd provider && $(GO) vet ./...
 
 staticcheck:
 	$(GO) tool staticcheck ./...
+	cd provider && $(GO) tool staticcheck ./...
 
 ## plan: the offline plan of a stack, e.g. make plan STACK=prod FORMAT=json
 plan:
 	$(GO) run ./cmd/plan -stack $(STACK) -format $(FORMAT)
 
 ## preview: pulumi preview of a stack (needs the Pulumi CLI, a backend and credentials)
-preview:
+preview: build
 	pulumi preview --stack $(STACK) --diff
 
 ## up: pulumi up of a stack (needs the Pulumi CLI, a backend and credentials)
-up:
+up: build
 	pulumi up --stack $(STACK)
 
-## schema: regenerate contract/outputs.schema.json from contract.Outputs
+## schema: regenerate contract/outputs.schema.json and provider/schema.json
 schema:
 	$(GO) run ./contract/gen
+	cd provider && $(GO) test . -run TestSchemaFileIsCurrent -update
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	$(GO) test ./stacks -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/quantity -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./provider/kaas -run '^$$' -fuzz FuzzLabels -fuzztime $(FUZZTIME)
+	cd provider && $(GO) test ./kaas -run '^$$' -fuzz FuzzLabels -fuzztime $(FUZZTIME)

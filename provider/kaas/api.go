@@ -145,3 +145,42 @@ func (c *Client) DeletePool(ctx context.Context, cluster, pool int) error {
 	var ok bool
 	return c.do(ctx, "DELETE", c.poolPath(cluster, pool), nil, nil, &ok)
 }
+
+// APIServer are a cluster's API server options, in the API's wire shape:
+// the four keys are always sent, null when unset.
+type APIServer struct {
+	Params             map[string]string `json:"apiserver_params"`
+	OIDCCA             *string           `json:"oidc_ca"`
+	AuditPolicy        *string           `json:"audit-policy"`
+	AuditWebhookConfig *string           `json:"audit-webhook-config"`
+}
+
+// PatchAPIServer writes the API server options.
+func (c *Client) PatchAPIServer(ctx context.Context, cluster int, body APIServer) error {
+	if body.Params == nil {
+		body.Params = map[string]string{}
+	}
+	var ok bool
+	if err := c.do(ctx, "PATCH", c.clusterPath(cluster)+"/apiserver", nil, body, &ok); err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("PATCH apiserver of cluster %d: the API answered false", cluster)
+	}
+	return nil
+}
+
+// PutIPFilters replaces the API server's CIDR allow-list.
+func (c *Client) PutIPFilters(ctx context.Context, cluster int, cidrs []string) error {
+	if cidrs == nil {
+		cidrs = []string{}
+	}
+	var ok bool
+	return c.do(ctx, "PUT", c.clusterPath(cluster)+"/ip_filters", nil, map[string][]string{"ip_filters": cidrs}, &ok)
+}
+
+// IPFilters reads the API server's CIDR allow-list.
+func (c *Client) IPFilters(ctx context.Context, cluster int) ([]string, error) {
+	var out []string
+	return out, c.do(ctx, "GET", c.clusterPath(cluster)+"/ip_filters", nil, nil, &out)
+}

@@ -55,6 +55,9 @@ type cluster struct {
 	pending         int
 	next            string
 	pools           map[int]*pool
+	// APIServer is the last PATCH apiserver body, IPFilters the allow-list.
+	APIServer map[string]any
+	IPFilters []string
 }
 
 type pool struct {
@@ -109,6 +112,16 @@ func (s *Server) Clusters() []string {
 	return out
 }
 
+// APIServer returns the last API server options written to a cluster.
+func (s *Server) APIServer(id int) (map[string]any, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clusters[id]; ok {
+		return c.APIServer, c.IPFilters
+	}
+	return nil, nil
+}
+
 // SetClusterStatus forces a cluster's status.
 func (s *Server) SetClusterStatus(id int, status string) {
 	s.mu.Lock()
@@ -144,7 +157,7 @@ func apiErr(code, desc string) map[string]any {
 }
 
 var (
-	reProject = regexp.MustCompile(`^/1/public_clouds/(\d+)/projects/(\d+)/kaas(?:/(\d+))?(/kube_config|/instance_pools)?(?:/(\d+))?$`)
+	reProject = regexp.MustCompile(`^/1/public_clouds/(\d+)/projects/(\d+)/kaas(?:/(\d+))?(/kube_config|/instance_pools|/apiserver|/ip_filters)?(?:/(\d+))?$`)
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -222,6 +235,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case m[4] == "/kube_config":
 			write(w, 200, fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: %s}]\n", c.Name))
+		case m[4] == "/apiserver" && r.Method == "PATCH":
+			c.APIServer = body
+			write(w, 200, true)
+		case m[4] == "/ip_filters" && r.Method == "PUT":
+			list, _ := body["ip_filters"].([]any)
+			c.IPFilters = nil
+			for _, x := range list {
+				s, _ := x.(string)
+				c.IPFilters = append(c.IPFilters, s)
+			}
+			write(w, 200, true)
+		case m[4] == "/ip_filters":
+			write(w, 200, append([]string{}, c.IPFilters...))
 		case m[4] == "/instance_pools":
 			s.pools(w, r.Method, c, poolID, m[5] != "", body)
 		default:
