@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -139,14 +138,6 @@ func (*Cluster) Diff(ctx context.Context, req infer.DiffRequest[ClusterArgs, Clu
 		d["apiServer"] = p.PropertyDiff{Kind: p.Update}
 	}
 	return infer.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}, nil
-}
-
-func clientOf(ctx context.Context) (*kaas.Client, kaas.Poll, error) {
-	cfg := infer.GetConfig[Config](ctx)
-	if cfg.client == nil {
-		return nil, kaas.Poll{}, errors.New("the infomaniak provider is not configured")
-	}
-	return cfg.client, cfg.poll, nil
 }
 
 // Create creates the cluster, waits until it is Active, applies the API

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -37,7 +38,7 @@ func New() (p.Provider, error) {
 		WithNamespace("camps").
 		// Types live in the kaas module, like the resources that use them.
 		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"provider": "kaas"}).
-		WithConfig(infer.Config(&Config{})).
+		WithConfig(infer.Config(Config{})).
 		WithResources(infer.Resource(&Cluster{}), infer.Resource(&InstancePool{})).
 		WithFunctions(
 			infer.Function(&GetPacks{}), infer.Function(&GetVersions{}), infer.Function(&GetRegions{}),
@@ -62,9 +63,9 @@ type Config struct {
 	PollInterval string `pulumi:"pollInterval,optional"`
 	// RequestsPerMinute caps the calls to the API; default 60, its limit.
 	RequestsPerMinute int `pulumi:"requestsPerMinute,optional"`
-
-	client *kaas.Client
-	poll   kaas.Poll
+	// RetryInterval is the first pause before retrying a 429 or 5xx
+	// without Retry-After; it doubles each try. Default 1s.
+	RetryInterval string `pulumi:"retryInterval,optional"`
 }
 
 // Annotate documents the configuration.
@@ -76,42 +77,51 @@ func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.Timeout, "Longest wait for a cluster or pool to settle, as a Go duration. Default 30m.")
 	a.Describe(&c.PollInterval, "First pause between reads while waiting, as a Go duration. Default 5s.")
 	a.Describe(&c.RequestsPerMinute, "Most API calls a minute. Default 60, the API's limit.")
+	a.Describe(&c.RetryInterval, "First pause before retrying a 429 or 5xx answer without Retry-After, as a Go duration; it doubles each try. Default 1s.")
 }
 
-// Configure fills unset fields from the environment and checks them.
-func (c *Config) Configure(ctx context.Context) error {
-	envInt := func(dst *int, name string) error {
-		if *dst != 0 {
-			return nil
-		}
-		v := os.Getenv(name)
-		if v == "" {
-			return fmt.Errorf("%s is not set: configure it or export %s", name, name)
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("%s=%q is not a positive integer", name, v)
-		}
-		*dst = n
-		return nil
-	}
-	if c.Token == "" {
-		c.Token = os.Getenv("INFOMANIAK_TOKEN")
-	}
-	if c.BaseURL == "" {
-		c.BaseURL = os.Getenv("INFOMANIAK_HOST")
-	}
+// settings are a configuration resolved against the environment.
+type settings struct {
+	client kaas.Client
+	poll   kaas.Poll
+	rpm    int
+}
+
+// resolve fills unset fields from the environment and checks them.
+func (c Config) resolve() (settings, error) {
 	var errs []error
-	if c.Token == "" {
+	envInt := func(v int, name string) int {
+		if v != 0 {
+			return v
+		}
+		raw := os.Getenv(name)
+		if raw == "" {
+			errs = append(errs, fmt.Errorf("%s is not set: configure it or export %s", name, name))
+			return 0
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q is not a positive integer", name, raw))
+		}
+		return n
+	}
+	token, baseURL := c.Token, c.BaseURL
+	if token == "" {
+		token = os.Getenv("INFOMANIAK_TOKEN")
+	}
+	if baseURL == "" {
+		baseURL = os.Getenv("INFOMANIAK_HOST")
+	}
+	if token == "" {
 		errs = append(errs, errors.New("infomaniak:token is not set: configure it or export INFOMANIAK_TOKEN"))
 	}
-	errs = append(errs, envInt(&c.PublicCloudID, "INFOMANIAK_PUBLIC_CLOUD_ID"), envInt(&c.ProjectID, "INFOMANIAK_PROJECT_ID"))
-	poll := kaas.Poll{}
+	cloud, project := envInt(c.PublicCloudID, "INFOMANIAK_PUBLIC_CLOUD_ID"), envInt(c.ProjectID, "INFOMANIAK_PROJECT_ID")
+	poll, retry := kaas.Poll{}, kaas.Retry{}
 	for _, d := range []struct {
 		key string
 		val string
 		dst *time.Duration
-	}{{"timeout", c.Timeout, &poll.Timeout}, {"pollInterval", c.PollInterval, &poll.Interval}} {
+	}{{"timeout", c.Timeout, &poll.Timeout}, {"pollInterval", c.PollInterval, &poll.Interval}, {"retryInterval", c.RetryInterval, &retry.Base}} {
 		if d.val == "" {
 			continue
 		}
@@ -128,22 +138,66 @@ func (c *Config) Configure(ctx context.Context) error {
 	case rpm < 0:
 		errs = append(errs, fmt.Errorf("infomaniak:requestsPerMinute %d is negative", rpm))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
 	if poll.Interval > 0 {
 		poll.MaxInterval = 6 * poll.Interval
 	}
-	c.poll = poll
-	c.client = &kaas.Client{
-		BaseURL: c.BaseURL, Token: c.Token, PublicCloudID: c.PublicCloudID, ProjectID: c.ProjectID,
-		UserAgent: "pulumi-resource-infomaniak/" + Version,
-		Limiter:   kaas.NewLimiter(rpm, time.Minute, min(10, rpm)),
+	return settings{
+		client: kaas.Client{
+			BaseURL: baseURL, Token: token, PublicCloudID: cloud, ProjectID: project,
+			UserAgent: "pulumi-resource-infomaniak/" + Version, Retry: retry,
+		},
+		poll: poll, rpm: rpm,
+	}, errors.Join(errs...)
+}
+
+// Configure checks the configuration once, when the engine configures
+// the provider, so a missing token or project fails before any resource.
+func (c Config) Configure(ctx context.Context) error {
+	_, err := c.resolve()
+	return err
+}
+
+// limiters share one rate limit per API project across the process.
+var limiters sync.Map
+
+// clientOf returns the API client and wait settings of the configuration.
+func clientOf(ctx context.Context) (*kaas.Client, kaas.Poll, error) {
+	st, err := infer.GetConfig[Config](ctx).resolve()
+	if err != nil {
+		return nil, kaas.Poll{}, err
 	}
-	return nil
+	c := st.client
+	key := fmt.Sprintf("%s|%d|%d|%d", c.BaseURL, c.PublicCloudID, c.ProjectID, st.rpm)
+	l, _ := limiters.LoadOrStore(key, kaas.NewLimiter(st.rpm, time.Minute, min(10, st.rpm)))
+	c.Limiter = l.(*kaas.Limiter)
+	return &c, st.poll, nil
 }
 
 // progress logs what a wait observes as the resource's status.
 func progress(ctx context.Context) kaas.Progress {
 	return func(format string, args ...any) { p.GetLogger(ctx).InfoStatusf(format, args...) }
+}
+
+// Diff replaces the provider, and with it every resource it manages, only
+// when the project it talks to changes: a cluster cannot move between
+// projects. A rotated token, another API address or other wait settings
+// are updates, so they never plan to replace a (protected) cluster.
+func (Config) Diff(ctx context.Context, req infer.DiffRequest[Config, Config]) (infer.DiffResponse, error) {
+	o, n := req.State, req.Inputs
+	d := map[string]p.PropertyDiff{}
+	for k, changed := range map[string]bool{"publicCloudId": o.PublicCloudID != n.PublicCloudID, "projectId": o.ProjectID != n.ProjectID} {
+		if changed {
+			d[k] = p.PropertyDiff{Kind: p.UpdateReplace}
+		}
+	}
+	for k, changed := range map[string]bool{
+		"token": o.Token != n.Token, "baseUrl": o.BaseURL != n.BaseURL, "timeout": o.Timeout != n.Timeout,
+		"pollInterval": o.PollInterval != n.PollInterval, "requestsPerMinute": o.RequestsPerMinute != n.RequestsPerMinute,
+		"retryInterval": o.RetryInterval != n.RetryInterval,
+	} {
+		if changed {
+			d[k] = p.PropertyDiff{Kind: p.Update}
+		}
+	}
+	return infer.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}, nil
 }

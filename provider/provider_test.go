@@ -46,6 +46,7 @@ func server(t *testing.T, extra map[string]property.Value) (integration.Server, 
 		"timeout":       property.New("200ms"),
 		// Tests do not wait on the API's rate limit.
 		"requestsPerMinute": property.New(600000.0),
+		"retryInterval":     property.New("1ms"),
 	}
 	for k, v := range extra {
 		cfg[k] = v
@@ -321,4 +322,53 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestConfigDiff: only another project replaces the provider (and so its
+// clusters); a rotated token is an update.
+func TestConfigDiff(t *testing.T) {
+	s, _ := server(t, nil)
+	old := property.NewMap(map[string]property.Value{
+		"token": property.New("a").WithSecret(true), "publicCloudId": property.New(11.0), "projectId": property.New(22.0),
+	})
+	for _, tt := range []struct {
+		change  property.Map
+		replace bool
+	}{
+		{old.Set("token", property.New("b").WithSecret(true)), false},
+		{old.Set("timeout", property.New("45m")), false},
+		{old.Set("projectId", property.New(23.0)), true},
+	} {
+		d, err := s.DiffConfig(p.DiffRequest{Urn: urn("pulumi:providers:infomaniak", "p"), State: old, Inputs: tt.change})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replace := false
+		for _, pd := range d.DetailedDiff {
+			replace = replace || pd.Kind == p.UpdateReplace
+		}
+		if !d.HasChanges || replace != tt.replace {
+			t.Errorf("config diff %v: changes %v, replace %v; want replace %v", tt.change, d.HasChanges, replace, tt.replace)
+		}
+	}
+}
+
+func TestConfigureNamesWhatIsMissing(t *testing.T) {
+	for _, env := range []string{"INFOMANIAK_TOKEN", "INFOMANIAK_PUBLIC_CLOUD_ID", "INFOMANIAK_PROJECT_ID"} {
+		t.Setenv(env, "")
+	}
+	prov, err := provider.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := integration.NewServer(context.Background(), provider.Name, semver.MustParse(provider.Version), integration.WithProvider(prov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Configure(p.ConfigureRequest{Args: property.NewMap(map[string]property.Value{"timeout": property.New("soon")})})
+	for _, want := range []string{"infomaniak:token is not set", "INFOMANIAK_PROJECT_ID is not set", `infomaniak:timeout "soon" is not a positive duration`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
 }
