@@ -93,8 +93,10 @@ func (*Cluster) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckR
 	}
 	if a := args.APIServer; a != nil {
 		for i, cidr := range a.IPFilters {
-			if _, err := netip.ParsePrefix(cidr); err != nil {
+			if pfx, err := netip.ParsePrefix(cidr); err != nil {
 				fail(fmt.Sprintf("apiServer.ipFilters[%d]", i), "%q is not a CIDR", cidr)
+			} else if pfx != pfx.Masked() {
+				fail(fmt.Sprintf("apiServer.ipFilters[%d]", i), "%q has host bits set; write %s", cidr, pfx.Masked())
 			}
 		}
 		if o := a.OIDC; o != nil {
@@ -137,7 +139,19 @@ func (*Cluster) Diff(ctx context.Context, req infer.DiffRequest[ClusterArgs, Clu
 	if !reflect.DeepEqual(o.APIServer, n.APIServer) {
 		d["apiServer"] = p.PropertyDiff{Kind: p.Update}
 	}
-	return infer.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}, nil
+	return infer.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d, DeleteBeforeReplace: replaces(d)}, nil
+}
+
+// replaces tells whether a diff replaces the resource. Replacements delete
+// first: the new resource has the old one's name, and Create adopts a
+// same-named leftover, so the old one must be gone before.
+func replaces(d map[string]p.PropertyDiff) bool {
+	for _, pd := range d {
+		if pd.Kind == p.UpdateReplace {
+			return true
+		}
+	}
+	return false
 }
 
 // Create creates the cluster, waits until it is Active, applies the API
@@ -158,6 +172,10 @@ func (*Cluster) Create(ctx context.Context, req infer.CreateRequest[ClusterArgs]
 	if err != nil {
 		return infer.CreateResponse[ClusterState]{}, err
 	}
+	if existing != nil && existing.PackName() != "" && existing.PackName() != in.PackName {
+		return infer.CreateResponse[ClusterState]{}, fmt.Errorf("a cluster %s of pack %s already exists in %s; this one is of pack %s",
+			in.Name, existing.PackName(), in.Region, in.PackName)
+	}
 	if existing != nil {
 		p.GetLogger(ctx).Infof("adopting cluster %s (%d) left by an earlier create", in.Name, existing.ID)
 		state.KaasID = existing.ID
@@ -173,34 +191,45 @@ func (*Cluster) Create(ctx context.Context, req infer.CreateRequest[ClusterArgs]
 		}
 	}
 	id := strconv.Itoa(state.KaasID)
-	if err := finish(ctx, c, poll, &state, true); err != nil {
+	if applied, err := finish(ctx, c, poll, &state, state.APIServer != nil); err != nil {
 		// The cluster exists: record it, so the next run continues it.
+		// Options not yet applied stay out of the state, so that the
+		// next run's Update applies them.
+		if !applied {
+			state.APIServer = nil
+		}
 		return infer.CreateResponse[ClusterState]{ID: id, Output: state},
 			infer.ResourceInitFailedError{Reasons: []string{err.Error()}}
 	}
 	return infer.CreateResponse[ClusterState]{ID: id, Output: state}, nil
 }
 
-// finish waits for the cluster, applies its API server options and reads
-// its kubeconfig.
-func finish(ctx context.Context, c *kaas.Client, poll kaas.Poll, s *ClusterState, applyAPIServer bool) error {
+// finish waits for the cluster, applies its API server options (when
+// asked) and reads its kubeconfig. It reports whether the options were
+// applied.
+func finish(ctx context.Context, c *kaas.Client, poll kaas.Poll, s *ClusterState, applyAPIServer bool) (bool, error) {
 	cl, err := c.WaitCluster(ctx, s.KaasID, poll, progress(ctx))
 	if cl != nil {
 		s.Status = cl.Status
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if applyAPIServer && s.APIServer != nil {
+	if applyAPIServer {
 		if err := applyAPIServerArgs(ctx, c, s.KaasID, s.APIServer); err != nil {
-			return err
+			return false, err
 		}
 	}
 	s.Kubeconfig, err = c.Kubeconfig(ctx, s.KaasID)
-	return err
+	return true, err
 }
 
+// applyAPIServerArgs writes the options; nil clears them (no OIDC, no
+// audit, no IP filters).
 func applyAPIServerArgs(ctx context.Context, c *kaas.Client, id int, a *APIServerArgs) error {
+	if a == nil {
+		a = &APIServerArgs{}
+	}
 	body := kaas.APIServer{Params: map[string]string{}, AuditPolicy: a.AuditPolicy, AuditWebhookConfig: a.AuditWebhookConfig}
 	if o := a.OIDC; o != nil {
 		body.OIDCCA = o.CA
@@ -270,11 +299,17 @@ func (*Cluster) Update(ctx context.Context, req infer.UpdateRequest[ClusterArgs,
 	if err != nil {
 		return infer.UpdateResponse[ClusterState]{}, err
 	}
+	// Compare with the live cluster, not the state: after an upgrade whose
+	// wait failed, the state is old but the cluster already moved on.
+	live, err := c.Cluster(ctx, state.KaasID)
+	if err != nil {
+		return infer.UpdateResponse[ClusterState]{}, err
+	}
 	body := kaas.UpdateCluster{}
-	if req.Inputs.Name != req.State.Name {
+	if req.Inputs.Name != live.Name {
 		body.Name = req.Inputs.Name
 	}
-	if req.Inputs.KubernetesVersion != req.State.KubernetesVersion {
+	if req.Inputs.KubernetesVersion != live.KubernetesVersion {
 		body.KubernetesVersion = req.Inputs.KubernetesVersion
 	}
 	if body != (kaas.UpdateCluster{}) {
@@ -282,8 +317,11 @@ func (*Cluster) Update(ctx context.Context, req infer.UpdateRequest[ClusterArgs,
 			return infer.UpdateResponse[ClusterState]{}, err
 		}
 	}
-	apply := !reflect.DeepEqual(req.State.APIServer, req.Inputs.APIServer) && req.Inputs.APIServer != nil
-	if err := finish(ctx, c, poll, &state, apply); err != nil {
+	apply := !reflect.DeepEqual(req.State.APIServer, req.Inputs.APIServer)
+	if applied, err := finish(ctx, c, poll, &state, apply); err != nil {
+		if apply && !applied {
+			state.APIServer = req.State.APIServer
+		}
 		return infer.UpdateResponse[ClusterState]{Output: state}, err
 	}
 	return infer.UpdateResponse[ClusterState]{Output: state}, nil

@@ -104,7 +104,7 @@ func (*InstancePool) Diff(ctx context.Context, req infer.DiffRequest[InstancePoo
 			d[k] = p.PropertyDiff{Kind: p.Update}
 		}
 	}
-	return infer.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d}, nil
+	return infer.DiffResponse{HasChanges: len(d) > 0, DetailedDiff: d, DeleteBeforeReplace: replaces(d)}, nil
 }
 
 // poolID is the resource id: "<kaasId>/<instancePoolId>", so that pulumi
@@ -138,7 +138,9 @@ func (*InstancePool) Create(ctx context.Context, req infer.CreateRequest[Instanc
 		return infer.CreateResponse[InstancePoolState]{}, err
 	}
 	for _, pl := range pools {
-		if pl.Name == in.Name && pl.Status != kaas.StatusDeleting {
+		// Adopt only a pool this create would have made.
+		if pl.Name == in.Name && pl.Flavor == in.Flavor && pl.AvailabilityZone == in.AvailabilityZone &&
+			pl.Status != kaas.StatusDeleting && pl.Status != kaas.StatusFailed {
 			p.GetLogger(ctx).Infof("adopting instance pool %s (%d) left by an earlier create", in.Name, pl.ID)
 			state.InstancePoolID = pl.ID
 		}

@@ -168,7 +168,9 @@ func clientOf(ctx context.Context) (*kaas.Client, kaas.Poll, error) {
 	}
 	c := st.client
 	key := fmt.Sprintf("%s|%d|%d|%d", c.BaseURL, c.PublicCloudID, c.ProjectID, st.rpm)
-	l, _ := limiters.LoadOrStore(key, kaas.NewLimiter(st.rpm, time.Minute, min(10, st.rpm)))
+	// A burst of b plus a refill of rpm-b a minute never exceeds rpm in any minute.
+	burst := max(1, min(10, st.rpm/6))
+	l, _ := limiters.LoadOrStore(key, kaas.NewLimiter(max(1, st.rpm-burst), time.Minute, burst))
 	c.Limiter = l.(*kaas.Limiter)
 	return &c, st.poll, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -370,5 +371,70 @@ func TestConfigureNamesWhatIsMissing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want %q", err, want)
 		}
+	}
+}
+
+func withAPIServer(m property.Map, filters ...string) property.Map {
+	var vs []property.Value
+	for _, f := range filters {
+		vs = append(vs, property.New(f))
+	}
+	return m.Set("apiServer", property.New(map[string]property.Value{"ipFilters": property.New(vs)}))
+}
+
+// TestHalfFailedCreateAppliesOptionsOnUpdate: the engine calls Update on a
+// half-created cluster; the options the create could not apply are applied then.
+func TestHalfFailedCreateAppliesOptionsOnUpdate(t *testing.T) {
+	s, api := server(t, nil)
+	api.Steps = 1_000_000
+	desired := withAPIServer(clusterInputs("camps-prod", "1.35"), "192.0.2.0/24")
+	first, err := create(t, s, clusterType, "c", desired)
+	if err == nil || first.PartialState == nil || first.ID == "" {
+		t.Fatalf("create = %+v, %v; want a recorded half-created cluster", first, err)
+	}
+	id, _ := strconv.Atoi(first.ID)
+	api.SetClusterStatus(id, "Active")
+	partial := first.Properties
+	if _, has := partial.GetOk("apiServer"); has && !partial.Get("apiServer").IsNull() {
+		t.Errorf("partial state claims options that were never applied: %v", partial.Get("apiServer"))
+	}
+	if _, err := s.Update(p.UpdateRequest{ID: first.ID, Urn: urn(clusterType, "c"), State: partial, Inputs: desired}); err != nil {
+		t.Fatal(err)
+	}
+	if _, filters := api.APIServer(id); len(filters) != 1 || filters[0] != "192.0.2.0/24" {
+		t.Errorf("ip filters = %v, want the configured one applied", filters)
+	}
+
+	// Removing the options clears them on the API.
+	state := withAPIServer(clusterInputs("camps-prod", "1.35"), "192.0.2.0/24").
+		Set("kaasId", property.New(float64(id))).Set("status", property.New("Active")).Set("kubeconfig", property.New("x"))
+	if _, err := s.Update(p.UpdateRequest{ID: first.ID, Urn: urn(clusterType, "c"), State: state, Inputs: clusterInputs("camps-prod", "1.35")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, filters := api.APIServer(id); len(filters) != 0 {
+		t.Errorf("ip filters = %v after removing them", filters)
+	}
+}
+
+func TestReplacementsDeleteFirst(t *testing.T) {
+	s, _ := server(t, nil)
+	state := clusterInputs("camps-prod", "1.35").Set("kaasId", property.New(1.0)).
+		Set("status", property.New("Active")).Set("kubeconfig", property.New("x"))
+	d, err := s.Diff(p.DiffRequest{ID: "1", Urn: urn(clusterType, "c"), State: state, Inputs: clusterInputs("camps-prod", "1.35").Set("region", property.New("dc3-a"))})
+	if err != nil || !d.DeleteBeforeReplace {
+		t.Errorf("cluster replacement: %+v, %v; want delete before replace", d, err)
+	}
+	pool := property.NewMap(map[string]property.Value{
+		"kaasId": property.New(1.0), "name": property.New("p"), "flavor": property.New("a4-ram8-disk50-perf1"),
+		"availabilityZone": property.New("az-1"), "minInstances": property.New(1.0), "maxInstances": property.New(1.0),
+	})
+	poolState := pool.Set("instancePoolId", property.New(2.0)).Set("status", property.New("Active"))
+	d, err = s.Diff(p.DiffRequest{ID: "1/2", Urn: urn(poolType, "p"), State: poolState, Inputs: pool.Set("flavor", property.New("a8-ram16-disk50-perf1"))})
+	if err != nil || !d.DeleteBeforeReplace {
+		t.Errorf("pool replacement: %+v, %v; want delete before replace", d, err)
+	}
+	d, _ = s.Diff(p.DiffRequest{ID: "1/2", Urn: urn(poolType, "p"), State: poolState, Inputs: pool.Set("maxInstances", property.New(3.0))})
+	if d.DeleteBeforeReplace {
+		t.Error("a resize deletes the pool")
 	}
 }

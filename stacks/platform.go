@@ -71,8 +71,8 @@ type LonghornConfig struct {
 	Replicas *int `json:"replicas"`
 	// Capacity is the volume capacity Longhorn must provide (all claims,
 	// Prometheus included); capacity × replicas must fit the nodes'
-	// disks. Default: what fits, e.g. 17Gi on one 50 GB node with 2
-	// replicas, 34Gi on three with 3.
+	// disks. Default: what fits, e.g. 13Gi on one 50 GB node with 2
+	// replicas, 27Gi on three with 3.
 	Capacity string `json:"capacity"`
 	// InstanceManagerCPU is the percentage of each node's CPU reserved for
 	// the volumes' engines and replicas. Default: 12, Longhorn's.
@@ -98,7 +98,7 @@ type RecurringJobConfig struct {
 type MonitoringConfig struct {
 	// Retention of Prometheus. Default: 10d on a single node, 15d on several.
 	Retention string `json:"retention"`
-	// StorageSize of Prometheus's volume. Default: 8Gi on a single node, 10Gi on several.
+	// StorageSize of Prometheus's volume. Default: 8Gi.
 	StorageSize string `json:"storageSize"`
 	// PrometheusReplicas is 1 or 2. Default: 1 on a single node, 2 on several.
 	PrometheusReplicas *int `json:"prometheusReplicas"`
@@ -129,7 +129,7 @@ type platformPreset struct {
 var platformPresets = map[bool]platformPreset{
 	false: {ingressReplicas: 1, longhornReplicas: 2, retention: "10d", storageSize: "8Gi",
 		prometheusReplicas: 1, prometheus: platform.DefaultMonitoringResources.Prometheus},
-	true: {ingressReplicas: 3, longhornReplicas: 3, retention: "15d", storageSize: "10Gi",
+	true: {ingressReplicas: 3, longhornReplicas: 3, retention: "15d", storageSize: "8Gi",
 		prometheusReplicas: 2, prometheus: platform.Resources{
 			Requests: platform.ResourceList{CPU: "500m", Memory: "2Gi"},
 			Limits:   platform.ResourceList{CPU: "2", Memory: "4Gi"},
@@ -225,9 +225,11 @@ func (c *Config) nodes() []Node {
 // platform may request, in percent.
 const platformBudgetShare = 40
 
-// longhornUsableDisk is the share of a node's disk Longhorn schedules
-// replicas on: its storage-minimal-available-percentage default keeps 25 %.
-const longhornUsableDisk = 75
+// longhornUsableDisk is the share of a node's disk counted on for
+// Longhorn replicas: Longhorn reserves 30 % of its default disk
+// (storage-reserved-percentage-for-default-disk), and the node's system,
+// images and logs live on the same disk, so 60 % leaves them room.
+const longhornUsableDisk = 60
 
 func (c *Config) validatePlatform(ps *Problems) {
 	for i, cidr := range c.Cloudflare.Ranges {

@@ -147,7 +147,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "platform over budget", set: platform(`"longhorn":{"instanceManagerCpu":40}`),
 			want: `more than 40 % of the nodes' 4000m`},
 		{name: "storage beyond the disks", set: platform(`"longhorn":{"capacity":"100Gi"}`),
-			want: `camps-infra:platform.longhorn.capacity: 100Gi × 2 replicas needs 214.7 GB; the nodes' disks offer Longhorn 37 GB (75 % of 1 node(s))`},
+			want: `camps-infra:platform.longhorn.capacity: 100Gi × 2 replicas needs 214.7 GB; the nodes' disks offer Longhorn 30 GB (60 % of 1 node(s))`},
 		{name: "Prometheus beyond Longhorn", set: map[string]string{key("platform"): `{"longhorn":{"capacity":"10Gi"},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"12Gi"}}`},
 			want: `camps-infra:platform.monitoring.storageSize: 12Gi × 1 Prometheus replicas does not fit platform.longhorn.capacity 10Gi`},
 		{name: "snapshot schedule in words", set: platform(`"longhorn":{"snapshot":{"cron":"daily"}}`),

@@ -323,6 +323,10 @@ func (a *MonitoringArgs) values() monitoringValues {
 // AlertmanagerConfig renders alertmanager.yaml from receivers in
 // Alertmanager's own format (each a mapping with a unique name). Alerts go
 // to the first receiver; with none they are kept in Alertmanager's UI only.
+// The always-firing Watchdog and InfoInhibitor alerts go nowhere, and a
+// critical alert silences the warnings and infos of the same alert and
+// namespace (the chart's own inhibition rules, which a custom
+// configuration replaces).
 func AlertmanagerConfig(receivers []map[string]any) (string, error) {
 	all := []map[string]any{{"name": "null"}}
 	seen := map[string]bool{"null": true}
@@ -345,6 +349,15 @@ func AlertmanagerConfig(receivers []map[string]any) (string, error) {
 			"group_wait":      "30s",
 			"group_interval":  "5m",
 			"repeat_interval": "4h",
+			"routes": []any{
+				map[string]any{"receiver": "null", "matchers": []string{`alertname = "Watchdog"`}},
+				map[string]any{"receiver": "null", "matchers": []string{`alertname = "InfoInhibitor"`}},
+			},
+		},
+		"inhibit_rules": []any{
+			map[string]any{"source_matchers": []string{`severity = "critical"`}, "target_matchers": []string{`severity =~ "warning|info"`}, "equal": []string{"namespace", "alertname"}},
+			map[string]any{"source_matchers": []string{`severity = "warning"`}, "target_matchers": []string{`severity = "info"`}, "equal": []string{"namespace", "alertname"}},
+			map[string]any{"source_matchers": []string{`alertname = "InfoInhibitor"`}, "target_matchers": []string{`severity = "info"`}, "equal": []string{"namespace"}},
 		},
 		"receivers": all,
 	})

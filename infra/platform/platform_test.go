@@ -59,14 +59,24 @@ func TestAlertmanagerConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		Route     struct{ Receiver string }
-		Receivers []map[string]any
+		Route struct {
+			Receiver string
+			Routes   []struct {
+				Receiver string
+				Matchers []string
+			}
+		}
+		InhibitRules []map[string]any `yaml:"inhibit_rules"`
+		Receivers    []map[string]any
 	}
 	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Route.Receiver != "team" || len(doc.Receivers) != 2 {
+	if doc.Route.Receiver != "team" || len(doc.Receivers) != 2 || len(doc.InhibitRules) != 3 {
 		t.Errorf("config = %s", cfg)
+	}
+	if len(doc.Route.Routes) != 2 || doc.Route.Routes[0].Receiver != "null" || doc.Route.Routes[0].Matchers[0] != `alertname = "Watchdog"` {
+		t.Errorf("the Watchdog is not silenced: %+v", doc.Route.Routes)
 	}
 	none, _ := AlertmanagerConfig(nil)
 	if !strings.Contains(none, "receiver: \"null\"") && !strings.Contains(none, "receiver: 'null'") {

@@ -84,7 +84,7 @@ func (c *Client) ClusterByName(ctx context.Context, name, region string) (*Clust
 		return nil, err
 	}
 	for _, cl := range all {
-		if cl.Name == name && cl.Region == region && cl.Status != StatusDeleting {
+		if cl.Name == name && cl.Region == region && cl.Status != StatusDeleting && cl.Status != StatusFailed {
 			return &cl, nil
 		}
 	}

@@ -202,8 +202,9 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// do sends one API call, retrying 429, 5xx and network errors, and decodes
-// the envelope's data into out (when out is not nil).
+// do sends one API call, retrying 429, and 5xx and network errors for all
+// but POST (which creates: a repeat could create twice), and decodes the
+// envelope's data into out (when out is not nil).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	var payload []byte
 	if body != nil {
@@ -249,6 +250,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 				return fmt.Errorf("%s %s: %w", method, path, ctx.Err())
 			}
 			last = fmt.Errorf("%s %s: %w", method, path, err)
+			if method == http.MethodPost {
+				return last
+			}
 		} else {
 			raw, readErr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 			resp.Body.Close()
@@ -258,7 +262,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 				return decodeData(method, path, raw, out)
 			} else {
 				apiErr := decodeError(method, path, resp.StatusCode, raw)
-				if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+				// A POST that failed with a 5xx may still have created
+				// something: it is not repeated (the next run adopts what
+				// it finds). A 429 was refused outright and is retried.
+				if resp.StatusCode != http.StatusTooManyRequests && (resp.StatusCode < 500 || method == http.MethodPost) {
 					return apiErr
 				}
 				last, wait = apiErr, retryAfter(resp.Header.Get("Retry-After"))

@@ -247,3 +247,23 @@ func TestLimiterSpacesRequests(t *testing.T) {
 		t.Errorf("waits = %v", waits)
 	}
 }
+
+// TestCreatesAreNotRepeated: a POST that fails with a 5xx may have created
+// the cluster; repeating it could create a second one.
+func TestCreatesAreNotRepeated(t *testing.T) {
+	c, srv, _ := client(t)
+	srv.Fail("POST /1/public_clouds/11/projects/22/kaas", kaastest.Response{Status: 502, Body: "Bad Gateway"})
+	_, err := c.CreateCluster(context.Background(), kaas.CreateCluster{Name: "x", PackID: 1, Region: "dc4-a", KubernetesVersion: "1.35"})
+	if err == nil || !strings.Contains(err.Error(), "HTTP 502") {
+		t.Errorf("err = %v", err)
+	}
+	posts := 0
+	for _, r := range srv.Requests() {
+		if strings.HasPrefix(r, "POST") {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Errorf("%d POSTs, want 1", posts)
+	}
+}

@@ -84,12 +84,28 @@ func (b *Bool) UnmarshalJSON(raw []byte) error {
 // come as [].
 type Price map[string]float64
 
-// UnmarshalJSON accepts an object of numbers, [] and null.
+// UnmarshalJSON accepts an object of numbers, a list of such objects
+// (merged), [] and null. A list of anything else is taken as no price
+// rather than failing the whole pack list.
 func (p *Price) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null" || string(b) == "[]":
 		*p = nil
+		return nil
+	case b[0] == '[':
+		var list []map[string]float64
+		if err := json.Unmarshal(b, &list); err != nil {
+			*p = nil
+			return nil
+		}
+		m := Price{}
+		for _, e := range list {
+			for k, v := range e {
+				m[k] = v
+			}
+		}
+		*p = m
 		return nil
 	case b[0] == '{':
 		var m map[string]float64

@@ -43,6 +43,9 @@ var ErrTimeout = errors.New("timed out")
 // pauses taken, so tests with an instant Sleep run in no time.
 func (c *Client) poll(ctx context.Context, p Poll, what string, check func() (done bool, state string, err error)) error {
 	p = p.withDefaults()
+	// The timeout counts the pauses taken and the time spent in requests:
+	// whichever reaches it first ends the wait.
+	deadline := time.Now().Add(p.Timeout)
 	var waited time.Duration
 	pause := p.Interval
 	state := ""
@@ -52,7 +55,7 @@ func (c *Client) poll(ctx context.Context, p Poll, what string, check func() (do
 			return err
 		}
 		state = s
-		if waited >= p.Timeout {
+		if waited >= p.Timeout || time.Now().After(deadline) {
 			return fmt.Errorf("%s: still %s after %s: %w", what, state, p.Timeout, ErrTimeout)
 		}
 		if err := c.sleep(ctx, pause); err != nil {
