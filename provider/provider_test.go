@@ -108,10 +108,7 @@ func TestClusterLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		replace := false
-		for _, pd := range d.DetailedDiff {
-			replace = replace || pd.Kind == p.UpdateReplace
-		}
+		replace := replaces(d)
 		if !d.HasChanges || replace != tt.replace {
 			t.Errorf("diff %v: changes %v replace %v, want replace %v", tt.change, d.HasChanges, replace, tt.replace)
 		}
@@ -344,10 +341,7 @@ func TestConfigDiff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		replace := false
-		for _, pd := range d.DetailedDiff {
-			replace = replace || pd.Kind == p.UpdateReplace
-		}
+		replace := replaces(d)
 		if !d.HasChanges || replace != tt.replace {
 			t.Errorf("config diff %v: changes %v, replace %v; want replace %v", tt.change, d.HasChanges, replace, tt.replace)
 		}
@@ -437,4 +431,14 @@ func TestReplacementsDeleteFirst(t *testing.T) {
 	if d.DeleteBeforeReplace {
 		t.Error("a resize deletes the pool")
 	}
+}
+
+// replaces tells whether a diff replaces the resource.
+func replaces(d p.DiffResponse) bool {
+	for _, pd := range d.DetailedDiff {
+		if pd.Kind == p.UpdateReplace {
+			return true
+		}
+	}
+	return false
 }
