@@ -1,21 +1,18 @@
 package provider_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/integration"
 	presource "github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
-	"gitlab.com/camps-ch/infra/provider"
 	"gitlab.com/camps-ch/infra/provider/kaas/kaastest"
 )
 
@@ -30,14 +27,7 @@ func server(t *testing.T, extra map[string]property.Value) (integration.Server, 
 	t.Helper()
 	api := kaastest.New()
 	t.Cleanup(api.Close)
-	prov, err := provider.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := integration.NewServer(context.Background(), provider.Name, semver.MustParse(provider.Version), integration.WithProvider(prov))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := unconfigured(t)
 	cfg := map[string]property.Value{
 		"token":         property.New(kaastest.Token).WithSecret(true),
 		"publicCloudId": property.New(float64(api.PublicCloudID)),
@@ -352,15 +342,8 @@ func TestConfigureNamesWhatIsMissing(t *testing.T) {
 	for _, env := range []string{"INFOMANIAK_TOKEN", "INFOMANIAK_PUBLIC_CLOUD_ID", "INFOMANIAK_PROJECT_ID"} {
 		t.Setenv(env, "")
 	}
-	prov, err := provider.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := integration.NewServer(context.Background(), provider.Name, semver.MustParse(provider.Version), integration.WithProvider(prov))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.Configure(p.ConfigureRequest{Args: property.NewMap(map[string]property.Value{"timeout": property.New("soon")})})
+	s := unconfigured(t)
+	err := s.Configure(p.ConfigureRequest{Args: property.NewMap(map[string]property.Value{"timeout": property.New("soon")})})
 	for _, want := range []string{"infomaniak:token is not set", "INFOMANIAK_PROJECT_ID is not set", `infomaniak:timeout "soon" is not a positive duration`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want %q", err, want)

@@ -2,16 +2,11 @@ package provider_test
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"os"
 	"testing"
 
-	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
-	"github.com/pulumi/pulumi-go-provider/integration"
-
-	"gitlab.com/camps-ch/infra/provider"
 )
 
 var update = flag.Bool("update", false, "rewrite schema.json")
@@ -20,14 +15,7 @@ var update = flag.Bool("update", false, "rewrite schema.json")
 // checked against, in step with the provider. Regenerate with
 // go test ./provider -run TestSchemaFileIsCurrent -update (make schema).
 func TestSchemaFileIsCurrent(t *testing.T) {
-	prov, err := provider.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := integration.NewServer(context.Background(), provider.Name, semver.MustParse(provider.Version), integration.WithProvider(prov))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := unconfigured(t)
 	resp, err := s.GetSchema(p.GetSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
