@@ -35,6 +35,8 @@ type Outputs struct {
 	PlatformInstalled pulumi.BoolOutput `output:"platformInstalled" desc:"Whether this stack installs the in-cluster platform (ingress, cert-manager, Longhorn, monitoring)."`
 	// Namespaces are the application namespaces this stack manages.
 	Namespaces pulumi.StringArrayOutput `output:"namespaces" desc:"Application namespaces this stack manages."`
+	// IngressIP is the reserved address of the cluster's ingress load balancer.
+	IngressIP pulumi.StringOutput `output:"ingressIp" desc:"Reserved floating IP of the cluster's ingress load balancer, which DNS points at; empty when none is reserved."`
 	// GrafanaURL is the Grafana of the cluster's platform.
 	GrafanaURL pulumi.StringOutput `output:"grafanaUrl" desc:"Address of the Grafana of the cluster's platform; empty when no stack of this project installs it."`
 	// GrafanaAdminPassword is Grafana's generated admin password.

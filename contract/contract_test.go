@@ -120,6 +120,7 @@ func TestReadIsTyped(t *testing.T) {
 		"kubeconfig":           resource.NewProperty("apiVersion: v1"),
 		"platformInstalled":    resource.NewProperty(true),
 		"namespaces":           resource.NewProperty([]resource.PropertyValue{resource.NewProperty("production")}),
+		"ingressIp":            resource.NewProperty("203.0.113.7"),
 		"grafanaUrl":           resource.NewProperty("https://grafana.camps.ch"),
 		"grafanaAdminPassword": resource.MakeSecret(resource.NewProperty("pw")),
 	}
@@ -154,6 +155,7 @@ func TestReadIsTyped(t *testing.T) {
 		"kubeconfig":           "string apiVersion: v1 secret=true",
 		"platformInstalled":    "bool true secret=false",
 		"namespaces":           "[]string [production] secret=false",
+		"ingressIp":            "string 203.0.113.7 secret=false",
 		"grafanaUrl":           "string https://grafana.camps.ch secret=false",
 		"grafanaAdminPassword": "string pw secret=true",
 	}

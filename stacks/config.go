@@ -21,17 +21,20 @@ const (
 	KeyCloudflare      = "cloudflare"
 	KeyDNSToken        = "cloudflareDnsToken"
 	KeyReceivers       = "alertmanagerReceivers"
+	KeyEdge            = "edge"
+	KeyOpenStack       = "openstack"
+	KeyOpenStackSecret = "openstackApplicationCredentialSecret"
 )
 
 // Keys lists every configuration key the program reads.
 var Keys = []string{
 	KeyPhase, KeyCluster, KeyInfomaniak, KeyInfomaniakToken, KeyKubeconfig,
 	KeyPlatform, KeyNamespaces, KeyRegistry, KeyRegistryToken,
-	KeyCloudflare, KeyDNSToken, KeyReceivers,
+	KeyCloudflare, KeyDNSToken, KeyReceivers, KeyEdge, KeyOpenStack, KeyOpenStackSecret,
 }
 
 // SecretKeys lists the keys that must be set as Pulumi secrets.
-var SecretKeys = []string{KeyInfomaniakToken, KeyKubeconfig, KeyRegistryToken, KeyDNSToken, KeyReceivers}
+var SecretKeys = []string{KeyInfomaniakToken, KeyKubeconfig, KeyRegistryToken, KeyDNSToken, KeyReceivers, KeyOpenStackSecret}
 
 // Cluster modes.
 const (
@@ -59,6 +62,10 @@ type Config struct {
 	Registry Registry
 	// Cloudflare holds what the stack needs to know of Cloudflare.
 	Cloudflare Cloudflare
+	// Edge is the path from the Internet to the ingress.
+	Edge Edge
+	// OpenStack is the Infomaniak Public Cloud (OpenStack) the edge uses.
+	OpenStack OpenStack
 
 	// InfomaniakToken is the Infomaniak API token; unset means the
 	// provider reads INFOMANIAK_TOKEN.
@@ -73,6 +80,31 @@ type Config struct {
 	// Receivers are Alertmanager receivers, a YAML list in Alertmanager's
 	// format (they hold webhook URLs and passwords).
 	Receivers Secret
+	// OpenStackSecret is the OpenStack application credential's secret.
+	OpenStackSecret Secret
+}
+
+// Edge is the `edge` key.
+type Edge struct {
+	// ReserveIP reserves a floating IP for the ingress load balancer.
+	// Default: true when the stack installs the platform.
+	ReserveIP *bool `json:"reserveIp"`
+	// FloatingIPPool is the external network. Default: ext-floating1.
+	FloatingIPPool string `json:"floatingIpPool"`
+}
+
+// OpenStack is the `openstack` key; empty fields fall back to the OS_*
+// environment of the OpenStack provider.
+type OpenStack struct {
+	// AuthURL is the identity endpoint. Default: Infomaniak's.
+	AuthURL string `json:"authUrl"`
+	// Region is the OpenStack region. Default: the cluster's region.
+	Region string `json:"region"`
+	// ProjectID is the project id (PCP-…). Default: OS_PROJECT_ID.
+	ProjectID string `json:"projectId"`
+	// ApplicationCredentialID is an application credential; its secret is
+	// openstackApplicationCredentialSecret. Default: OS_APPLICATION_CREDENTIAL_ID.
+	ApplicationCredentialID string `json:"applicationCredentialId"`
 }
 
 // Cluster is the `cluster` key.

@@ -67,11 +67,14 @@ func Load(src Source, stack string) (*Config, error) {
 	decode(src, KeyNamespaces, &c.Namespaces, &probs)
 	decode(src, KeyRegistry, &c.Registry, &probs)
 	decode(src, KeyCloudflare, &c.Cloudflare, &probs)
+	decode(src, KeyEdge, &c.Edge, &probs)
+	decode(src, KeyOpenStack, &c.OpenStack, &probs)
 	c.InfomaniakToken = secret(src, KeyInfomaniakToken, &probs)
 	c.Kubeconfig = secret(src, KeyKubeconfig, &probs)
 	c.RegistryToken = secret(src, KeyRegistryToken, &probs)
 	c.DNSToken = secret(src, KeyDNSToken, &probs)
 	c.Receivers = secret(src, KeyReceivers, &probs)
+	c.OpenStackSecret = secret(src, KeyOpenStackSecret, &probs)
 
 	// With a bad phase, the rest is still checked against phase 1's presets
 	// so that every problem is reported at once.

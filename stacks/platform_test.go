@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -217,6 +218,7 @@ func TestProdPhase2HasItsOwnHAPlatform(t *testing.T) {
 func TestOriginLockOffTrustsOnlyProxyProtocol(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat", Set: map[string]string{
 		key("platform"): `{"ingress":{"originLock":false,"loadBalancerIp":"195.15.240.10"},"monitoring":{"grafanaHost":"grafana.uat.camps.ch"}}`,
+		key("edge"):     `{"reserveIp":false}`,
 	}})
 	in := releases(t, res)["nginx-ingress"]
 	wantValue(t, in, `values.controller.config.entries["real-ip-header"]`, "proxy_protocol")
@@ -271,5 +273,52 @@ func TestProgramDoesNotImportKubernetesYAML(t *testing.T) {
 				t.Errorf("the program imports %s", p)
 			}
 		}
+	}
+}
+
+const typeFloatingIP = "openstack:networking/floatingIp:FloatingIp"
+
+// TestReservedFloatingIP: the owner of a cluster's platform reserves a
+// protected floating IP and its load balancer keeps it; a stack attached
+// to that cluster reads the address through its StackReference.
+func TestReservedFloatingIP(t *testing.T) {
+	uat := mustRun(t, stackrun.Options{Stack: "uat"})
+	fip := find(t, uat, typeFloatingIP, "ingress-ip")
+	if !fip.Protect || fip.String("pool") != "ext-floating1" {
+		t.Errorf("floating ip = %v protect=%v, want a protected address from ext-floating1", fip.Inputs, fip.Protect)
+	}
+	provider := find(t, uat, "pulumi:providers:openstack", "ingress-ip")
+	if fip.ProviderURN() != provider.URN || provider.String("authUrl") != "https://api.pub1.infomaniak.cloud/identity/v3" || provider.String("region") != "dc4-a" {
+		t.Errorf("openstack provider = %v", provider.Inputs)
+	}
+	address, _ := output(t, uat, "ingressIp")
+	if !strings.HasPrefix(fmt.Sprint(address), "203.0.113.") {
+		t.Fatalf("ingressIp = %v", address)
+	}
+	in := releases(t, uat)["nginx-ingress"]
+	wantValue(t, in, "values.controller.service.loadBalancerIP", address)
+	wantValue(t, in, `values.controller.service.annotations["loadbalancer.openstack.org/keep-floatingip"]`, "true")
+
+	prod := mustRun(t, stackrun.Options{Stack: "prod"})
+	if len(prod.Recorder.OfType(typeFloatingIP)) != 0 {
+		t.Error("prod phase 1 reserves an address of its own")
+	}
+	wantOutput(t, prod, "ingressIp", address)
+
+	prod2 := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}})
+	own, _ := output(t, prod2, "ingressIp")
+	if len(prod2.Recorder.OfType(typeFloatingIP)) != 1 || own == address {
+		t.Errorf("prod phase 2 ingressIp = %v, want its own address (uat's is %v)", own, address)
+	}
+}
+
+func TestOpenStackApplicationCredential(t *testing.T) {
+	res := mustRun(t, stackrun.Options{Stack: "uat",
+		Set:     map[string]string{key("openstack"): `{"projectId":"PCP-ABC","applicationCredentialId":"ac-123"}`},
+		Secrets: withOperatorSecrets(map[string]string{key("openstackApplicationCredentialSecret"): "test-app-cred-secret"}),
+	})
+	p := find(t, res, "pulumi:providers:openstack", "ingress-ip")
+	if p.String("applicationCredentialId") != "ac-123" || p.String("tenantId") != "PCP-ABC" || !p.IsSecret("applicationCredentialSecret") {
+		t.Errorf("openstack provider = %v (secret %v)", p.Inputs, p.IsSecret("applicationCredentialSecret"))
 	}
 }

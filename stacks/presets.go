@@ -1,6 +1,10 @@
 package stacks
 
-import "fmt"
+import (
+	"fmt"
+
+	"gitlab.com/camps-ch/infra/infra/edge"
+)
 
 // preset holds what a phase fills in where the configuration is silent.
 type preset struct {
@@ -126,7 +130,16 @@ func (c *Config) applyPresets() {
 	}
 	fill(&c.Registry.Server, defaultRegistry)
 	c.applyPlatformPresets()
+	if c.Edge.ReserveIP == nil {
+		c.Edge.ReserveIP = ptr(*c.Platform.Install)
+	}
+	fill(&c.Edge.FloatingIPPool, edge.DefaultPool)
+	fill(&c.OpenStack.AuthURL, defaultAuthURL)
+	fill(&c.OpenStack.Region, c.Cluster.Region)
 }
+
+// defaultAuthURL is Infomaniak's OpenStack identity endpoint.
+const defaultAuthURL = "https://api.pub1.infomaniak.cloud/identity/v3"
 
 func fill(dst *string, def string) {
 	if *dst == "" {

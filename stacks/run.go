@@ -8,6 +8,7 @@ import (
 
 	"gitlab.com/camps-ch/infra/contract"
 	"gitlab.com/camps-ch/infra/infra/cluster"
+	"gitlab.com/camps-ch/infra/infra/edge"
 	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/tenancy"
 )
@@ -65,6 +66,9 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 			return out, err
 		}
 	}
+	if out.IngressIP == (pulumi.StringOutput{}) {
+		out.IngressIP = pulumi.String(cfg.Platform.Ingress.LoadBalancerIP).ToStringOutput()
+	}
 	if out.GrafanaURL == (pulumi.StringOutput{}) {
 		out.GrafanaURL = pulumi.String("").ToStringOutput()
 		out.GrafanaAdminPassword = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
@@ -100,8 +104,9 @@ func clusterArgs(ctx *pulumi.Context, cfg *Config, out *contract.Outputs) (*clus
 		owner := contract.Read(ref)
 		out.ClusterOwner = owner.ClusterOwner
 		out.Region = owner.Region
-		// The owner's platform serves this stack too.
+		// The owner's platform and address serve this stack too.
 		out.GrafanaURL, out.GrafanaAdminPassword = owner.GrafanaURL, owner.GrafanaAdminPassword
+		out.IngressIP = owner.IngressIP
 		return &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: owner.Kubeconfig}}, nil
 	default:
 		name := cl.Name
@@ -209,6 +214,14 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out 
 	if ip := cfg.Platform.Ingress.LoadBalancerIP; ip != "" {
 		a.Ingress.LoadBalancerIP = pulumi.String(ip)
 	}
+	if *cfg.Edge.ReserveIP {
+		fip, err := edge.NewFloatingIP(ctx, "ingress-ip", floatingIPArgs(cfg))
+		if err != nil {
+			return err
+		}
+		a.Ingress.LoadBalancerIP = fip.Address
+		out.IngressIP = fip.Address
+	}
 	if _, err := platform.NewIngress(ctx, "nginx-ingress", a.Ingress, providers); err != nil {
 		return err
 	}
@@ -222,4 +235,20 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out 
 		return err
 	}
 	return nil
+}
+
+func floatingIPArgs(cfg *Config) *edge.FloatingIPArgs {
+	os := cfg.OpenStack
+	args := &edge.FloatingIPArgs{
+		Pool:        cfg.Edge.FloatingIPPool,
+		Description: fmt.Sprintf("ingress load balancer of %s (stack %s)", cfg.Cluster.Name, cfg.Stack),
+		OpenStack: edge.OpenStackArgs{
+			AuthURL: os.AuthURL, Region: os.Region, ProjectID: os.ProjectID,
+			ApplicationCredentialID: os.ApplicationCredentialID,
+		},
+	}
+	if cfg.OpenStackSecret.IsSet() {
+		args.OpenStack.ApplicationCredentialSecret = pulumi.ToSecret(pulumi.String(cfg.OpenStackSecret.Reveal())).(pulumi.StringOutput)
+	}
+	return args
 }

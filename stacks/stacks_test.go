@@ -245,7 +245,7 @@ var podSecurity = map[string]string{
 }
 
 // statefulTypes hold data or money: a preview that would delete them fails.
-var statefulTypes = []string{infomaniak.ClusterType, infomaniak.InstancePoolType, typeNamespace}
+var statefulTypes = []string{infomaniak.ClusterType, infomaniak.InstancePoolType, typeNamespace, "openstack:networking/floatingIp:FloatingIp"}
 
 // TestInvariants checks every resource of every stack and phase.
 func TestInvariants(t *testing.T) {

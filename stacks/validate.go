@@ -42,6 +42,7 @@ func (c *Config) Validate() Problems {
 	c.validateNamespaces(&ps)
 	c.validateRegistry(&ps)
 	c.validatePlatform(&ps)
+	c.validateEdge(&ps)
 	return ps
 }
 
@@ -260,4 +261,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func (c *Config) validateEdge(ps *Problems) {
+	if *c.Edge.ReserveIP && c.Platform.Ingress.LoadBalancerIP != "" {
+		ps.add("platform.ingress.loadBalancerIp", "is set, but edge.reserveIp reserves the address: set one of them")
+	}
+	if *c.Edge.ReserveIP && !*c.Platform.Install {
+		ps.add("edge.reserveIp", "is true, but this stack installs no ingress to use the address")
+	}
+	if !strings.HasPrefix(c.OpenStack.AuthURL, "https://") {
+		ps.add("openstack.authUrl", "%q is not an https:// URL", c.OpenStack.AuthURL)
+	}
+	if (c.OpenStack.ApplicationCredentialID != "") != c.OpenStackSecret.IsSet() {
+		ps.add("openstack.applicationCredentialId", "and the secret %s go together", KeyOpenStackSecret)
+	}
 }

@@ -25,6 +25,12 @@ func computed(r *recorder.Resource) resource.PropertyMap {
 			"status":     resource.NewProperty("Active"),
 			"kubeconfig": resource.MakeSecret(resource.NewProperty(TestKubeconfig(r.String("name")))),
 		}
+	case "openstack:networking/floatingIp:FloatingIp":
+		h := fnv.New32a()
+		h.Write([]byte(r.URN))
+		n := h.Sum32()
+		// 203.0.113.0/24 is TEST-NET-3: documentation addresses, never routed.
+		return resource.PropertyMap{"address": resource.NewProperty(fmt.Sprintf("203.0.113.%d", n%250+1))}
 	case infomaniak.InstancePoolType:
 		return resource.PropertyMap{
 			"instancePoolId": id(),
