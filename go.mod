@@ -3,6 +3,7 @@ module gitlab.com/camps-ch/infra
 go 1.26.6
 
 require (
+	github.com/pulumi/pulumi-cloudflare/sdk/v5 v5.49.1
 	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.32.0
 	github.com/pulumi/pulumi-openstack/sdk/v3 v3.15.1
 	github.com/pulumi/pulumi-random/sdk/v4 v4.18.4

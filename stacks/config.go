@@ -24,17 +24,18 @@ const (
 	KeyEdge            = "edge"
 	KeyOpenStack       = "openstack"
 	KeyOpenStackSecret = "openstackApplicationCredentialSecret"
+	KeyCloudflareToken = "cloudflareApiToken"
 )
 
 // Keys lists every configuration key the program reads.
 var Keys = []string{
 	KeyPhase, KeyCluster, KeyInfomaniak, KeyInfomaniakToken, KeyKubeconfig,
 	KeyPlatform, KeyNamespaces, KeyRegistry, KeyRegistryToken,
-	KeyCloudflare, KeyDNSToken, KeyReceivers, KeyEdge, KeyOpenStack, KeyOpenStackSecret,
+	KeyCloudflare, KeyDNSToken, KeyReceivers, KeyEdge, KeyOpenStack, KeyOpenStackSecret, KeyCloudflareToken,
 }
 
 // SecretKeys lists the keys that must be set as Pulumi secrets.
-var SecretKeys = []string{KeyInfomaniakToken, KeyKubeconfig, KeyRegistryToken, KeyDNSToken, KeyReceivers, KeyOpenStackSecret}
+var SecretKeys = []string{KeyInfomaniakToken, KeyKubeconfig, KeyRegistryToken, KeyDNSToken, KeyReceivers, KeyOpenStackSecret, KeyCloudflareToken}
 
 // Cluster modes.
 const (
@@ -82,6 +83,9 @@ type Config struct {
 	Receivers Secret
 	// OpenStackSecret is the OpenStack application credential's secret.
 	OpenStackSecret Secret
+	// CloudflareToken is Pulumi's Cloudflare API token (records, zone
+	// settings); unset means the provider reads CLOUDFLARE_API_TOKEN.
+	CloudflareToken Secret
 }
 
 // Edge is the `edge` key.
@@ -91,6 +95,27 @@ type Edge struct {
 	ReserveIP *bool `json:"reserveIp"`
 	// FloatingIPPool is the external network. Default: ext-floating1.
 	FloatingIPPool string `json:"floatingIpPool"`
+	// Zone is the Cloudflare zone, e.g. camps.ch. Required with records.
+	Zone string `json:"zone"`
+	// Records are the stack's DNS records. The Grafana host of a stack
+	// that installs the platform is added. Default: none.
+	Records []RecordConfig `json:"records"`
+	// ZoneSettings makes this stack own the zone's security settings and
+	// CAA records; only prod may. Default: false.
+	ZoneSettings bool `json:"zoneSettings"`
+}
+
+// RecordConfig is one entry of `edge.records`.
+type RecordConfig struct {
+	// Name is the full host name, e.g. www.camps.ch.
+	Name string `json:"name"`
+	// Type is the record type. Default: A.
+	Type string `json:"type"`
+	// Content is the record's value. Default for A: the ingress address.
+	Content string `json:"content"`
+	// Proxied sends traffic through Cloudflare. Default: true for A,
+	// AAAA and CNAME.
+	Proxied *bool `json:"proxied"`
 }
 
 // OpenStack is the `openstack` key; empty fields fall back to the OS_*

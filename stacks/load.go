@@ -75,6 +75,7 @@ func Load(src Source, stack string) (*Config, error) {
 	c.DNSToken = secret(src, KeyDNSToken, &probs)
 	c.Receivers = secret(src, KeyReceivers, &probs)
 	c.OpenStackSecret = secret(src, KeyOpenStackSecret, &probs)
+	c.CloudflareToken = secret(src, KeyCloudflareToken, &probs)
 
 	// With a bad phase, the rest is still checked against phase 1's presets
 	// so that every problem is reported at once.

@@ -241,8 +241,8 @@ func (c *Config) validatePlatform(ps *Problems) {
 		return
 	}
 	pl := c.Platform
-	if len(c.Cloudflare.Ranges) == 0 {
-		ps.add("cloudflare.ranges", "is empty; the ingress needs Cloudflare's ranges")
+	if len(c.Cloudflare.Ranges) == 0 && *pl.Ingress.OriginLock {
+		ps.add("cloudflare.ranges", "is empty, but the origin lock (platform.ingress.originLock) admits only them")
 	}
 	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
 		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring}

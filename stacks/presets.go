@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"gitlab.com/camps-ch/infra/infra/edge"
 )
@@ -136,6 +137,14 @@ func (c *Config) applyPresets() {
 	fill(&c.Edge.FloatingIPPool, edge.DefaultPool)
 	fill(&c.OpenStack.AuthURL, defaultAuthURL)
 	fill(&c.OpenStack.Region, c.Cluster.Region)
+	for i := range c.Edge.Records {
+		r := &c.Edge.Records[i]
+		fill(&r.Type, "A")
+		r.Type = strings.ToUpper(r.Type)
+		if r.Proxied == nil {
+			r.Proxied = ptr(edge.Proxiable[r.Type])
+		}
+	}
 }
 
 // defaultAuthURL is Infomaniak's OpenStack identity endpoint.

@@ -56,8 +56,8 @@ func TestStackFiles(t *testing.T) {
 		if err := yaml.Unmarshal(b, &file); err != nil {
 			t.Fatalf("%s: %v", stack, err)
 		}
-		if got := file.Config["pulumi:disable-default-providers"]; fmt.Sprint(got) != "[kubernetes infomaniak random openstack]" {
-			t.Errorf("%s: pulumi:disable-default-providers = %v, want kubernetes, infomaniak, random and openstack", stack, got)
+		if got := file.Config["pulumi:disable-default-providers"]; fmt.Sprint(got) != "[kubernetes infomaniak random openstack cloudflare]" {
+			t.Errorf("%s: pulumi:disable-default-providers = %v, want kubernetes, infomaniak, random, openstack and cloudflare", stack, got)
 		}
 		for full, v := range file.Config {
 			if strings.HasPrefix(full, "pulumi:") {

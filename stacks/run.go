@@ -74,6 +74,12 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 		out.GrafanaAdminPassword = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
 	}
 
+	if cfg.Edge.Zone != "" {
+		if _, err := edge.NewDNS(ctx, "dns", dnsArgs(cfg, out.IngressIP)); err != nil {
+			return out, err
+		}
+	}
+
 	names := make([]string, 0, len(cfg.Namespaces))
 	for _, ns := range cfg.Namespaces {
 		if _, err := tenancy.NewNamespace(ctx, ns.Name, namespaceArgs(cfg, ns), pulumi.Providers(k8s.Provider)); err != nil {
@@ -249,6 +255,23 @@ func floatingIPArgs(cfg *Config) *edge.FloatingIPArgs {
 	}
 	if cfg.OpenStackSecret.IsSet() {
 		args.OpenStack.ApplicationCredentialSecret = pulumi.ToSecret(pulumi.String(cfg.OpenStackSecret.Reveal())).(pulumi.StringOutput)
+	}
+	return args
+}
+
+// dnsArgs builds the stack's records: A records without content point at
+// the ingress address (reserved here, or the owner's).
+func dnsArgs(cfg *Config, address pulumi.StringOutput) *edge.DNSArgs {
+	args := &edge.DNSArgs{Zone: cfg.Edge.Zone, ZoneSettings: cfg.Edge.ZoneSettings, Owner: cfg.Stack}
+	if cfg.CloudflareToken.IsSet() {
+		args.APIToken = pulumi.ToSecret(pulumi.String(cfg.CloudflareToken.Reveal())).(pulumi.StringOutput)
+	}
+	for _, r := range cfg.dnsRecords() {
+		var content pulumi.StringInput = pulumi.String(r.Content)
+		if r.Content == "" {
+			content = address
+		}
+		args.Records = append(args.Records, edge.Record{Name: r.Name, Type: r.Type, Content: content, Proxied: *r.Proxied})
 	}
 	return args
 }

@@ -174,6 +174,7 @@ func TestExplicitValuesOverridePresets(t *testing.T) {
 		key("phase"):    "2",
 		key("cluster"):  `{"pools":[{"zone":"az-2","maxInstances":5}]}`,
 		key("platform"): `{"install":false}`,
+		key("edge"):     `{}`, // no ingress, so no records pointing at it
 	}})
 	pools := res.Recorder.OfType(infomaniak.InstancePoolType)
 	if len(pools) != 1 {
@@ -230,6 +231,7 @@ func variants() []stackrun.Options {
 			})},
 		{Stack: "uat", Secrets: withOperatorSecrets(map[string]string{
 			key("infomaniakToken"):       "test-infomaniak-token",
+			key("cloudflareApiToken"):    "test-cloudflare-api-token",
 			key("alertmanagerReceivers"): "- name: team\n  webhook_configs: [{url: 'https://chat.example/hook/s3cr3t-path'}]\n",
 		})},
 	}

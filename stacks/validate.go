@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"gitlab.com/camps-ch/infra/infra/edge"
 	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
@@ -276,4 +277,52 @@ func (c *Config) validateEdge(ps *Problems) {
 	if (c.OpenStack.ApplicationCredentialID != "") != c.OpenStackSecret.IsSet() {
 		ps.add("openstack.applicationCredentialId", "and the secret %s go together", KeyOpenStackSecret)
 	}
+	e := c.Edge
+	if e.ZoneSettings && c.Stack != zoneOwner {
+		ps.add("edge.zoneSettings", "is true in stack %s; only stack %s owns the zone's settings", c.Stack, zoneOwner)
+	}
+	if e.Zone == "" {
+		if len(e.Records) > 0 || e.ZoneSettings {
+			ps.add("edge.zone", "is empty; name the Cloudflare zone of the records, e.g. camps.ch")
+		}
+		return
+	}
+	if !hostName.MatchString(e.Zone) {
+		ps.add("edge.zone", "%q is not a zone name such as camps.ch", e.Zone)
+	}
+	seen := map[string]int{}
+	hasAddress := *e.ReserveIP || c.Platform.Ingress.LoadBalancerIP != "" || c.Cluster.AttachStack != "" && c.Cluster.Mode == ModeAttach
+	for i, r := range c.dnsRecords() {
+		at := func(f string) string { return fmt.Sprintf("edge.records[%d].%s", i, f) }
+		if i >= len(e.Records) {
+			at = func(string) string { return "platform.monitoring.grafanaHost" }
+		}
+		key := r.Type + " " + r.Name
+		switch {
+		case r.Name != e.Zone && !strings.HasSuffix(r.Name, "."+e.Zone):
+			ps.add(at("name"), "%q is not in zone %s", r.Name, e.Zone)
+		case seen[key] > 0:
+			ps.add(at("name"), "%q (%s) is already edge.records[%d]", r.Name, r.Type, seen[key]-1)
+		}
+		seen[key] = i + 1
+		if *r.Proxied && !edge.Proxiable[r.Type] {
+			ps.add(at("proxied"), "is true, but Cloudflare cannot proxy %s records (only A, AAAA, CNAME)", r.Type)
+		}
+		if r.Content == "" && (r.Type != "A" || !hasAddress) {
+			ps.add(at("content"), "is empty, and no ingress address is reserved or attached to fill it")
+		}
+	}
+}
+
+// zoneOwner is the stack that owns the Cloudflare zone's settings.
+const zoneOwner = "prod"
+
+// dnsRecords are the configured records and, when the stack installs the
+// platform, Grafana's host.
+func (c *Config) dnsRecords() []RecordConfig {
+	out := append([]RecordConfig(nil), c.Edge.Records...)
+	if *c.Platform.Install && c.Platform.Monitoring.GrafanaHost != "" {
+		out = append(out, RecordConfig{Name: c.Platform.Monitoring.GrafanaHost, Type: "A", Proxied: ptr(true)})
+	}
+	return out
 }

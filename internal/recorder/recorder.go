@@ -161,6 +161,9 @@ type Outputs func(r *Resource) resource.PropertyMap
 // Recorder is a pulumi.MockResourceMonitor that records every resource.
 // It is safe for concurrent use.
 type Recorder struct {
+	// Invokes answers invokes (data sources) by token; nil answers nothing.
+	Invokes func(token string, args resource.PropertyMap) resource.PropertyMap
+
 	project, stack string
 	outputs        Outputs
 
@@ -177,11 +180,16 @@ func New(project, stack string, outputs Outputs) *Recorder {
 
 var _ pulumi.MockResourceMonitor = (*Recorder)(nil)
 
-// Call records an invoke and returns no result.
+// Call records an invoke and answers it through Invokes.
 func (m *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.calls = append(m.calls, args.Token)
+	m.mu.Unlock()
+	if m.Invokes != nil {
+		if out := m.Invokes(args.Token, args.Args); out != nil {
+			return out, nil
+		}
+	}
 	return resource.PropertyMap{}, nil
 }
 

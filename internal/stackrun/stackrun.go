@@ -229,6 +229,8 @@ func (r *runner) run(opts Options, depth int) (*Result, error) {
 		return resource.PropertyMap{"outputs": resource.NewProperty(ref.Outputs)}
 	})
 
+	res.Recorder.Invokes = invoke
+
 	program := func(ctx *pulumi.Context) error {
 		d, err := stacks.Program(ctx)
 		if err != nil {
