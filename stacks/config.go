@@ -91,7 +91,7 @@ type Config struct {
 // Edge is the `edge` key.
 type Edge struct {
 	// ReserveIP reserves a floating IP for the ingress load balancer.
-	// Default: true when the stack installs the platform.
+	// Default: true when the stack creates its cluster and installs the platform.
 	ReserveIP *bool `json:"reserveIp"`
 	// FloatingIPPool is the external network. Default: ext-floating1.
 	FloatingIPPool string `json:"floatingIpPool"`

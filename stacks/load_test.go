@@ -45,6 +45,9 @@ func TestLoadDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if reserve := *c.Edge.ReserveIP; reserve != (tt.install && tt.mode == ModeCreate) {
+				t.Errorf("edge.reserveIp = %v for mode %s, install %v", reserve, tt.mode, tt.install)
+			}
 			if c.Cluster.Mode != tt.mode || *c.Platform.Install != tt.install || len(c.Cluster.Pools) != tt.pools || c.Cluster.Name != tt.clusterNm {
 				t.Errorf("mode %s install %v pools %d name %q; want %s %v %d %q",
 					c.Cluster.Mode, *c.Platform.Install, len(c.Cluster.Pools), c.Cluster.Name, tt.mode, tt.install, tt.pools, tt.clusterNm)

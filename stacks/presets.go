@@ -132,7 +132,9 @@ func (c *Config) applyPresets() {
 	fill(&c.Registry.Server, defaultRegistry)
 	c.applyPlatformPresets()
 	if c.Edge.ReserveIP == nil {
-		c.Edge.ReserveIP = ptr(*c.Platform.Install)
+		// An address for each cluster the stack creates; a cluster made
+		// elsewhere (a local kind cluster) has no Infomaniak load balancer.
+		c.Edge.ReserveIP = ptr(*c.Platform.Install && c.Cluster.Mode == ModeCreate)
 	}
 	fill(&c.Edge.FloatingIPPool, edge.DefaultPool)
 	fill(&c.OpenStack.AuthURL, defaultAuthURL)

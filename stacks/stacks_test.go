@@ -192,7 +192,7 @@ func TestAttachWithKubeconfigFromConfig(t *testing.T) {
 	const kubeconfig = "apiVersion: v1\nkind: Config\nclusters: [{name: kind, cluster: {server: https://127.0.0.1:6443}}]\n"
 	res := mustRun(t, stackrun.Options{
 		Stack:   "uat",
-		Set:     map[string]string{key("cluster"): `{"name":"kind"}`},
+		Set:     map[string]string{key("cluster"): `{"name":"kind"}`, key("edge"): `{}`},
 		Secrets: withOperatorSecrets(map[string]string{key("kubeconfig"): kubeconfig}),
 	})
 	k8s := find(t, res, typeK8sProvider, "cluster")
@@ -224,7 +224,7 @@ func variants() []stackrun.Options {
 		{Stack: "uat", Set: map[string]string{key("phase"): "2"}},
 		{Stack: "prod"},
 		{Stack: "prod", Set: map[string]string{key("phase"): "2"}},
-		{Stack: "prod", Set: map[string]string{key("cluster"): `{"mode":"attach"}`},
+		{Stack: "prod", Set: map[string]string{key("cluster"): `{"mode":"attach"}`, key("edge"): `{}`},
 			Secrets: withOperatorSecrets(map[string]string{
 				key("kubeconfig"):      "apiVersion: v1\nkind: Config\nusers: [{name: dev, user: {token: kind-dev-token}}]\n",
 				key("infomaniakToken"): "test-infomaniak-token",
