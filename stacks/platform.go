@@ -241,8 +241,20 @@ func (c *Config) validatePlatform(ps *Problems) {
 		return
 	}
 	pl := c.Platform
-	if len(c.Cloudflare.Ranges) == 0 && *pl.Ingress.OriginLock {
-		ps.add("cloudflare.ranges", "is empty, but the origin lock (platform.ingress.originLock) admits only them")
+	if *pl.Ingress.OriginLock {
+		switch v4 := 0; {
+		case len(c.Cloudflare.Ranges) == 0:
+			ps.add("cloudflare.ranges", "is empty, but the origin lock (platform.ingress.originLock) admits only them")
+		default:
+			for _, r := range c.Cloudflare.Ranges {
+				if p, err := netip.ParsePrefix(r); err == nil && p.Addr().Is4() {
+					v4++
+				}
+			}
+			if v4 == 0 {
+				ps.add("cloudflare.ranges", "has no IPv4 range, but the origin lock admits only them at the IPv4 load balancer: it would admit everyone")
+			}
+		}
 	}
 	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
 		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring}

@@ -119,7 +119,7 @@ func TestUatInstallsTheFourReleases(t *testing.T) {
 	}
 	wantValue(t, mon, "values.grafana.sidecar.dashboards.enabled", true)
 	wantValue(t, mon, "values.grafana.sidecar.dashboards.label", "grafana_dashboard")
-	wantValue(t, mon, "values.grafana.ingress.hosts[0]", "grafana.uat.camps.ch")
+	wantValue(t, mon, "values.grafana.ingress.hosts[0]", "grafana-uat.camps.ch")
 	wantValue(t, mon, `values.grafana.ingress.annotations["cert-manager.io/cluster-issuer"]`, "letsencrypt-prod")
 	wantValue(t, mon, "values.grafana.admin.existingSecret", "grafana-admin")
 	wantValue(t, mon, "values.alertmanager.alertmanagerSpec.configSecret", "alertmanager-config")
@@ -190,7 +190,7 @@ func TestProdPhase1HasNoPlatform(t *testing.T) {
 	if n := len(releases(t, res)); n != 0 {
 		t.Errorf("prod phase 1 has %d releases, want none: the shared platform is uat's", n)
 	}
-	wantOutput(t, res, "grafanaUrl", "https://grafana.uat.camps.ch")
+	wantOutput(t, res, "grafanaUrl", "https://grafana-uat.camps.ch")
 }
 
 func TestProdPhase2HasItsOwnHAPlatform(t *testing.T) {
@@ -217,7 +217,7 @@ func TestProdPhase2HasItsOwnHAPlatform(t *testing.T) {
 
 func TestOriginLockOffTrustsOnlyProxyProtocol(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat", Set: map[string]string{
-		key("platform"): `{"ingress":{"originLock":false,"loadBalancerIp":"195.15.240.10"},"monitoring":{"grafanaHost":"grafana.uat.camps.ch"}}`,
+		key("platform"): `{"ingress":{"originLock":false,"loadBalancerIp":"195.15.240.10"},"monitoring":{"grafanaHost":"grafana-uat.camps.ch"}}`,
 		key("edge"):     `{"reserveIp":false}`,
 	}})
 	in := releases(t, res)["nginx-ingress"]
@@ -231,7 +231,7 @@ func TestOriginLockOffTrustsOnlyProxyProtocol(t *testing.T) {
 
 func TestChartSourcesAreOverridable(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat", Set: map[string]string{
-		key("platform"): `{"charts":{"longhorn":"oci://registry.gitlab.com/camps-ch/charts","certManager":"./charts/cert-manager"},"monitoring":{"grafanaHost":"grafana.uat.camps.ch"}}`,
+		key("platform"): `{"charts":{"longhorn":"oci://registry.gitlab.com/camps-ch/charts","certManager":"./charts/cert-manager"},"monitoring":{"grafanaHost":"grafana-uat.camps.ch"}}`,
 	}})
 	rel := releases(t, res)
 	wantValue(t, rel["longhorn"], "chart", "oci://registry.gitlab.com/camps-ch/charts/longhorn")

@@ -143,6 +143,7 @@ func (c *Config) applyPresets() {
 		r := &c.Edge.Records[i]
 		fill(&r.Type, "A")
 		r.Type = strings.ToUpper(r.Type)
+		r.Name = strings.ToLower(r.Name)
 		if r.Proxied == nil {
 			r.Proxied = ptr(edge.Proxiable[r.Type])
 		}

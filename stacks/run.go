@@ -266,10 +266,18 @@ func dnsArgs(cfg *Config, address pulumi.StringOutput) *edge.DNSArgs {
 	if cfg.CloudflareToken.IsSet() {
 		args.APIToken = pulumi.ToSecret(pulumi.String(cfg.CloudflareToken.Reveal())).(pulumi.StringOutput)
 	}
+	// An attached stack's owner may export no address: fail rather than
+	// write empty records.
+	checked := address.ApplyT(func(ip string) (string, error) {
+		if ip == "" {
+			return "", fmt.Errorf("stack %s: no ingress address to point the records at (the cluster's owner reserved none)", cfg.Stack)
+		}
+		return ip, nil
+	}).(pulumi.StringOutput)
 	for _, r := range cfg.dnsRecords() {
 		var content pulumi.StringInput = pulumi.String(r.Content)
 		if r.Content == "" {
-			content = address
+			content = checked
 		}
 		args.Records = append(args.Records, edge.Record{Name: r.Name, Type: r.Type, Content: content, Proxied: *r.Proxied})
 	}

@@ -287,10 +287,11 @@ func (c *Config) validateEdge(ps *Problems) {
 		}
 		return
 	}
-	if !hostName.MatchString(e.Zone) {
+	if !zoneName.MatchString(e.Zone) {
 		ps.add("edge.zone", "%q is not a zone name such as camps.ch", e.Zone)
 	}
 	seen := map[string]int{}
+	names := map[string][]string{} // name → types, for CNAME conflicts
 	hasAddress := *e.ReserveIP || c.Platform.Ingress.LoadBalancerIP != "" || c.Cluster.AttachStack != "" && c.Cluster.Mode == ModeAttach
 	for i, r := range c.dnsRecords() {
 		at := func(f string) string { return fmt.Sprintf("edge.records[%d].%s", i, f) }
@@ -298,21 +299,42 @@ func (c *Config) validateEdge(ps *Problems) {
 			at = func(string) string { return "platform.monitoring.grafanaHost" }
 		}
 		key := r.Type + " " + r.Name
+		label := strings.TrimSuffix(r.Name, "."+e.Zone)
 		switch {
 		case r.Name != e.Zone && !strings.HasSuffix(r.Name, "."+e.Zone):
 			ps.add(at("name"), "%q is not in zone %s", r.Name, e.Zone)
+		case r.Name != e.Zone && !dnsLabel.MatchString(label):
+			ps.add(at("name"), "%q must be the zone or one label below it (%s, www.%s): Cloudflare's edge certificate covers no deeper name", r.Name, e.Zone, e.Zone)
 		case seen[key] > 0:
 			ps.add(at("name"), "%q (%s) is already edge.records[%d]", r.Name, r.Type, seen[key]-1)
 		}
 		seen[key] = i + 1
+		if others := names[r.Name]; len(others) > 0 && (r.Type == "CNAME" || slices.Contains(others, "CNAME")) {
+			ps.add(at("type"), "%s next to %s records of %q: a CNAME must be alone at its name", r.Type, strings.Join(others, ", "), r.Name)
+		}
+		names[r.Name] = append(names[r.Name], r.Type)
+		if !recordTypes[r.Type] {
+			ps.add(at("type"), "%q is not A, AAAA, CNAME or TXT (CAA records come with edge.zoneSettings)", r.Type)
+		}
 		if *r.Proxied && !edge.Proxiable[r.Type] {
 			ps.add(at("proxied"), "is true, but Cloudflare cannot proxy %s records (only A, AAAA, CNAME)", r.Type)
 		}
-		if r.Content == "" && (r.Type != "A" || !hasAddress) {
+		switch a, err := netip.ParseAddr(r.Content); {
+		case r.Content == "" && (r.Type != "A" || !hasAddress):
 			ps.add(at("content"), "is empty, and no ingress address is reserved or attached to fill it")
+		case r.Content != "" && r.Type == "A" && (err != nil || !a.Is4()):
+			ps.add(at("content"), "%q is not an IPv4 address", r.Content)
+		case r.Content != "" && r.Type == "AAAA" && (err != nil || !a.Is6()):
+			ps.add(at("content"), "%q is not an IPv6 address", r.Content)
 		}
 	}
 }
+
+var (
+	zoneName = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$`)
+	// recordTypes are the record types a stack may declare.
+	recordTypes = map[string]bool{"A": true, "AAAA": true, "CNAME": true, "TXT": true}
+)
 
 // zoneOwner is the stack that owns the Cloudflare zone's settings.
 const zoneOwner = "prod"

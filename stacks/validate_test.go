@@ -134,7 +134,7 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:infomaniak.projectId: -1 is negative`},
 	}
 	platform := func(fields string) map[string]string {
-		return map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"grafana.uat.camps.ch"},` + fields + `}`}
+		return map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"grafana-uat.camps.ch"},` + fields + `}`}
 	}
 	tests = append(tests, []struct {
 		name    string
@@ -192,6 +192,20 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:cloudflare.ranges: is empty, but the origin lock (platform.ingress.originLock) admits only them`},
 		{name: "Grafana outside the zone", set: map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"grafana.example.org"}}`},
 			want: `camps-infra:platform.monitoring.grafanaHost: "grafana.example.org" is not in zone camps.ch`},
+		{name: "origin lock with IPv6 ranges only", set: map[string]string{key("cloudflare"): `{"ranges":["2400:cb00::/32"]}`},
+			want: `camps-infra:cloudflare.ranges: has no IPv4 range, but the origin lock admits only them at the IPv4 load balancer: it would admit everyone`},
+		{name: "name two labels deep", set: map[string]string{key("edge"): `{"zone":"camps.ch","records":[{"name":"api.uat.camps.ch"}]}`},
+			want: `camps-infra:edge.records[0].name: "api.uat.camps.ch" must be the zone or one label below it (camps.ch, www.camps.ch): Cloudflare's edge certificate covers no deeper name`},
+		{name: "CNAME beside an A record", set: map[string]string{key("edge"): `{"zone":"camps.ch","records":[{"name":"uat.camps.ch"},{"name":"uat.camps.ch","type":"CNAME","content":"camps.ch"}]}`},
+			want: `camps-infra:edge.records[1].type: CNAME next to A records of "uat.camps.ch": a CNAME must be alone at its name`},
+		{name: "unsupported record type", set: map[string]string{key("edge"): `{"zone":"camps.ch","records":[{"name":"uat.camps.ch","type":"MX","content":"mail.camps.ch"}]}`},
+			want: `camps-infra:edge.records[0].type: "MX" is not A, AAAA, CNAME or TXT (CAA records come with edge.zoneSettings)`},
+		{name: "A record of a name", set: map[string]string{key("edge"): `{"zone":"camps.ch","records":[{"name":"uat.camps.ch","content":"not-an-ip"}]}`},
+			want: `camps-infra:edge.records[0].content: "not-an-ip" is not an IPv4 address`},
+		{name: "duplicate in another case", set: map[string]string{key("edge"): `{"zone":"camps.ch","records":[{"name":"www.camps.ch"},{"name":"WWW.camps.ch"}]}`},
+			want: `camps-infra:edge.records[1].name: "www.camps.ch" (A) is already edge.records[0]`},
+		{name: "zone with a port", set: map[string]string{key("edge"): `{"zone":"camps.ch:443","records":[]}`},
+			want: `camps-infra:edge.zone: "camps.ch:443" is not a zone name such as camps.ch`},
 		{name: "too many Prometheus replicas", set: map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","prometheusReplicas":3}}`},
 			want: `camps-infra:platform.monitoring.prometheusReplicas: 3 is not 1 or 2`},
 	}...)

@@ -62,7 +62,7 @@ func (a *DNSArgs) validate() error {
 	}
 	seen := map[string]bool{}
 	for _, r := range a.Records {
-		key := r.Type + " " + r.Name
+		key := r.Type + " " + strings.ToLower(r.Name)
 		switch {
 		case r.Name != a.Zone && !strings.HasSuffix(r.Name, "."+a.Zone):
 			return fmt.Errorf("record %s is outside zone %s", r.Name, a.Zone)
@@ -78,9 +78,10 @@ func (a *DNSArgs) validate() error {
 	return nil
 }
 
-// resourceName turns a host name into a resource name suffix.
+// resourceName turns a host name into a resource name suffix, unique per
+// type and name: dots become underscores, which host names never contain.
 func resourceName(typ, host string) string {
-	return strings.ToLower(typ) + "-" + strings.ReplaceAll(host, ".", "-")
+	return strings.ToLower(typ) + "-" + strings.ReplaceAll(host, ".", "_")
 }
 
 // NewDNS looks the zone up by name with an explicit Cloudflare provider

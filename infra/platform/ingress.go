@@ -75,6 +75,9 @@ func (a *IngressArgs) validate() error {
 		return errors.New("at least one replica is required")
 	case len(a.CloudflareRanges) == 0:
 		return errors.New("the Cloudflare ranges are required")
+	case a.OriginLock && len(ipv4(a.CloudflareRanges)) == 0:
+		// An empty source list admits everyone: the lock would fail open.
+		return errors.New("the origin lock needs at least one IPv4 Cloudflare range")
 	}
 	for _, cidr := range append(append([]string{}, a.CloudflareRanges...), a.LoadBalancerNetworks...) {
 		if _, err := netip.ParsePrefix(cidr); err != nil {

@@ -111,6 +111,10 @@ func TestComponentsRefuseIncompleteArgs(t *testing.T) {
 			_, err := NewIngress(ctx, "i", &IngressArgs{Replicas: 1, CloudflareRanges: []string{"1.2.3.0/24"}, LoadBalancerNetworks: []string{"10/8"}})
 			return err
 		}, `range "10/8"`},
+		{"origin lock with IPv6 ranges only", func(ctx *pulumi.Context) error {
+			_, err := NewIngress(ctx, "i", &IngressArgs{Replicas: 1, OriginLock: true, CloudflareRanges: []string{"2400:cb00::/32"}})
+			return err
+		}, "the origin lock needs at least one IPv4 Cloudflare range"},
 		{"cert-manager without a token", func(ctx *pulumi.Context) error {
 			_, err := NewCertManager(ctx, "c", &CertManagerArgs{})
 			return err
