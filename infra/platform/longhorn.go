@@ -82,8 +82,6 @@ type LonghornArgs struct {
 	InstanceManagerCPU int
 	// Snapshot is the recurring snapshot job; required.
 	Snapshot RecurringJob
-	// Backup, when set, is the recurring backup job to BackupTarget.
-	Backup *RecurringJob
 	// BackupTarget, when set, is the S3 backup store.
 	BackupTarget *BackupTarget
 	// Resources of the containers; default DefaultLonghornResources.
@@ -117,8 +115,6 @@ func (a *LonghornArgs) validate() error {
 		return errors.New("replicas and nodes must be at least 1")
 	case a.Snapshot.Cron == "" || a.Snapshot.Retain < 1:
 		return errors.New("the snapshot job needs a schedule and a retention")
-	case a.Backup != nil && a.BackupTarget == nil:
-		return errors.New("a backup job needs a backup target")
 	}
 	return nil
 }
@@ -233,8 +229,7 @@ func (a *LonghornArgs) values() (longhornValues, error) {
 }
 
 // NewLonghorn installs Longhorn as the default StorageClass with its
-// recurring snapshot job (and backup job when a target is given) and a
-// ServiceMonitor. The namespace and release are protected and Longhorn's
+// recurring snapshot job and a ServiceMonitor. The namespace and release are protected and Longhorn's
 // deleting-confirmation flag stays false, so it cannot be uninstalled by
 // accident. Defaults: chart LonghornChart, resources
 // DefaultLonghornResources, instance manager CPU DefaultInstanceManagerCPU.
@@ -272,20 +267,11 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	}
 	c.StorageClass = pulumi.String(StorageClass).ToStringOutput()
 
-	jobs := []struct {
-		task string
-		job  *RecurringJob
-	}{{"snapshot", &args.Snapshot}, {"backup", args.Backup}}
-	for _, j := range jobs {
-		if j.job == nil {
-			continue
-		}
-		if _, err := customResource(ctx, name+"-"+j.task, "longhorn.io/v1beta2", "RecurringJob", j.task, c.Namespace, map[string]any{
-			"name": j.task, "task": j.task, "cron": j.job.Cron, "retain": j.job.Retain,
-			"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
-		}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
-			return nil, wrap(err)
-		}
+	if _, err := customResource(ctx, name+"-snapshot", "longhorn.io/v1beta2", "RecurringJob", "snapshot", c.Namespace, map[string]any{
+		"name": "snapshot", "task": "snapshot", "cron": args.Snapshot.Cron, "retain": args.Snapshot.Retain,
+		"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
+	}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
+		return nil, wrap(err)
 	}
 	if err := serviceMonitor(ctx, name, c.Namespace,
 		map[string]any{"app": "longhorn-manager"},

@@ -119,10 +119,10 @@ func TestComponentsRefuseIncompleteArgs(t *testing.T) {
 			_, err := NewCertManager(ctx, "c", &CertManagerArgs{})
 			return err
 		}, "a Cloudflare API token is required"},
-		{"longhorn backups without a target", func(ctx *pulumi.Context) error {
-			_, err := NewLonghorn(ctx, "l", &LonghornArgs{Replicas: 1, Nodes: 1, Snapshot: RecurringJob{"0 2 * * *", 1}, Backup: &RecurringJob{"0 3 * * *", 7}})
+		{"longhorn without a snapshot schedule", func(ctx *pulumi.Context) error {
+			_, err := NewLonghorn(ctx, "l", &LonghornArgs{Replicas: 1, Nodes: 1})
 			return err
-		}, "a backup job needs a backup target"},
+		}, "the snapshot job needs a schedule and a retention"},
 		{"monitoring without alerting", func(ctx *pulumi.Context) error {
 			_, err := NewMonitoring(ctx, "m", &MonitoringArgs{Retention: "10d", StorageSize: "8Gi", StorageClass: "longhorn", PrometheusReplicas: 1,
 				Nodes: 1, GrafanaHost: "g", IngressClass: "nginx", ClusterIssuer: "x"})

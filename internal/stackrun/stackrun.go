@@ -78,10 +78,8 @@ type Result struct {
 
 // Project is the parsed Pulumi.yaml: the project's name and config schema.
 type Project struct {
-	Name    string                   `yaml:"name"`
-	Runtime any                      `yaml:"runtime"`
-	Config  map[string]ConfigSchema  `yaml:"config"`
-	Plugins map[string][]interface{} `yaml:"plugins"`
+	Name   string                  `yaml:"name"`
+	Config map[string]ConfigSchema `yaml:"config"`
 }
 
 // ConfigSchema is the declaration of one configuration key in Pulumi.yaml.
