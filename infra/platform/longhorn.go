@@ -229,9 +229,9 @@ func (a *LonghornArgs) values() (longhornValues, error) {
 }
 
 // NewLonghorn installs Longhorn as the default StorageClass with its
-// recurring snapshot job and a ServiceMonitor. The namespace and release are protected and Longhorn's
-// deleting-confirmation flag stays false, so it cannot be uninstalled by
-// accident. Defaults: chart LonghornChart, resources
+// recurring snapshot job and a ServiceMonitor. The namespace and release
+// are protected and Longhorn's deleting-confirmation flag stays false, so
+// it cannot be uninstalled by accident. Defaults: chart LonghornChart, resources
 // DefaultLonghornResources, instance manager CPU DefaultInstanceManagerCPU.
 func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...pulumi.ResourceOption) (*Longhorn, error) {
 	if err := args.validate(); err != nil {
