@@ -25,6 +25,7 @@ const (
 	KeyOpenStack       = "openstack"
 	KeyOpenStackSecret = "openstackApplicationCredentialSecret"
 	KeyCloudflareToken = "cloudflareApiToken"
+	KeySLO             = "slo"
 )
 
 // Keys lists every configuration key the program reads.
@@ -32,6 +33,7 @@ var Keys = []string{
 	KeyPhase, KeyCluster, KeyInfomaniak, KeyInfomaniakToken, KeyKubeconfig,
 	KeyPlatform, KeyNamespaces, KeyRegistry, KeyRegistryToken,
 	KeyCloudflare, KeyDNSToken, KeyReceivers, KeyEdge, KeyOpenStack, KeyOpenStackSecret, KeyCloudflareToken,
+	KeySLO,
 }
 
 // SecretKeys lists the keys that must be set as Pulumi secrets.
@@ -67,6 +69,8 @@ type Config struct {
 	Edge Edge
 	// OpenStack is the Infomaniak Public Cloud (OpenStack) the edge uses.
 	OpenStack OpenStack
+	// SLO is the objectives of the stack's public hosts.
+	SLO SLOConfig
 
 	// InfomaniakToken is the Infomaniak API token; unset means the
 	// provider reads INFOMANIAK_TOKEN.

@@ -69,6 +69,7 @@ func Load(src Source, stack string) (*Config, error) {
 	decode(src, KeyCloudflare, &c.Cloudflare, &probs)
 	decode(src, KeyEdge, &c.Edge, &probs)
 	decode(src, KeyOpenStack, &c.OpenStack, &probs)
+	decode(src, KeySLO, &c.SLO, &probs)
 	c.InfomaniakToken = secret(src, KeyInfomaniakToken, &probs)
 	c.Kubeconfig = secret(src, KeyKubeconfig, &probs)
 	c.RegistryToken = secret(src, KeyRegistryToken, &probs)

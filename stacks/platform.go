@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,6 +43,7 @@ type Charts struct {
 	CertManager string `json:"certManager"`
 	Longhorn    string `json:"longhorn"`
 	Monitoring  string `json:"monitoring"`
+	Blackbox    string `json:"blackbox"`
 }
 
 // IngressConfig is `platform.ingress`.
@@ -104,6 +106,18 @@ type MonitoringConfig struct {
 	PrometheusReplicas *int `json:"prometheusReplicas"`
 	// GrafanaHost is Grafana's public host. Required when the platform is installed.
 	GrafanaHost string `json:"grafanaHost"`
+	// AlertRoutes name the receivers (of the secret alertmanagerReceivers)
+	// of each severity. Default: every receiver.
+	AlertRoutes AlertRoutesConfig `json:"alertRoutes"`
+}
+
+// AlertRoutesConfig is `platform.monitoring.alertRoutes`.
+type AlertRoutesConfig struct {
+	// Critical alerts go to these receivers, repeated hourly.
+	Critical []string `json:"critical"`
+	// Warning alerts, and alerts without a severity, go to these
+	// receivers, repeated every 12 hours.
+	Warning []string `json:"warning"`
 }
 
 // Cloudflare is the `cloudflare` key.
@@ -257,7 +271,7 @@ func (c *Config) validatePlatform(ps *Problems) {
 		}
 	}
 	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
-		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring}
+		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring, "blackbox": pl.Charts.Blackbox}
 	for _, k := range sortedKeys(charts) {
 		if src := charts[k]; src != "" && !validChartSource(src) {
 			ps.add("platform.charts."+k, "%q is not https://, oci:// or a chart directory (./ or /)", src)
@@ -282,8 +296,12 @@ func (c *Config) validatePlatform(ps *Problems) {
 	if !c.DNSToken.IsSet() {
 		ps.add(KeyDNSToken, "is not set; cert-manager needs it for DNS-01: `pulumi config set --secret %s <token>`", KeyDNSToken)
 	}
-	if _, err := c.alertmanagerConfig(); err != nil {
+	if receivers, err := c.receivers(); err != nil {
 		ps.add(KeyReceivers, "%v", err)
+	} else if _, err := platform.AlertmanagerConfig(receivers, platform.AlertRoutes{}); err != nil {
+		ps.add(KeyReceivers, "%v", err)
+	} else {
+		c.validateAlertRoutes(receivers, ps)
 	}
 	lh := pl.Longhorn
 	if r := *lh.Replicas; r < 1 || r > 20 {
@@ -405,24 +423,58 @@ func chart(pinned helm.Chart, src string) *helm.Chart {
 	return &c
 }
 
-// alertmanagerConfig renders alertmanager.yaml from the receivers secret.
-func (c *Config) alertmanagerConfig() (string, error) {
+// receivers reads the receivers secret.
+func (c *Config) receivers() ([]map[string]any, error) {
 	var receivers []map[string]any
 	if c.Receivers.IsSet() {
 		if err := yaml.Unmarshal([]byte(c.Receivers.Reveal()), &receivers); err != nil {
 			// The YAML error quotes the input; keep the secret out of it.
-			return "", fmt.Errorf("is not a YAML list of Alertmanager receivers")
+			return nil, fmt.Errorf("is not a YAML list of Alertmanager receivers")
 		}
 	}
-	return platform.AlertmanagerConfig(receivers)
+	return receivers, nil
 }
 
-// PlatformArgs are the arguments of the four platform components.
+// validateAlertRoutes checks that the routes name receivers.
+func (c *Config) validateAlertRoutes(receivers []map[string]any, ps *Problems) {
+	var names []string
+	for _, r := range receivers {
+		name, _ := r["name"].(string)
+		names = append(names, name)
+	}
+	routes := c.Platform.Monitoring.AlertRoutes
+	for _, r := range []struct {
+		severity string
+		to       []string
+	}{{"critical", routes.Critical}, {"warning", routes.Warning}} {
+		severity := r.severity
+		for i, n := range r.to {
+			if !slices.Contains(names, n) {
+				ps.add(fmt.Sprintf("platform.monitoring.alertRoutes.%s[%d]", severity, i),
+					"%q is not the name of a receiver in %s (%s)", n, KeyReceivers, strings.Join(names, ", "))
+			}
+		}
+	}
+}
+
+// alertmanagerConfig renders alertmanager.yaml from the receivers secret
+// and the routes.
+func (c *Config) alertmanagerConfig() (string, error) {
+	receivers, err := c.receivers()
+	if err != nil {
+		return "", err
+	}
+	routes := c.Platform.Monitoring.AlertRoutes
+	return platform.AlertmanagerConfig(receivers, platform.AlertRoutes{Critical: routes.Critical, Warning: routes.Warning})
+}
+
+// PlatformArgs are the arguments of the platform components.
 type PlatformArgs struct {
 	Ingress     *platform.IngressArgs
 	CertManager *platform.CertManagerArgs
 	Longhorn    *platform.LonghornArgs
 	Monitoring  *platform.MonitoringArgs
+	Blackbox    *platform.BlackboxArgs
 }
 
 // platformArgs turns the configuration into the components' arguments
@@ -468,6 +520,7 @@ func (c *Config) platformArgs() PlatformArgs {
 			ClusterIssuer:      platform.IssuerProduction,
 			Resources:          &monitoring,
 		},
+		Blackbox: &platform.BlackboxArgs{Chart: chart(platform.BlackboxChart, pl.Charts.Blackbox)},
 	}
 	if t := pl.Longhorn.BackupTarget; t != "" {
 		a.Longhorn.BackupTarget = &platform.BackupTarget{URL: t, CredentialSecret: pl.Longhorn.BackupCredentialSecret}
@@ -511,6 +564,7 @@ func (c *Config) Budget() Budget {
 		"cert-manager":          a.CertManager.Requests(),
 		"longhorn":              a.Longhorn.Requests(),
 		"kube-prometheus-stack": a.Monitoring.Requests(),
+		"blackbox-exporter":     a.Blackbox.Requests(),
 	}}
 	for _, r := range b.Components {
 		b.Total = b.Total.Add(r)

@@ -14,12 +14,13 @@ import (
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 )
 
-// wantReleases are the four platform releases: chart, pinned version, namespace.
+// wantReleases are the platform releases: chart, pinned version, namespace.
 var wantReleases = map[string][3]string{
 	"nginx-ingress":         {"oci://ghcr.io/nginx/charts/nginx-ingress", "2.6.4", "ingress-nginx"},
 	"cert-manager":          {"cert-manager", "v1.21.1", "cert-manager"},
 	"longhorn":              {"longhorn", "1.12.1", "longhorn-system"},
 	"kube-prometheus-stack": {"kube-prometheus-stack", "88.5.3", "monitoring"},
+	"blackbox-exporter":     {"prometheus-blackbox-exporter", "11.17.2", "monitoring"},
 }
 
 func releases(t *testing.T, res *stackrun.Result) map[string]*recorder.Resource {
@@ -47,7 +48,7 @@ func wantValue(t *testing.T, r *recorder.Resource, path string, want any) {
 	}
 }
 
-func TestUatInstallsTheFourReleases(t *testing.T) {
+func TestUatInstallsThePlatformReleases(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat"})
 	rel := releases(t, res)
 	if len(rel) != len(wantReleases) {
@@ -196,8 +197,8 @@ func TestProdPhase1HasNoPlatform(t *testing.T) {
 func TestProdPhase2HasItsOwnHAPlatform(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}})
 	rel := releases(t, res)
-	if len(rel) != 4 {
-		t.Fatalf("prod phase 2 has %d releases, want 4", len(rel))
+	if len(rel) != len(wantReleases) {
+		t.Fatalf("prod phase 2 has %d releases, want %d", len(rel), len(wantReleases))
 	}
 	in := rel["nginx-ingress"]
 	wantValue(t, in, "values.controller.replicaCount", 3)

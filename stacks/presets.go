@@ -148,6 +148,7 @@ func (c *Config) applyPresets() {
 			r.Proxied = ptr(edge.Proxiable[r.Type])
 		}
 	}
+	c.applySLOPresets()
 }
 
 // defaultAuthURL is Infomaniak's OpenStack identity endpoint.

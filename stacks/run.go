@@ -9,6 +9,7 @@ import (
 	"gitlab.com/camps-ch/infra/contract"
 	"gitlab.com/camps-ch/infra/infra/cluster"
 	"gitlab.com/camps-ch/infra/infra/edge"
+	"gitlab.com/camps-ch/infra/infra/observability"
 	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/tenancy"
 )
@@ -61,8 +62,11 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 	out.ClusterName = k8s.Name
 	out.Kubeconfig = k8s.Kubeconfig
 
+	// What needs the monitoring CRDs waits for this stack's monitoring
+	// release; on a cluster another stack owns, they exist already.
+	var monitoringReady []pulumi.Resource
 	if *cfg.Platform.Install {
-		if err := deployPlatform(ctx, cfg, k8s, &out); err != nil {
+		if monitoringReady, err = deployPlatform(ctx, cfg, k8s, &out); err != nil {
 			return out, err
 		}
 	}
@@ -82,14 +86,29 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 
 	names := make([]string, 0, len(cfg.Namespaces))
 	for _, ns := range cfg.Namespaces {
-		if _, err := tenancy.NewNamespace(ctx, ns.Name, namespaceArgs(cfg, ns), pulumi.Providers(k8s.Provider)); err != nil {
+		n, err := tenancy.NewNamespace(ctx, ns.Name, namespaceArgs(cfg, ns), pulumi.Providers(k8s.Provider))
+		if err != nil {
 			return out, err
 		}
 		names = append(names, ns.Name)
+		if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
+			args := cfg.sloArgs()
+			args.Prober, args.Module = platform.BlackboxProber, platform.BlackboxModule
+			args.RuleLabels = platform.RuleLabels(monitoringRelease)
+			args.Namespace, args.MonitoringReady = n.Name, monitoringReady
+			if _, err := observability.NewSLO(ctx, "slo-"+ns.Name, args, pulumi.Providers(k8s.Provider)); err != nil {
+				return out, err
+			}
+		}
 	}
 	out.Namespaces = pulumi.ToStringArray(names).ToStringArrayOutput()
 	return out, nil
 }
+
+// monitoringRelease is the name of the kube-prometheus-stack release, the
+// same in every stack: stacks attached to a cluster label their rules for
+// its owner's Prometheus with it.
+const monitoringRelease = "kube-prometheus-stack"
 
 // clusterArgs turns the cluster configuration into the cluster component's
 // arguments, reading the owner stack's outputs when attaching to it, and
@@ -197,24 +216,39 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 	}
 }
 
-// deployPlatform installs the four platform releases. They install in
-// parallel; only what needs another's CRDs waits: the ServiceMonitors for
-// the monitoring release.
-func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out *contract.Outputs) error {
+// deployPlatform installs the platform releases, the dashboards and the
+// platform's alert rules. The releases install in parallel; only what
+// needs another's CRDs waits: the ServiceMonitors and rules for the
+// monitoring release, which it returns.
+func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out *contract.Outputs) ([]pulumi.Resource, error) {
 	providers := pulumi.Providers(k8s.Provider)
 	a := cfg.platformArgs()
 
 	alerting, err := cfg.alertmanagerConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.Monitoring.AlertmanagerConfig = pulumi.ToSecret(pulumi.String(alerting)).(pulumi.StringOutput)
-	mon, err := platform.NewMonitoring(ctx, "kube-prometheus-stack", a.Monitoring, providers)
+	mon, err := platform.NewMonitoring(ctx, monitoringRelease, a.Monitoring, providers)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out.GrafanaURL, out.GrafanaAdminPassword = mon.GrafanaURL, mon.GrafanaAdminPassword
 	ready := []pulumi.Resource{mon.Release}
+
+	a.Blackbox.Namespace = mon.Namespace
+	if _, err := platform.NewBlackbox(ctx, "blackbox-exporter", a.Blackbox, providers); err != nil {
+		return nil, err
+	}
+	if _, err := observability.NewPlatform(ctx, "observability", &observability.PlatformArgs{
+		Namespace:        mon.Namespace,
+		RuleLabels:       mon.RuleLabels,
+		DashboardLabels:  map[string]string{platform.DashboardLabel: platform.DashboardLabelValue},
+		FolderAnnotation: platform.DashboardFolderLabel,
+		MonitoringReady:  ready,
+	}, providers); err != nil {
+		return nil, err
+	}
 
 	a.Ingress.MonitoringReady = ready
 	if ip := cfg.Platform.Ingress.LoadBalancerIP; ip != "" {
@@ -223,24 +257,24 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out 
 	if *cfg.Edge.ReserveIP {
 		fip, err := edge.NewFloatingIP(ctx, "ingress-ip", floatingIPArgs(cfg))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.Ingress.LoadBalancerIP = fip.Address
 		out.IngressIP = fip.Address
 	}
 	if _, err := platform.NewIngress(ctx, "nginx-ingress", a.Ingress, providers); err != nil {
-		return err
+		return nil, err
 	}
 	a.CertManager.MonitoringReady = ready
 	a.CertManager.CloudflareToken = pulumi.ToSecret(pulumi.String(cfg.DNSToken.Reveal())).(pulumi.StringOutput)
 	if _, err := platform.NewCertManager(ctx, "cert-manager", a.CertManager, providers); err != nil {
-		return err
+		return nil, err
 	}
 	a.Longhorn.MonitoringReady = ready
 	if _, err := platform.NewLonghorn(ctx, "longhorn", a.Longhorn, providers); err != nil {
-		return err
+		return nil, err
 	}
-	return nil
+	return ready, nil
 }
 
 func floatingIPArgs(cfg *Config) *edge.FloatingIPArgs {

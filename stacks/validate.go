@@ -44,6 +44,7 @@ func (c *Config) Validate() Problems {
 	c.validateRegistry(&ps)
 	c.validatePlatform(&ps)
 	c.validateEdge(&ps)
+	c.validateSLO(&ps)
 	return ps
 }
 

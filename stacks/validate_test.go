@@ -209,6 +209,35 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "too many Prometheus replicas", set: map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","prometheusReplicas":3}}`},
 			want: `camps-infra:platform.monitoring.prometheusReplicas: 3 is not 1 or 2`},
 	}...)
+	receivers := withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "- name: pager\n  webhook_configs: [{url: 'https://pager.example/x'}]\n"})
+	tests = append(tests, []struct {
+		name    string
+		stack   string // default uat
+		set     map[string]string
+		plain   map[string]string
+		secrets map[string]string // replaces the operator secrets
+		want    string
+	}{
+		{name: "SLO as a ratio", set: map[string]string{key("slo"): `{"availability":0}`},
+			want: `camps-infra:slo.availability: 0 is not a percentage between 0 and 100 (both excluded)`},
+		{name: "SLO of 100 %", set: map[string]string{key("slo"): `{"latencyPercentile":100}`},
+			want: `camps-infra:slo.latencyPercentile: 100 is not a percentage between 0 and 100 (both excluded)`},
+		{name: "latency threshold between buckets", set: map[string]string{key("slo"): `{"latencyThresholdMs":150}`},
+			want: `camps-infra:slo.latencyThresholdMs: 150 is not a bucket of the ingress controller's latency histogram (1 2 3 4 5 10 20 30 40 50 100 200 300`},
+		{name: "SLO in another stack's namespace", stack: "prod", set: map[string]string{key("slo"): `{"namespace":"uat"}`},
+			want: `camps-infra:slo.namespace: "uat" is not one of the stack's namespaces`},
+		{name: "SLO without a namespace", set: map[string]string{key("namespaces"): `[]`},
+			want: `camps-infra:slo.namespace: the stack has no namespace to record its SLOs in; set slo.enabled to false`},
+		{name: "SLO without hosts", set: map[string]string{key("slo"): `{"enabled":true,"hosts":[]}`},
+			want: `camps-infra:slo.hosts: is empty: the availability SLO needs a public host to probe; set slo.enabled to false`},
+		{name: "SLO host with a scheme", set: map[string]string{key("slo"): `{"hosts":["https://uat.camps.ch"]}`},
+			want: `camps-infra:slo.hosts[0]: "https://uat.camps.ch" is not a host name`},
+		{name: "probe path with a query", set: map[string]string{key("slo"): `{"path":"/health?full=1"}`},
+			want: `camps-infra:slo.path: "/health?full=1" is not an absolute URL path without query`},
+		{name: "route to an unknown receiver", secrets: receivers,
+			set:  map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","alertRoutes":{"warning":["chat"]}}}`},
+			want: `camps-infra:platform.monitoring.alertRoutes.warning[0]: "chat" is not the name of a receiver in alertmanagerReceivers (pager)`},
+	}...)
 	seen := map[string]bool{}
 	for _, tt := range tests {
 		if seen[tt.want] {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -72,7 +73,15 @@ type Monitoring struct {
 	// Release is the Helm release; what needs the monitoring CRDs
 	// (ServiceMonitors, PrometheusRules) depends on it.
 	Release *helm.Release `pulumi:"-"`
+	// RuleLabels are the labels Prometheus selects PrometheusRules by: the
+	// chart's own rules carry them, and so must every other rule.
+	RuleLabels map[string]string `pulumi:"-"`
 }
+
+// RuleLabels are the labels the Prometheus of the release named release
+// selects PrometheusRules by: the release label the chart puts on its own
+// rules. Stacks attached to the cluster label their rules with them too.
+func RuleLabels(release string) map[string]string { return map[string]string{"release": release} }
 
 // MonitoringArgs configure the monitoring stack. Every field is required
 // unless it says otherwise.
@@ -171,13 +180,18 @@ type prometheusSpec struct {
 	RetentionSize string    `json:"retentionSize"`
 	Resources     Resources `json:"resources"`
 	StorageSpec   storage   `json:"storageSpec"`
-	// Pick up every rule and monitor in every namespace, not only those
-	// labelled with the release.
-	RuleSelectorNilUsesHelmValues           bool `json:"ruleSelectorNilUsesHelmValues"`
-	ServiceMonitorSelectorNilUsesHelmValues bool `json:"serviceMonitorSelectorNilUsesHelmValues"`
-	PodMonitorSelectorNilUsesHelmValues     bool `json:"podMonitorSelectorNilUsesHelmValues"`
-	ProbeSelectorNilUsesHelmValues          bool `json:"probeSelectorNilUsesHelmValues"`
-	ScrapeConfigSelectorNilUsesHelmValues   bool `json:"scrapeConfigSelectorNilUsesHelmValues"`
+	// Rules are picked up by RuleSelector (the release label) in every
+	// namespace; every monitor and probe in every namespace.
+	RuleSelectorNilUsesHelmValues           bool          `json:"ruleSelectorNilUsesHelmValues"`
+	RuleSelector                            labelSelector `json:"ruleSelector"`
+	ServiceMonitorSelectorNilUsesHelmValues bool          `json:"serviceMonitorSelectorNilUsesHelmValues"`
+	PodMonitorSelectorNilUsesHelmValues     bool          `json:"podMonitorSelectorNilUsesHelmValues"`
+	ProbeSelectorNilUsesHelmValues          bool          `json:"probeSelectorNilUsesHelmValues"`
+	ScrapeConfigSelectorNilUsesHelmValues   bool          `json:"scrapeConfigSelectorNilUsesHelmValues"`
+}
+
+type labelSelector struct {
+	MatchLabels map[string]string `json:"matchLabels"`
 }
 
 type storage struct {
@@ -269,10 +283,11 @@ const (
 	alertmanagerConfigSecret = "alertmanager-config"
 )
 
-func (a *MonitoringArgs) values() monitoringValues {
+func (a *MonitoringArgs) values(release string) monitoringValues {
 	r := a.resources()
 	return monitoringValues{
 		Prometheus: prometheusValues{PrometheusSpec: prometheusSpec{
+			RuleSelector:  labelSelector{MatchLabels: RuleLabels(release)},
 			Replicas:      a.PrometheusReplicas,
 			Retention:     a.Retention,
 			RetentionSize: a.retentionSize(),
@@ -320,43 +335,90 @@ func (a *MonitoringArgs) values() monitoringValues {
 	}
 }
 
+// AlertRoutes name the receivers of each severity. An empty list means
+// every receiver.
+type AlertRoutes struct {
+	Critical []string
+	Warning  []string
+}
+
+// inhibitEqual are the labels a critical alert and the warning it silences
+// share: the same alert about the same object (namespace, certificate,
+// node, SLO).
+var inhibitEqual = []string{"alertname", "namespace", "name", "node", "slo"}
+
 // AlertmanagerConfig renders alertmanager.yaml from receivers in
-// Alertmanager's own format (each a mapping with a unique name). Alerts go
-// to the first receiver; with none they are kept in Alertmanager's UI only.
-// The always-firing Watchdog and InfoInhibitor alerts go nowhere, and a
-// critical alert silences the warnings and infos of the same alert and
-// namespace (the chart's own inhibition rules, which a custom
-// configuration replaces).
-func AlertmanagerConfig(receivers []map[string]any) (string, error) {
+// Alertmanager's own format (each a mapping with a unique name) and the
+// receivers of each severity. Critical alerts go to routes.Critical and are
+// repeated hourly; warnings, and alerts without a severity, to
+// routes.Warning, repeated every 12 hours; info alerts, the always-firing
+// Watchdog and the InfoInhibitor go nowhere. A critical alert silences the
+// warnings and infos of the same alert about the same object, a warning
+// the infos. With no receivers, alerts are kept in Alertmanager's UI only.
+func AlertmanagerConfig(receivers []map[string]any, routes AlertRoutes) (string, error) {
 	all := []map[string]any{{"name": "null"}}
 	seen := map[string]bool{"null": true}
+	var names []string
 	for i, r := range receivers {
 		name, _ := r["name"].(string)
 		if name == "" || seen[name] {
 			return "", fmt.Errorf("receiver %d: a unique, non-empty name other than \"null\" is required", i)
 		}
 		seen[name] = true
+		names = append(names, name)
 		all = append(all, r)
 	}
-	def := "null"
-	if len(receivers) > 0 {
-		def = receivers[0]["name"].(string)
+	pick := func(severity string, want []string) ([]string, error) {
+		if len(want) == 0 {
+			return names, nil
+		}
+		for _, n := range want {
+			if n == "null" || !seen[n] {
+				return nil, fmt.Errorf("%s route: %q is not one of the receivers (%s)", severity, n, strings.Join(names, ", "))
+			}
+		}
+		return want, nil
 	}
+	critical, err := pick("critical", routes.Critical)
+	if err != nil {
+		return "", err
+	}
+	warning, err := pick("warning", routes.Warning)
+	if err != nil {
+		return "", err
+	}
+	root := "null"
+	if len(warning) > 0 {
+		root = warning[0]
+	}
+	tree := []any{
+		map[string]any{"receiver": "null", "matchers": []string{`alertname =~ "Watchdog|InfoInhibitor"`}},
+		map[string]any{"receiver": "null", "matchers": []string{`severity =~ "info|none"`}},
+	}
+	// Each receiver of a severity gets the alert: all but the last route
+	// continue to the next.
+	severityRoutes := func(matcher, repeat string, to []string) {
+		for i, r := range to {
+			tree = append(tree, map[string]any{
+				"receiver": r, "matchers": []string{matcher},
+				"repeat_interval": repeat, "continue": i < len(to)-1,
+			})
+		}
+	}
+	severityRoutes(`severity = "critical"`, "1h", critical)
+	severityRoutes(`severity =~ "warning|"`, "12h", warning) // and alerts without a severity
 	b, err := yaml.Marshal(map[string]any{
 		"route": map[string]any{
-			"receiver":        def,
+			"receiver":        root,
 			"group_by":        []string{"alertname", "namespace"},
 			"group_wait":      "30s",
 			"group_interval":  "5m",
 			"repeat_interval": "4h",
-			"routes": []any{
-				map[string]any{"receiver": "null", "matchers": []string{`alertname = "Watchdog"`}},
-				map[string]any{"receiver": "null", "matchers": []string{`alertname = "InfoInhibitor"`}},
-			},
+			"routes":          tree,
 		},
 		"inhibit_rules": []any{
-			map[string]any{"source_matchers": []string{`severity = "critical"`}, "target_matchers": []string{`severity =~ "warning|info"`}, "equal": []string{"namespace", "alertname"}},
-			map[string]any{"source_matchers": []string{`severity = "warning"`}, "target_matchers": []string{`severity = "info"`}, "equal": []string{"namespace", "alertname"}},
+			map[string]any{"source_matchers": []string{`severity = "critical"`}, "target_matchers": []string{`severity =~ "warning|info"`}, "equal": inhibitEqual},
+			map[string]any{"source_matchers": []string{`severity = "warning"`}, "target_matchers": []string{`severity = "info"`}, "equal": inhibitEqual},
 			map[string]any{"source_matchers": []string{`alertname = "InfoInhibitor"`}, "target_matchers": []string{`severity = "info"`}, "equal": []string{"namespace"}},
 		},
 		"receivers": all,
@@ -416,7 +478,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return nil, wrap(fmt.Errorf("alertmanager config secret: %w", err))
 	}
 
-	values, err := helm.Values(args.values())
+	values, err := helm.Values(args.values(name))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -430,6 +492,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	if err != nil {
 		return nil, wrap(err)
 	}
+	c.RuleLabels = RuleLabels(name)
 	c.GrafanaURL = pulumi.String("https://" + args.GrafanaHost).ToStringOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"namespace": c.Namespace, "grafanaUrl": c.GrafanaURL, "grafanaAdminPassword": c.GrafanaAdminPassword,

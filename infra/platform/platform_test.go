@@ -2,6 +2,10 @@ package platform
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,39 +58,100 @@ func TestLonghornSizing(t *testing.T) {
 }
 
 func TestAlertmanagerConfig(t *testing.T) {
-	cfg, err := AlertmanagerConfig([]map[string]any{{"name": "team", "webhook_configs": []any{map[string]any{"url": "https://x"}}}})
+	receivers := []map[string]any{
+		{"name": "pager", "webhook_configs": []any{map[string]any{"url": "https://pager.example/hook"}}},
+		{"name": "chat", "webhook_configs": []any{map[string]any{"url": "https://chat.example/hook"}}},
+		{"name": "mail", "email_configs": []any{map[string]any{"to": "ops@example.org", "from": "am@example.org", "smarthost": "smtp.example.org:587"}}},
+	}
+	routed, err := AlertmanagerConfig(receivers, AlertRoutes{Critical: []string{"pager", "chat"}, Warning: []string{"chat"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Route struct {
-			Receiver string
-			Routes   []struct {
-				Receiver string
-				Matchers []string
-			}
-		}
-		InhibitRules []map[string]any `yaml:"inhibit_rules"`
-		Receivers    []map[string]any
-	}
-	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
+	everyone, err := AlertmanagerConfig(receivers, AlertRoutes{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if doc.Route.Receiver != "team" || len(doc.Receivers) != 2 || len(doc.InhibitRules) != 3 {
-		t.Errorf("config = %s", cfg)
+	nobody, err := AlertmanagerConfig(nil, AlertRoutes{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(doc.Route.Routes) != 2 || doc.Route.Routes[0].Receiver != "null" || doc.Route.Routes[0].Matchers[0] != `alertname = "Watchdog"` {
-		t.Errorf("the Watchdog is not silenced: %+v", doc.Route.Routes)
+	tests := []struct {
+		name, config string
+		labels       []string
+		want         string
+	}{
+		{"critical to its receivers", routed, []string{"alertname=PostgresDown", "severity=critical"}, "pager,chat"},
+		{"warning to its receiver", routed, []string{"alertname=PodRestartingOften", "severity=warning"}, "chat"},
+		{"no severity is a warning", routed, []string{"alertname=Custom"}, "chat"},
+		{"info goes nowhere", routed, []string{"alertname=CPUThrottlingHigh", "severity=info"}, "null"},
+		{"the Watchdog goes nowhere", routed, []string{"alertname=Watchdog", "severity=none"}, "null"},
+		{"default: critical to everyone", everyone, []string{"alertname=X", "severity=critical"}, "pager,chat,mail"},
+		{"default: warning to everyone", everyone, []string{"alertname=X", "severity=warning"}, "pager,chat,mail"},
+		{"no receivers", nobody, []string{"alertname=X", "severity=critical"}, "null"},
 	}
-	none, _ := AlertmanagerConfig(nil)
-	if !strings.Contains(none, "receiver: \"null\"") && !strings.Contains(none, "receiver: 'null'") {
-		t.Errorf("without receivers alerts should go to null:\n%s", none)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := amtoolRoutes(t, tt.config, tt.labels); got != tt.want {
+				t.Errorf("%v routed to %q, want %q\n%s", tt.labels, got, tt.want, tt.config)
+			}
+		})
 	}
-	for _, bad := range [][]map[string]any{{{}}, {{"name": "null"}}, {{"name": "a"}, {"name": "a"}}} {
-		if _, err := AlertmanagerConfig(bad); err == nil {
-			t.Errorf("%v: want an error", bad)
+
+	var doc struct {
+		InhibitRules []struct {
+			SourceMatchers []string `yaml:"source_matchers"`
+			TargetMatchers []string `yaml:"target_matchers"`
+			Equal          []string
+		} `yaml:"inhibit_rules"`
+	}
+	if err := yaml.Unmarshal([]byte(routed), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if r := doc.InhibitRules[0]; r.SourceMatchers[0] != `severity = "critical"` || !strings.Contains(r.TargetMatchers[0], "warning") ||
+		!slices.Contains(r.Equal, "alertname") || !slices.Contains(r.Equal, "namespace") {
+		t.Errorf("warnings are not inhibited by criticals of the same alert: %+v", r)
+	}
+
+	for _, bad := range []struct {
+		receivers []map[string]any
+		routes    AlertRoutes
+	}{
+		{[]map[string]any{{}}, AlertRoutes{}},
+		{[]map[string]any{{"name": "null"}}, AlertRoutes{}},
+		{[]map[string]any{{"name": "a"}, {"name": "a"}}, AlertRoutes{}},
+		{receivers, AlertRoutes{Critical: []string{"pagr"}}},
+		{receivers, AlertRoutes{Warning: []string{"null"}}},
+	} {
+		if _, err := AlertmanagerConfig(bad.receivers, bad.routes); err == nil {
+			t.Errorf("%v %v: want an error", bad.receivers, bad.routes)
 		}
 	}
+}
+
+// amtoolRoutes checks an Alertmanager configuration with amtool and
+// returns the receivers an alert with labels is routed to. Without amtool
+// (Debian's prometheus-alertmanager) the test is skipped, but not in CI.
+func amtoolRoutes(t *testing.T, config string, labels []string) string {
+	t.Helper()
+	if _, err := exec.LookPath("amtool"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("amtool is missing; .ci/run installs prometheus-alertmanager")
+		}
+		t.Skip("amtool is not installed")
+	}
+	file := filepath.Join(t.TempDir(), "alertmanager.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("amtool", "check-config", file).CombinedOutput(); err != nil {
+		t.Fatalf("amtool check-config: %v\n%s", err, out)
+	}
+	// amtool warns on stderr that the file overrides a server URL.
+	out, err := exec.Command("amtool", append([]string{"config", "routes", "test", "--config.file=" + file}, labels...)...).Output()
+	if err != nil {
+		t.Fatalf("amtool config routes test: %v\n%s", err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func TestRetentionSize(t *testing.T) {
@@ -128,6 +193,10 @@ func TestComponentsRefuseIncompleteArgs(t *testing.T) {
 				Nodes: 1, GrafanaHost: "g", IngressClass: "nginx", ClusterIssuer: "x"})
 			return err
 		}, "an Alertmanager configuration is required"},
+		{"blackbox without a namespace", func(ctx *pulumi.Context) error {
+			_, err := NewBlackbox(ctx, "b", &BlackboxArgs{})
+			return err
+		}, "the monitoring namespace is required"},
 	}
 	for _, tt := range tests {
 		rec := recorder.New("p", "s", nil)

@@ -1,0 +1,152 @@
+package observability
+
+// PostgresMetricsPort is the port name of CloudNativePG's metrics endpoint
+// on the instance pods' postgres container; the database rules select the
+// scrape targets by it.
+const PostgresMetricsPort = "metrics"
+
+// PlatformRules are the alerts kube-prometheus-stack does not ship:
+// restarts and limits of containers, PostgreSQL (CloudNativePG) health,
+// certificates (cert-manager) and Longhorn volumes and disks. Every
+// alert's description quotes the value that fired it.
+func PlatformRules() []RuleGroup {
+	return []RuleGroup{
+		{Name: "camps.workloads", Rules: rules(
+			alert{
+				name:        "PodRestartingOften",
+				expr:        `increase(kube_pod_container_status_restarts_total[1h]) >= 3`,
+				severity:    Warning,
+				summary:     "A container restarts again and again.",
+				description: `Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value | printf "%.0f" }} times in the last hour.`,
+				runbook:     "pod-restarts.md",
+			},
+			alert{
+				name: "ContainerCPUNearLimit",
+				expr: `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{container!="", image!=""}[5m]))
+  / sum by (namespace, pod, container) (kube_pod_container_resource_limits{resource="cpu"}) > 0.9`,
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "A container uses more than 90 % of its CPU limit.",
+				description: `Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its CPU limit; it is being throttled.`,
+				runbook:     "container-near-limit.md",
+			},
+			alert{
+				name: "ContainerMemoryNearLimit",
+				expr: `sum by (namespace, pod, container) (container_memory_working_set_bytes{container!="", image!=""})
+  / sum by (namespace, pod, container) (kube_pod_container_resource_limits{resource="memory"}) > 0.9`,
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "A container uses more than 90 % of its memory limit.",
+				description: `Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its memory limit; it will be OOM-killed when it reaches it.`,
+				runbook:     "container-near-limit.md",
+			},
+		)},
+		{Name: "camps.postgres", Rules: rules(
+			alert{
+				name:        "PostgresExporterDown",
+				expr:        `up{container="postgres", endpoint="` + PostgresMetricsPort + `"} == 0`,
+				forDuration: "5m",
+				severity:    Critical,
+				summary:     "A PostgreSQL instance cannot be scraped.",
+				description: `The metrics endpoint of PostgreSQL instance {{ $labels.namespace }}/{{ $labels.pod }} has been down for 5 minutes (up = {{ $value }}); the instance or its pod is unhealthy.`,
+				runbook:     "postgres.md",
+			},
+			alert{
+				name:        "PostgresDown",
+				expr:        `cnpg_collector_up == 0`,
+				forDuration: "2m",
+				severity:    Critical,
+				summary:     "PostgreSQL does not answer its instance manager.",
+				description: `PostgreSQL in {{ $labels.namespace }}/{{ $labels.pod }} does not accept connections (cnpg_collector_up = {{ $value }}).`,
+				runbook:     "postgres.md",
+			},
+			alert{
+				name: "PostgresConnectionsNearMax",
+				expr: `sum by (namespace, pod) (cnpg_backends_total)
+  / max by (namespace, pod) (cnpg_pg_settings_setting{name="max_connections"}) > 0.8`,
+				forDuration: "5m",
+				severity:    Warning,
+				summary:     "PostgreSQL is running out of connections.",
+				description: `PostgreSQL instance {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanizePercentage }} of max_connections; new connections will be refused at 100 %.`,
+				runbook:     "postgres.md",
+			},
+		)},
+		{Name: "camps.certificates", Rules: rules(
+			alert{
+				name:        "CertificateExpiringSoon",
+				expr:        `certmanager_certificate_expiration_timestamp_seconds - time() < ` + days(14),
+				forDuration: "1h",
+				severity:    Warning,
+				summary:     "A certificate expires in less than 14 days.",
+				description: `Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in {{ $value | humanizeDuration }}; cert-manager renews 30 days ahead, so renewal is failing.`,
+				runbook:     "certificates.md",
+			},
+			alert{
+				name:        "CertificateExpiringSoon",
+				expr:        `certmanager_certificate_expiration_timestamp_seconds - time() < ` + days(3),
+				forDuration: "10m",
+				severity:    Critical,
+				summary:     "A certificate expires in less than 3 days.",
+				description: `Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in {{ $value | humanizeDuration }}.`,
+				runbook:     "certificates.md",
+			},
+			alert{
+				name:        "CertificateNotReady",
+				expr:        `max by (namespace, name) (certmanager_certificate_ready_status{condition!="True"}) == 1`,
+				forDuration: "30m",
+				severity:    Warning,
+				summary:     "A certificate has not been ready for 30 minutes.",
+				description: `Certificate {{ $labels.namespace }}/{{ $labels.name }} is not ready (value {{ $value }}); its Ingress serves no valid certificate or an old one.`,
+				runbook:     "certificates.md",
+			},
+		)},
+		// Longhorn 1.12 reports a volume's robustness and state as one
+		// series per state, 1 for the current one (not the old 0–3 gauge).
+		{Name: "camps.longhorn", Rules: rules(
+			alert{
+				name:        "LonghornVolumeDegraded",
+				expr:        `longhorn_volume_robustness{state="degraded"} == 1`,
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "A Longhorn volume has lost a replica.",
+				description: `Volume {{ $labels.volume }} (PVC {{ $labels.pvc_namespace }}/{{ $labels.pvc }}) has been degraded for 15 minutes (value {{ $value }}); it runs with fewer replicas than configured.`,
+				runbook:     "longhorn.md",
+			},
+			alert{
+				name:        "LonghornVolumeFaulted",
+				expr:        `longhorn_volume_robustness{state="faulted"} == 1`,
+				forDuration: "2m",
+				severity:    Critical,
+				summary:     "A Longhorn volume has no healthy replica.",
+				description: `Volume {{ $labels.volume }} (PVC {{ $labels.pvc_namespace }}/{{ $labels.pvc }}) is faulted (value {{ $value }}): its data is unavailable.`,
+				runbook:     "longhorn.md",
+			},
+			alert{
+				name:        "LonghornNodeStorageNearlyFull",
+				expr:        `longhorn_node_storage_usage_bytes / longhorn_node_storage_capacity_bytes > 0.8`,
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "A node's Longhorn disks are more than 80 % full.",
+				description: `Longhorn storage on node {{ $labels.node }} is {{ $value | humanizePercentage }} used.`,
+				runbook:     "longhorn.md",
+			},
+			alert{
+				name:        "LonghornNodeStorageNearlyFull",
+				expr:        `longhorn_node_storage_usage_bytes / longhorn_node_storage_capacity_bytes > 0.9`,
+				forDuration: "5m",
+				severity:    Critical,
+				summary:     "A node's Longhorn disks are more than 90 % full.",
+				description: `Longhorn storage on node {{ $labels.node }} is {{ $value | humanizePercentage }} used; replicas will stop being scheduled and writes can fail.`,
+				runbook:     "longhorn.md",
+			},
+		)},
+	}
+}
+
+func rules(alerts ...alert) []Rule {
+	out := make([]Rule, len(alerts))
+	for i, a := range alerts {
+		out[i] = a.rule()
+	}
+	return out
+}

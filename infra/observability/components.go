@@ -1,0 +1,256 @@
+package observability
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Type tokens of the components.
+const (
+	PlatformType = "camps:observability:Platform"
+	SLOType      = "camps:observability:SLO"
+)
+
+// Platform is what the stack that owns the monitoring stack adds to it:
+// the dashboards and the platform alert rules.
+type Platform struct {
+	pulumi.ResourceState
+
+	// Dashboards are the names of the dashboard ConfigMaps.
+	Dashboards pulumi.StringArrayOutput `pulumi:"dashboards"`
+}
+
+// PlatformArgs configure the Platform component. Every field is required.
+type PlatformArgs struct {
+	// Namespace is the monitoring namespace.
+	Namespace pulumi.StringInput
+	// RuleLabels are the labels Prometheus selects PrometheusRules by.
+	RuleLabels map[string]string
+	// DashboardLabels are the labels the Grafana sidecar selects dashboard
+	// ConfigMaps by.
+	DashboardLabels map[string]string
+	// FolderAnnotation is the ConfigMap annotation the sidecar reads a
+	// dashboard's folder from.
+	FolderAnnotation string
+	// MonitoringReady are what the PrometheusRule waits for (the CRDs).
+	MonitoringReady []pulumi.Resource
+}
+
+func (a *PlatformArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.Namespace == nil:
+		return errors.New("a namespace is required")
+	case len(a.RuleLabels) == 0 || len(a.DashboardLabels) == 0 || a.FolderAnnotation == "":
+		return errors.New("the rule labels, dashboard labels and folder annotation are required")
+	}
+	return nil
+}
+
+// NewPlatform ships the dashboards (one ConfigMap each, labelled for the
+// Grafana sidecar, its folder in an annotation) and PlatformRules as a
+// PrometheusRule.
+func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("observability %q: %w", name, err)
+	}
+	wrap := func(err error) error { return fmt.Errorf("observability %q: %w", name, err) }
+	dashboards, err := Dashboards()
+	if err != nil {
+		return nil, wrap(err)
+	}
+	c := &Platform{}
+	if err := ctx.RegisterComponentResource(PlatformType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(dashboards))
+	for _, d := range dashboards {
+		if _, err := corev1.NewConfigMap(ctx, name+"-"+d.Name, &corev1.ConfigMapArgs{
+			Metadata: &metav1.ObjectMetaArgs{
+				Name:        pulumi.String(d.Name),
+				Namespace:   args.Namespace,
+				Labels:      pulumi.ToStringMap(args.DashboardLabels),
+				Annotations: pulumi.StringMap{args.FolderAnnotation: pulumi.String(d.Folder)},
+			},
+			Data: pulumi.StringMap{d.Name + ".json": pulumi.String(d.JSON)},
+		}, pulumi.Parent(c)); err != nil {
+			return nil, wrap(fmt.Errorf("dashboard %s: %w", d.Name, err))
+		}
+		names = append(names, d.Name)
+	}
+	if _, err := prometheusRule(ctx, name+"-rules", "camps-platform", args.Namespace, args.RuleLabels, PlatformRules(),
+		pulumi.Parent(c), pulumi.DependsOn(args.MonitoringReady)); err != nil {
+		return nil, wrap(err)
+	}
+	c.Dashboards = pulumi.ToStringArray(names).ToStringArrayOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"dashboards": c.Dashboards})
+}
+
+// SLO is one application namespace's objectives: a Probe of its public
+// hosts through the blackbox exporter, and the SLO rules.
+type SLO struct {
+	pulumi.ResourceState
+
+	// Namespace is the application namespace.
+	Namespace pulumi.StringOutput `pulumi:"namespace"`
+}
+
+// SLOArgs configure the SLO component. Every field is required unless it
+// says otherwise.
+type SLOArgs struct {
+	// Objectives of the namespace.
+	Objectives SLOs
+	// Namespace is the namespace's name as an output of the resource that
+	// creates it, so that the Probe and rules wait for it. Default:
+	// Objectives.Namespace.
+	Namespace pulumi.StringInput
+	// URLs are the public addresses probed, https://host/path.
+	URLs []string
+	// Prober is the blackbox exporter's address, host:port.
+	Prober string
+	// Module is the blackbox exporter module the probes use.
+	Module string
+	// Interval between probes; default 30s.
+	Interval string
+	// RuleLabels are the labels Prometheus selects PrometheusRules by.
+	RuleLabels map[string]string
+	// MonitoringReady are what the Probe and the rules wait for; empty
+	// when the monitoring stack is another stack's.
+	MonitoringReady []pulumi.Resource
+}
+
+func (a *SLOArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case len(a.URLs) == 0:
+		return errors.New("at least one URL to probe is required")
+	case a.Prober == "" || a.Module == "":
+		return errors.New("the prober and its module are required")
+	case len(a.RuleLabels) == 0:
+		return errors.New("the rule labels are required")
+	}
+	for _, u := range a.URLs {
+		p, err := url.Parse(u)
+		if err != nil || p.Scheme != "https" || p.Host == "" {
+			return fmt.Errorf("probe URL %q is not an https:// URL", u)
+		}
+	}
+	return a.Objectives.Validate()
+}
+
+// NewSLO probes the URLs every Interval and records the namespace's SLOs
+// with their burn-rate alerts. The probe series carry the namespace as
+// their namespace label, which the availability SLO selects.
+func NewSLO(ctx *pulumi.Context, name string, args *SLOArgs, opts ...pulumi.ResourceOption) (*SLO, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("slo %q: %w", name, err)
+	}
+	wrap := func(err error) error { return fmt.Errorf("slo %q: %w", name, err) }
+	c := &SLO{}
+	if err := ctx.RegisterComponentResource(SLOType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	var ns pulumi.StringInput = pulumi.String(args.Objectives.Namespace)
+	if args.Namespace != nil {
+		ns = args.Namespace
+	}
+	interval := args.Interval
+	if interval == "" {
+		interval = "30s"
+	}
+	child := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.DependsOn(args.MonitoringReady)}
+	if _, err := customResource(ctx, name+"-probe", "Probe", "public-hosts", ns, nil, map[string]any{
+		"jobName":  "blackbox",
+		"interval": interval,
+		"module":   args.Module,
+		"prober":   map[string]any{"url": args.Prober, "scheme": "http", "path": "/probe"},
+		"targets": map[string]any{"staticConfig": map[string]any{
+			"static": args.URLs,
+			"labels": map[string]any{"namespace": args.Objectives.Namespace},
+		}},
+	}, child...); err != nil {
+		return nil, wrap(err)
+	}
+	if _, err := prometheusRule(ctx, name+"-rules", "slo", ns, args.RuleLabels, args.Objectives.Rules(), child...); err != nil {
+		return nil, wrap(err)
+	}
+	c.Namespace = ns.ToStringOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace})
+}
+
+// prometheusRule creates a PrometheusRule holding groups.
+func prometheusRule(ctx *pulumi.Context, name, objName string, namespace pulumi.StringInput, labels map[string]string,
+	groups []RuleGroup, opts ...pulumi.ResourceOption,
+) (*apiextensions.CustomResource, error) {
+	spec := make([]any, len(groups))
+	for i, g := range groups {
+		spec[i] = g.value()
+	}
+	return customResource(ctx, name, "PrometheusRule", objName, namespace, labels, map[string]any{"groups": spec}, opts...)
+}
+
+// value is the group as a plain value for a custom resource's spec.
+func (g RuleGroup) value() map[string]any {
+	rules := make([]any, len(g.Rules))
+	for i, r := range g.Rules {
+		m := map[string]any{"expr": r.Expr}
+		set := func(k, v string) {
+			if v != "" {
+				m[k] = v
+			}
+		}
+		set("record", r.Record)
+		set("alert", r.Alert)
+		set("for", r.For)
+		if len(r.Labels) > 0 {
+			m["labels"] = stringMap(r.Labels)
+		}
+		if len(r.Annotations) > 0 {
+			m["annotations"] = stringMap(r.Annotations)
+		}
+		rules[i] = m
+	}
+	out := map[string]any{"name": g.Name, "rules": rules}
+	if g.Interval != "" {
+		out["interval"] = g.Interval
+	}
+	return out
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// customResource creates a monitoring.coreos.com/v1 object.
+func customResource(ctx *pulumi.Context, name, kind, objName string, namespace pulumi.StringInput, labels map[string]string,
+	spec map[string]any, opts ...pulumi.ResourceOption,
+) (*apiextensions.CustomResource, error) {
+	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(objName), Namespace: namespace}
+	if len(labels) > 0 {
+		meta.Labels = pulumi.ToStringMap(labels)
+	}
+	r, err := apiextensions.NewCustomResource(ctx, name, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String("monitoring.coreos.com/v1"),
+		Kind:        pulumi.String(kind),
+		Metadata:    meta,
+		OtherFields: kubernetes.UntypedArgs{"spec": spec},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", strings.ToLower(kind), objName, err)
+	}
+	return r, nil
+}
