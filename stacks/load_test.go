@@ -77,15 +77,16 @@ func TestSecretNeverPrints(t *testing.T) {
 // be whole and consistent.
 func FuzzLoad(f *testing.F) {
 	f.Add("1", `{"mode":"create","pools":[{"name":"p","zone":"az-1","minInstances":1,"maxInstances":2}]}`,
-		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`, "- name: team\n  webhook_configs: [{url: https://x}]")
-	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]")
-	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]")
-	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`, "- name: team\n  webhook_configs: [{url: https://x}]")
-	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`, "- name: team\n  webhook_configs: [{url: https://x}]")
-	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry, receivers string) {
+		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"availability":99.5,"latencyThresholdMs":200}`)
+	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"enabled":true,"hosts":["uat.camps.ch"],"latencyPercentile":95}`)
+	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{}`)
+	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"latencyThresholdMs":150,"path":"x"}`)
+	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `null`)
+	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry, receivers, slo string) {
 		src := source(map[string]string{
 			KeyPhase: phase, KeyCluster: cluster, KeyNamespaces: namespaces, KeyPlatform: platform,
 			KeyRegistry: registry, KeyRegistryToken: "token", KeyDNSToken: "token", KeyReceivers: receivers,
+			KeySLO: slo,
 		}, KeyRegistryToken, KeyDNSToken, KeyReceivers)
 		c, err := Load(src, "fuzz")
 		if err != nil {
@@ -122,6 +123,14 @@ func FuzzLoad(f *testing.F) {
 			}
 		default:
 			t.Fatalf("accepted mode %q", c.Cluster.Mode)
+		}
+		if c.SLO.Enabled == nil {
+			t.Fatal("slo.enabled left unset")
+		}
+		if *c.SLO.Enabled {
+			if err := c.sloArgs().Objectives.Validate(); err != nil || len(c.SLO.Hosts) == 0 {
+				t.Fatalf("accepted SLOs %+v: %v", c.SLO, err)
+			}
 		}
 		for _, ns := range c.Namespaces {
 			for _, q := range []string{ns.Quota.RequestsCPU, ns.Quota.LimitsMemory, ns.Limits.MaxCPU, ns.Limits.DefaultRequestMemory} {
