@@ -8,7 +8,7 @@ FORMAT ?= text
 GO     ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test lint fmt vet staticcheck plan preview up schema fuzz
+.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema fuzz
 
 all: lint test
 
@@ -43,9 +43,25 @@ staticcheck:
 plan:
 	$(GO) run ./cmd/plan -stack $(STACK) -format $(FORMAT)
 
+## policy: check the offline plan of every stack and phase against the policies (internal/policy)
+policy:
+	$(GO) run ./cmd/plan -stack uat -policy
+	$(GO) run ./cmd/plan -stack uat -policy -set camps-infra:phase=2
+	$(GO) run ./cmd/plan -stack prod -policy
+	$(GO) run ./cmd/plan -stack prod -policy -set camps-infra:phase=2
+
 ## preview: pulumi preview of a stack (needs the Pulumi CLI, a backend and credentials)
 preview: build
 	pulumi preview --stack $(STACK) --diff
+
+## comment: post preview-$(STACK).txt to the merge request (CI; see cmd/mrcomment)
+STATUS ?= 0
+comment:
+	$(GO) run ./cmd/mrcomment -stack $(STACK) -file preview-$(STACK).txt -status $(STATUS)
+
+## drift: fail when the stack's resources differ from its state (scheduled in CI)
+drift:
+	pulumi refresh --stack $(STACK) --preview-only --expect-no-changes --non-interactive
 
 ## up: pulumi up of a stack (needs the Pulumi CLI, a backend and credentials)
 up: build

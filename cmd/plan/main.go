@@ -5,6 +5,7 @@
 //	go run ./cmd/plan -stack uat -format json
 //	go run ./cmd/plan -stack prod -format mermaid
 //	go run ./cmd/plan -stack prod -set camps-infra:phase=2
+//	go run ./cmd/plan -stack prod -policy   (check the policies; exit 1 on a violation)
 //
 // Secrets an operator sets before the first `pulumi up` are stood in for by
 // test values and printed as [secret].
@@ -19,6 +20,8 @@ import (
 	"strings"
 
 	"gitlab.com/camps-ch/infra/internal/plan"
+	"gitlab.com/camps-ch/infra/internal/policy"
+	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 	"gitlab.com/camps-ch/infra/stacks"
 )
@@ -53,6 +56,7 @@ func run(args []string, w, errw io.Writer) error {
 	stack := fs.String("stack", "", "stack to plan: uat or prod")
 	format := fs.String("format", "text", "output format: text, json or mermaid")
 	dir := fs.String("dir", ".", "project directory (holding Pulumi.yaml)")
+	checkPolicies := fs.Bool("policy", false, "check the plan against the policies instead of printing it; fail on a violation")
 	overrides := sets{}
 	fs.Var(overrides, "set", "override a config value for this plan only, KEY=VALUE (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +71,9 @@ func run(args []string, w, errw io.Writer) error {
 	res, err := stackrun.Run(stackrun.Options{Dir: *dir, Stack: *stack, Set: overrides, Secrets: stackrun.OperatorSecrets()})
 	if err != nil {
 		return err
+	}
+	if *checkPolicies {
+		return checkPlan(w, *stack, overrides, res.Recorder.Resources())
 	}
 	g := plan.NewGraph(res.Recorder.Resources())
 	var budget *stacks.Budget
@@ -87,4 +94,23 @@ func run(args []string, w, errw io.Writer) error {
 		return plan.Text(w, *stack, g, res.Outputs, nil)
 	}
 	return plan.Text(w, *stack, g, res.Outputs, budget)
+}
+
+// errViolations is returned when a plan breaks a policy.
+var errViolations = errors.New("policy violations")
+
+// checkPlan prints each policy's verdict and every violation.
+func checkPlan(w io.Writer, stack string, overrides sets, resources []*recorder.Resource) error {
+	violations := policy.Check(resources)
+	fmt.Fprintf(w, "policies of stack %s %v: %d resources, %d violations\n", stack, overrides, len(resources), len(violations))
+	for _, v := range violations {
+		fmt.Fprintln(w, "  FAIL", v)
+	}
+	if len(violations) > 0 {
+		return fmt.Errorf("stack %s: %w (%d)", stack, errViolations, len(violations))
+	}
+	for _, p := range policy.Policies {
+		fmt.Fprintf(w, "  ok   %s: %s\n", p.Name, p.Description)
+	}
+	return nil
 }

@@ -1,0 +1,134 @@
+package policy_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"gitlab.com/camps-ch/infra/internal/policy"
+	"gitlab.com/camps-ch/infra/internal/recorder"
+	"gitlab.com/camps-ch/infra/internal/stackrun"
+	"gitlab.com/camps-ch/infra/stacks"
+)
+
+// Plans are the offline plans of every stack and phase.
+var plans = []stackrun.Options{
+	{Stack: "uat"},
+	{Stack: "uat", Set: map[string]string{stacks.FullKey("phase"): "2"}},
+	{Stack: "prod"},
+	{Stack: "prod", Set: map[string]string{stacks.FullKey("phase"): "2"}},
+}
+
+func plan(t *testing.T, opts stackrun.Options) []*recorder.Resource {
+	t.Helper()
+	opts.Dir = "../.."
+	opts.Secrets = stackrun.OperatorSecrets()
+	res, err := stackrun.Run(opts)
+	if err != nil {
+		t.Fatalf("plan %s %v: %v", opts.Stack, opts.Set, err)
+	}
+	return res.Recorder.Resources()
+}
+
+func TestEveryPlanPasses(t *testing.T) {
+	for _, opts := range plans {
+		t.Run(fmt.Sprintf("%s %v", opts.Stack, opts.Set), func(t *testing.T) {
+			for _, v := range policy.Check(plan(t, opts)) {
+				t.Error(v)
+			}
+		})
+	}
+}
+
+// find returns the first resource of a type, optionally with a name.
+func find(t *testing.T, rs []*recorder.Resource, typ, name string) *recorder.Resource {
+	t.Helper()
+	for _, r := range rs {
+		if r.Type == typ && (name == "" || r.Name == name) {
+			return r
+		}
+	}
+	t.Fatalf("no %s %s in the plan", typ, name)
+	return nil
+}
+
+// set replaces the input at a top-level key.
+func set(r *recorder.Resource, key string, v resource.PropertyValue) {
+	r.Inputs[resource.PropertyKey(key)] = v
+}
+
+func TestSeededViolationsFail(t *testing.T) {
+	obj := func(m map[string]any) resource.PropertyValue {
+		return resource.NewProperty(resource.NewPropertyMapFromMap(m))
+	}
+	tests := []struct {
+		name   string
+		seed   func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource
+		policy string
+		want   string
+	}{
+		{"a chart version range", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			set(find(t, rs, "kubernetes:helm.sh/v3:Release", "longhorn"), "version", resource.NewProperty("~1.12"))
+			return rs
+		}, "charts-pinned", `chart "longhorn" has version "~1.12"`},
+		{"no chart version", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			delete(find(t, rs, "kubernetes:helm.sh/v3:Release", "cert-manager").Inputs, "version")
+			return rs
+		}, "charts-pinned", `chart "cert-manager" has version ""`},
+		{"a LoadBalancer Service", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			return append(rs, &recorder.Resource{Type: "kubernetes:core/v1:Service", Name: "grafana-lb", Custom: true,
+				Inputs: resource.NewPropertyMapFromMap(map[string]any{"spec": map[string]any{"type": "LoadBalancer"}})})
+		}, "one-load-balancer", "is a Service of type LoadBalancer"},
+		{"a chart asked for a load balancer", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			set(find(t, rs, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack"), "values",
+				obj(map[string]any{"grafana": map[string]any{"service": map[string]any{"type": "LoadBalancer"}}}))
+			return rs
+		}, "one-load-balancer", "values.grafana.service.type asks for a Service of type LoadBalancer"},
+		{"a namespace without Pod Security", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			set(find(t, rs, "kubernetes:core/v1:Namespace", "uat"), "metadata", obj(map[string]any{"name": "uat"}))
+			return rs
+		}, "namespaces-labelled", `pod-security.kubernetes.io/enforce is ""`},
+		{"a namespace warning at another level", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			ns := find(t, rs, "kubernetes:core/v1:Namespace", "uat")
+			set(ns, "metadata", obj(map[string]any{"name": "uat", "labels": map[string]any{
+				"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/audit": "restricted",
+				"pod-security.kubernetes.io/warn": "baseline", "app.kubernetes.io/managed-by": "pulumi"}}))
+			return rs
+		}, "namespaces-labelled", `pod-security.kubernetes.io/warn is "baseline", not the enforced "restricted"`},
+		{"an unprotected cluster", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			find(t, rs, "infomaniak:kaas:Cluster", "").Protect = false
+			return rs
+		}, "stateful-protected", "infomaniak:kaas:Cluster cluster: is stateful but not protected"},
+		{"an unprotected Longhorn", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			find(t, rs, "kubernetes:helm.sh/v3:Release", "longhorn").Protect = false
+			return rs
+		}, "stateful-protected", "kubernetes:helm.sh/v3:Release longhorn: is stateful but not protected"},
+		{"a plain Secret", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			set(find(t, rs, "kubernetes:core/v1:Secret", "uat-pull-secret"), "stringData",
+				obj(map[string]any{".dockerconfigjson": `{"auths":{}}`}))
+			return rs
+		}, "no-plaintext-secrets", "stringData..dockerconfigjson is not a secret"},
+		{"a plain kubeconfig", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			set(find(t, rs, "pulumi:providers:kubernetes", "cluster"), "kubeconfig", resource.NewProperty("apiVersion: v1"))
+			return rs
+		}, "no-plaintext-secrets", "kubeconfig holds a credential in plain text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := tt.seed(t, plan(t, plans[0]))
+			vs := policy.Check(rs)
+			if len(vs) == 0 {
+				t.Fatal("the seeded violation passed")
+			}
+			found := false
+			for _, v := range vs {
+				found = found || (v.Policy == tt.policy && strings.Contains(v.String(), tt.want))
+			}
+			if !found {
+				t.Errorf("violations %v lack [%s] %q", vs, tt.policy, tt.want)
+			}
+		})
+	}
+}
