@@ -106,16 +106,17 @@ func TestSLOsPerStackAndPhase(t *testing.T) {
 		stack, phase         string
 		namespace            string
 		availability         string
+		page                 bool
 		latency              string
 		threshold            string
 		urls                 []string
 		platformRules        bool
 		ownDashboards, rules int
 	}{
-		{"uat", "1", "uat", "0.995", "0.9", `le=~"200(\\.0)?"`, []string{"https://uat.camps.ch/"}, true, 5, 2},
-		{"uat", "2", "uat", "0.995", "0.9", `le=~"200(\\.0)?"`, []string{"https://uat.camps.ch/"}, true, 5, 2},
-		{"prod", "1", "production", "0.995", "0.9", `le=~"200(\\.0)?"`, []string{"https://camps.ch/", "https://www.camps.ch/"}, false, 0, 1},
-		{"prod", "2", "production", "0.999", "0.95", `le=~"100(\\.0)?"`, []string{"https://camps.ch/", "https://www.camps.ch/"}, true, 5, 2},
+		{"uat", "1", "uat", "0.995", false, "0.9", `le=~"200(\\.0)?"`, []string{"https://uat.camps.ch/"}, true, 5, 2},
+		{"uat", "2", "uat", "0.995", false, "0.9", `le=~"200(\\.0)?"`, []string{"https://uat.camps.ch/"}, true, 5, 2},
+		{"prod", "1", "production", "0.995", true, "0.9", `le=~"200(\\.0)?"`, []string{"https://camps.ch/", "https://www.camps.ch/"}, false, 0, 1},
+		{"prod", "2", "production", "0.999", true, "0.95", `le=~"100(\\.0)?"`, []string{"https://camps.ch/", "https://www.camps.ch/"}, true, 5, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack+" phase "+tt.phase, func(t *testing.T) {
@@ -149,9 +150,22 @@ func TestSLOsPerStackAndPhase(t *testing.T) {
 			if got := objective(t, slo, "latency"); got != tt.latency {
 				t.Errorf("latency objective %s, want %s", got, tt.latency)
 			}
-			if expr := slo.String("spec.groups[1].rules[1].expr"); !strings.Contains(expr, tt.threshold) ||
+			if expr := slo.String("spec.groups[2].rules[1].expr"); !strings.Contains(expr, tt.threshold) ||
 				!strings.Contains(expr, `resource_namespace="`+tt.namespace+`"`) {
 				t.Errorf("latency SLI does not read %s of %s: %s", tt.threshold, tt.namespace, expr)
+			}
+			pages := false
+			for g := 0; g < 4; g++ {
+				for i := 0; ; i++ {
+					at := fmt.Sprintf("spec.groups[%d].rules[%d]", g, i)
+					if _, ok := slo.Input(at); !ok {
+						break
+					}
+					pages = pages || slo.String(at+".labels.severity") == "critical"
+				}
+			}
+			if pages != tt.page {
+				t.Errorf("SLO alerts page: %v, want %v", pages, tt.page)
 			}
 			probes := res.Recorder.OfType(probeType)
 			if len(probes) != 1 {

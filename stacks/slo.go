@@ -13,8 +13,8 @@ import (
 // recorded in its application namespace.
 type SLOConfig struct {
 	// Enabled records the SLOs and probes the hosts. Default: true when the
-	// stack has public hosts and a monitoring stack (its own platform or
-	// its cluster owner's).
+	// stack has public hosts, a namespace and a monitoring stack (its own
+	// platform or its cluster owner's).
 	Enabled *bool `json:"enabled"`
 	// Namespace the SLOs are recorded in. Default: the stack's first namespace.
 	Namespace string `json:"namespace"`
@@ -32,6 +32,9 @@ type SLOConfig struct {
 	// LatencyThresholdMs is the latency target, one of the ingress
 	// controller's histogram buckets. Default: 200 on a single node, 100 on several.
 	LatencyThresholdMs *int `json:"latencyThresholdMs"`
+	// Page makes a fast burn of the error budget critical, which pages;
+	// without it every burn is a warning. Default: true (uat sets false).
+	Page *bool `json:"page"`
 }
 
 // sloPreset holds the architecture's targets: phase 1 (one node) p90 under
@@ -61,7 +64,10 @@ func (c *Config) applySLOPresets() {
 	}
 	if s.Enabled == nil {
 		monitored := *c.Platform.Install || c.Cluster.AttachStack != ""
-		s.Enabled = ptr(len(s.Hosts) > 0 && monitored)
+		s.Enabled = ptr(len(s.Hosts) > 0 && len(c.Namespaces) > 0 && monitored)
+	}
+	if s.Page == nil {
+		s.Page = ptr(true)
 	}
 	fill(&s.Path, "/")
 	if s.Availability == nil {
@@ -123,6 +129,7 @@ func (c *Config) sloArgs() *observability.SLOArgs {
 			Availability:       ratio(*s.Availability),
 			LatencyObjective:   ratio(*s.LatencyPercentile),
 			LatencyThresholdMs: *s.LatencyThresholdMs,
+			Page:               *s.Page,
 		},
 		URLs: urls,
 	}

@@ -226,7 +226,7 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:slo.latencyThresholdMs: 150 is not a bucket of the ingress controller's latency histogram (1 2 3 4 5 10 20 30 40 50 100 200 300`},
 		{name: "SLO in another stack's namespace", stack: "prod", set: map[string]string{key("slo"): `{"namespace":"uat"}`},
 			want: `camps-infra:slo.namespace: "uat" is not one of the stack's namespaces`},
-		{name: "SLO without a namespace", set: map[string]string{key("namespaces"): `[]`},
+		{name: "SLO without a namespace", set: map[string]string{key("namespaces"): `[]`, key("slo"): `{"enabled":true}`},
 			want: `camps-infra:slo.namespace: the stack has no namespace to record its SLOs in; set slo.enabled to false`},
 		{name: "SLO without hosts", set: map[string]string{key("slo"): `{"enabled":true,"hosts":[]}`},
 			want: `camps-infra:slo.hosts: is empty: the availability SLO needs a public host to probe; set slo.enabled to false`},

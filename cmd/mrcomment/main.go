@@ -30,7 +30,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv, http.DefaultClient); err != nil {
+	if err := run(os.Args[1:], os.Getenv, &http.Client{Timeout: time.Minute}); err != nil {
 		fmt.Fprintln(os.Stderr, "mrcomment:", err)
 		os.Exit(1)
 	}

@@ -74,7 +74,7 @@ func PlatformRules() []RuleGroup {
 		{Name: "camps.certificates", Rules: rules(
 			alert{
 				name:        "CertificateExpiringSoon",
-				expr:        `certmanager_certificate_expiration_timestamp_seconds - time() < ` + days(14),
+				expr:        certificateTimeLeft + ` < ` + days(14),
 				forDuration: "1h",
 				severity:    Warning,
 				summary:     "A certificate expires in less than 14 days.",
@@ -83,7 +83,7 @@ func PlatformRules() []RuleGroup {
 			},
 			alert{
 				name:        "CertificateExpiringSoon",
-				expr:        `certmanager_certificate_expiration_timestamp_seconds - time() < ` + days(3),
+				expr:        certificateTimeLeft + ` < ` + days(3),
 				forDuration: "10m",
 				severity:    Critical,
 				summary:     "A certificate expires in less than 3 days.",
@@ -142,6 +142,11 @@ func PlatformRules() []RuleGroup {
 		)},
 	}
 }
+
+// certificateTimeLeft is the seconds until each issued certificate
+// expires; cert-manager reports 0 for one not issued yet, which
+// CertificateNotReady covers.
+const certificateTimeLeft = `(certmanager_certificate_expiration_timestamp_seconds > 0) - time()`
 
 func rules(alerts ...alert) []Rule {
 	out := make([]Rule, len(alerts))

@@ -267,7 +267,7 @@ func ingressBoard() board {
 			}},
 			{"TLS certificates", []panel{
 				{title: "Days until expiry", unit: "d", single: true, width: 16, queries: []query{
-					q(`(certmanager_certificate_expiration_timestamp_seconds - time()) / 86400`, "{{namespace}}/{{name}}")}},
+					q(`(`+certificateTimeLeft+`) / 86400`, "{{namespace}}/{{name}}")}},
 				{title: "Certificates not ready", unit: "none", single: true, width: 8, queries: []query{
 					q(`sum(certmanager_certificate_ready_status{condition!="True"})`, "not ready")}},
 			}},

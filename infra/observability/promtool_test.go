@@ -16,8 +16,10 @@ import (
 // the HA cluster).
 var ruleFiles = map[string][]RuleGroup{
 	"platform.rules.yaml":   PlatformRules(),
-	"slo-phase1.rules.yaml": SLOs{Namespace: "production", Availability: 0.995, LatencyObjective: 0.90, LatencyThresholdMs: 200}.Rules(),
-	"slo-phase2.rules.yaml": SLOs{Namespace: "production", Availability: 0.999, LatencyObjective: 0.95, LatencyThresholdMs: 100}.Rules(),
+	"slo-phase1.rules.yaml": SLOs{Namespace: "production", Availability: 0.995, LatencyObjective: 0.90, LatencyThresholdMs: 200, Page: true}.Rules(),
+	"slo-phase2.rules.yaml": SLOs{Namespace: "production", Availability: 0.999, LatencyObjective: 0.95, LatencyThresholdMs: 100, Page: true}.Rules(),
+	// uat: every burn a warning.
+	"slo-uat.rules.yaml": SLOs{Namespace: "uat", Availability: 0.995, LatencyObjective: 0.90, LatencyThresholdMs: 200}.Rules(),
 }
 
 // promtool finds promtool (Debian's prometheus package); without it the
@@ -77,8 +79,8 @@ func TestPromtool(t *testing.T) {
 		run("check", "rules", name)
 	}
 	tests, _ := filepath.Glob(filepath.Join(dir, "*.test.yaml"))
-	if len(tests) != 3 {
-		t.Fatalf("found %d promtool test files, want 3", len(tests))
+	if len(tests) != 4 {
+		t.Fatalf("found %d promtool test files, want 4", len(tests))
 	}
 	for _, f := range tests {
 		name := filepath.Base(f)
@@ -129,7 +131,7 @@ func TestEveryAlertIsTested(t *testing.T) {
 						silent[rf+"|"+a.Alertname] = true
 					}
 					for _, e := range a.ExpAlerts {
-						fires[fmt.Sprintf("%s|%s|%s|%s", rf, a.Alertname, e.ExpLabels["severity"], e.ExpLabels["slo"])] = true
+						fires[fmt.Sprintf("%s|%s|%s|%s|%s", rf, a.Alertname, e.ExpLabels["severity"], e.ExpLabels["slo"], e.ExpLabels["burn"])] = true
 					}
 				}
 			}
@@ -137,8 +139,8 @@ func TestEveryAlertIsTested(t *testing.T) {
 	}
 	for file, groups := range ruleFiles {
 		for _, r := range Alerts(groups) {
-			if !fires[fmt.Sprintf("%s|%s|%s|%s", file, r.Alert, r.Labels["severity"], r.Labels["slo"])] {
-				t.Errorf("%s: no promtool test sees %s fire at severity %s %s", file, r.Alert, r.Labels["severity"], r.Labels["slo"])
+			if !fires[fmt.Sprintf("%s|%s|%s|%s|%s", file, r.Alert, r.Labels["severity"], r.Labels["slo"], r.Labels["burn"])] {
+				t.Errorf("%s: no promtool test sees %s fire at severity %s %s %s", file, r.Alert, r.Labels["severity"], r.Labels["slo"], r.Labels["burn"])
 			}
 			if !silent[file+"|"+r.Alert] {
 				t.Errorf("%s: no promtool test sees %s stay silent", file, r.Alert)

@@ -158,8 +158,13 @@ func TestBurnThresholds(t *testing.T) {
 
 func TestSLORulesPerNamespace(t *testing.T) {
 	uat := SLOs{Namespace: "uat", Availability: 0.995, LatencyObjective: 0.9, LatencyThresholdMs: 200}.Rules()
-	if len(uat) != 2 {
-		t.Fatalf("%d groups, want one per SLO", len(uat))
+	if len(uat) != 4 {
+		t.Fatalf("%d groups, want two per SLO", len(uat))
+	}
+	for _, g := range uat {
+		if long := strings.HasSuffix(g.Name, ".long"); long != (g.Interval == "5m") {
+			t.Errorf("group %s has interval %q", g.Name, g.Interval)
+		}
 	}
 	for _, g := range uat {
 		if !strings.HasPrefix(g.Name, "slo.uat.") {
@@ -172,6 +177,11 @@ func TestSLORulesPerNamespace(t *testing.T) {
 			if strings.Contains(r.Expr, "production") {
 				t.Errorf("%s%s reads production: %s", r.Record, r.Alert, r.Expr)
 			}
+		}
+	}
+	for _, r := range Alerts(uat) {
+		if r.Labels["severity"] != Warning {
+			t.Errorf("uat's SLOs page: %s %v", r.Alert, r.Labels)
 		}
 	}
 	if got := percent(0.995); got != "99.5 %" {

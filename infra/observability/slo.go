@@ -44,6 +44,9 @@ type SLOs struct {
 	LatencyObjective float64
 	// LatencyThresholdMs is one of LatencyBuckets.
 	LatencyThresholdMs int
+	// Page makes a fast burn critical (it pages); otherwise every burn is
+	// a warning (a ticket), e.g. for uat.
+	Page bool
 }
 
 // Validate checks the objectives.
@@ -62,8 +65,13 @@ func (s SLOs) Validate() error {
 }
 
 // windows are the error-ratio windows the burn-rate alerts and the SLO
-// dashboard read, and the compliance period.
-var windows = []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d", Period}
+// dashboard read; longWindows, with the compliance period, are recorded
+// every longInterval: they change slowly and cost the most.
+var (
+	windows      = []string{"5m", "30m", "1h", "2h", "6h"}
+	longWindows  = []string{"1d", "3d", Period}
+	longInterval = "5m"
+)
 
 // burn is a multi-window burn-rate condition: both windows burn the budget
 // factor times faster than the period allows.
@@ -117,7 +125,10 @@ func ErrorRatioMetric(window string) string { return "slo:sli_error:ratio_rate" 
 const ObjectiveMetric = "slo:objective:ratio"
 
 // Rules are the recording rules and burn-rate alerts of the namespace's
-// SLOs, one group per SLO.
+// SLOs: per SLO a group with the objective, the short windows and the
+// alerts, and a group with the long windows, evaluated every 5 minutes.
+// The alerts carry burn=fast or burn=slow; a fast burn is critical when
+// Page is set, every other burn a warning.
 func (s SLOs) Rules() []RuleGroup {
 	type objective struct {
 		kind, what string
@@ -131,9 +142,13 @@ func (s SLOs) Rules() []RuleGroup {
 	for _, o := range objectives {
 		labels := map[string]string{"namespace": s.Namespace, "slo": o.kind}
 		g := RuleGroup{Name: fmt.Sprintf("slo.%s.%s", s.Namespace, o.kind)}
+		long := RuleGroup{Name: g.Name + ".long", Interval: longInterval}
 		g.Rules = append(g.Rules, Rule{Record: ObjectiveMetric, Expr: strconv.FormatFloat(o.target, 'f', -1, 64), Labels: labels})
 		for _, w := range windows {
 			g.Rules = append(g.Rules, Rule{Record: ErrorRatioMetric(w), Expr: s.sli(o.kind, w), Labels: labels})
+		}
+		for _, w := range longWindows {
+			long.Rules = append(long.Rules, Rule{Record: ErrorRatioMetric(w), Expr: s.sli(o.kind, w), Labels: labels})
 		}
 		budget := 1 - o.target
 		sel := fmt.Sprintf(`{namespace=%q, slo=%q}`, s.Namespace, o.kind)
@@ -148,20 +163,26 @@ func (s SLOs) Rules() []RuleGroup {
 		}
 		desc := fmt.Sprintf(`The %s SLO of %s (%s over %s) burns its error budget too fast: the error ratio is {{ $value | humanizePercentage }} against a budget of %s.`,
 			o.kind, s.Namespace, o.what, Period, percent(budget))
-		alertLabels := map[string]string{"namespace": s.Namespace, "slo": o.kind}
+		burnLabels := func(speed string) map[string]string {
+			return map[string]string{"namespace": s.Namespace, "slo": o.kind, "burn": speed}
+		}
+		fast := Warning
+		if s.Page {
+			fast = Critical
+		}
 		g.Rules = append(g.Rules, rules(
 			alert{
-				name: "ErrorBudgetBurn", expr: condition(pageBurns), forDuration: "2m", severity: Critical,
+				name: "ErrorBudgetBurn", expr: condition(pageBurns), forDuration: "2m", severity: fast,
 				summary:     fmt.Sprintf("%s: at this rate the %s error budget is gone within about a day.", s.Namespace, o.kind),
-				description: desc, runbook: "error-budget-burn.md", labels: alertLabels,
+				description: desc, runbook: "error-budget-burn.md", labels: burnLabels("fast"),
 			},
 			alert{
 				name: "ErrorBudgetBurn", expr: condition(ticketBurns), forDuration: "15m", severity: Warning,
 				summary:     fmt.Sprintf("%s: the %s error budget is being used up faster than it lasts.", s.Namespace, o.kind),
-				description: desc, runbook: "error-budget-burn.md", labels: alertLabels,
+				description: desc, runbook: "error-budget-burn.md", labels: burnLabels("slow"),
 			},
 		)...)
-		groups = append(groups, g)
+		groups = append(groups, g, long)
 	}
 	return groups
 }

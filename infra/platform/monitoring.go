@@ -343,9 +343,11 @@ type AlertRoutes struct {
 }
 
 // inhibitEqual are the labels a critical alert and the warning it silences
-// share: the same alert about the same object (namespace, certificate,
-// node, SLO).
-var inhibitEqual = []string{"alertname", "namespace", "name", "node", "slo"}
+// share: the same alert about the same object (namespace, pod, container,
+// certificate, node, volume claim, filesystem, SLO). A label both lack
+// counts as equal.
+var inhibitEqual = []string{"alertname", "namespace", "pod", "container", "name", "node", "instance",
+	"persistentvolumeclaim", "mountpoint", "device", "slo"}
 
 // AlertmanagerConfig renders alertmanager.yaml from receivers in
 // Alertmanager's own format (each a mapping with a unique name) and the

@@ -287,6 +287,17 @@ func TestDeliveryFlow(t *testing.T) {
 			t.Errorf("drift-%s: kinds %v, stack %v, resource group %q", stack, drift.kinds(), drift.Variables["STACK"], drift.Resource)
 		}
 	}
+	notify, ok := p.jobs["drift-notify"]
+	if !ok || len(notify.Rules) != 1 || notify.Rules[0]["when"] != "on_failure" ||
+		!slices.Contains(notify.needs(), "drift-uat") || !slices.Contains(notify.needs(), "drift-prod") ||
+		!strings.Contains(script("drift-notify"), "$DRIFT_WEBHOOK_URL") {
+		t.Errorf("drift does not notify the team's chat when a drift job fails: %+v", notify)
+	}
+	for _, stack := range []string{"uat", "prod"} {
+		if env := p.jobs["preview-"+stack].Environment; env["name"] != "preview" || env["action"] != "prepare" {
+			t.Errorf("preview-%s does not take the preview environment's read-only credentials: %v", stack, env)
+		}
+	}
 	if !slices.Contains(p.jobs["up-prod"].needs(), "up-uat") {
 		t.Error("up-prod does not wait for up-uat")
 	}
