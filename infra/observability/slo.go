@@ -156,13 +156,18 @@ func (s SLOs) Rules() []RuleGroup {
 			var terms []string
 			for _, b := range burns {
 				t := strconv.FormatFloat(threshold(b.factor, budget), 'g', 6, 64)
+				// The short window first: the alert's value is its
+				// ratio, recorded in the same group, so it is the one
+				// just computed (a long window's can be 5 minutes old).
 				terms = append(terms, fmt.Sprintf("(%s%s > %s and %s%s > %s)",
-					ErrorRatioMetric(b.long), sel, t, ErrorRatioMetric(b.short), sel, t))
+					ErrorRatioMetric(b.short), sel, t, ErrorRatioMetric(b.long), sel, t))
 			}
 			return strings.Join(terms, "\nor\n")
 		}
-		desc := fmt.Sprintf(`The %s SLO of %s (%s over %s) burns its error budget too fast: the error ratio is {{ $value | humanizePercentage }} against a budget of %s.`,
-			o.kind, s.Namespace, o.what, Period, percent(budget))
+		desc := func(burns []burn) string {
+			return fmt.Sprintf(`The %s SLO of %s (%s over %s) burns its error budget too fast: the error ratio of the last %s or %s is {{ $value | humanizePercentage }} against a budget of %s.`,
+				o.kind, s.Namespace, o.what, Period, burns[0].short, burns[1].short, percent(budget))
+		}
 		burnLabels := func(speed string) map[string]string {
 			return map[string]string{"namespace": s.Namespace, "slo": o.kind, "burn": speed}
 		}
@@ -174,12 +179,12 @@ func (s SLOs) Rules() []RuleGroup {
 			alert{
 				name: "ErrorBudgetBurn", expr: condition(pageBurns), forDuration: "2m", severity: fast,
 				summary:     fmt.Sprintf("%s: at this rate the %s error budget is gone within about a day.", s.Namespace, o.kind),
-				description: desc, runbook: "error-budget-burn.md", labels: burnLabels("fast"),
+				description: desc(pageBurns), runbook: "error-budget-burn.md", labels: burnLabels("fast"),
 			},
 			alert{
 				name: "ErrorBudgetBurn", expr: condition(ticketBurns), forDuration: "15m", severity: Warning,
 				summary:     fmt.Sprintf("%s: the %s error budget is being used up faster than it lasts.", s.Namespace, o.kind),
-				description: desc, runbook: "error-budget-burn.md", labels: burnLabels("slow"),
+				description: desc(ticketBurns), runbook: "error-budget-burn.md", labels: burnLabels("slow"),
 			},
 		)...)
 		groups = append(groups, g, long)
