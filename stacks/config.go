@@ -26,6 +26,7 @@ const (
 	KeyOpenStackSecret = "openstackApplicationCredentialSecret"
 	KeyCloudflareToken = "cloudflareApiToken"
 	KeySLO             = "slo"
+	KeyData            = "data"
 )
 
 // Keys lists every configuration key the program reads.
@@ -33,7 +34,7 @@ var Keys = []string{
 	KeyPhase, KeyCluster, KeyInfomaniak, KeyInfomaniakToken, KeyKubeconfig,
 	KeyPlatform, KeyNamespaces, KeyRegistry, KeyRegistryToken,
 	KeyCloudflare, KeyDNSToken, KeyReceivers, KeyEdge, KeyOpenStack, KeyOpenStackSecret, KeyCloudflareToken,
-	KeySLO,
+	KeySLO, KeyData,
 }
 
 // SecretKeys lists the keys that must be set as Pulumi secrets.
@@ -71,6 +72,8 @@ type Config struct {
 	OpenStack OpenStack
 	// SLO is the objectives of the stack's public hosts.
 	SLO SLOConfig
+	// Data is the stack's object storage, backups and databases.
+	Data DataConfig
 
 	// InfomaniakToken is the Infomaniak API token; unset means the
 	// provider reads INFOMANIAK_TOKEN.

@@ -70,6 +70,7 @@ func Load(src Source, stack string) (*Config, error) {
 	decode(src, KeyEdge, &c.Edge, &probs)
 	decode(src, KeyOpenStack, &c.OpenStack, &probs)
 	decode(src, KeySLO, &c.SLO, &probs)
+	decode(src, KeyData, &c.Data, &probs)
 	c.InfomaniakToken = secret(src, KeyInfomaniakToken, &probs)
 	c.Kubeconfig = secret(src, KeyKubeconfig, &probs)
 	c.RegistryToken = secret(src, KeyRegistryToken, &probs)

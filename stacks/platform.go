@@ -44,6 +44,10 @@ type Charts struct {
 	Longhorn    string `json:"longhorn"`
 	Monitoring  string `json:"monitoring"`
 	Blackbox    string `json:"blackbox"`
+	// CloudNativePG and BarmanCloud are the PostgreSQL operator and its
+	// backup plugin.
+	CloudNativePG string `json:"cloudnativePg"`
+	BarmanCloud   string `json:"barmanCloud"`
 }
 
 // IngressConfig is `platform.ingress`.
@@ -271,7 +275,8 @@ func (c *Config) validatePlatform(ps *Problems) {
 		}
 	}
 	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
-		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring, "blackbox": pl.Charts.Blackbox}
+		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring, "blackbox": pl.Charts.Blackbox,
+		"cloudnativePg": pl.Charts.CloudNativePG, "barmanCloud": pl.Charts.BarmanCloud}
 	for _, k := range sortedKeys(charts) {
 		if src := charts[k]; src != "" && !validChartSource(src) {
 			ps.add("platform.charts."+k, "%q is not https://, oci:// or a chart directory (./ or /)", src)
@@ -470,11 +475,12 @@ func (c *Config) alertmanagerConfig() (string, error) {
 
 // PlatformArgs are the arguments of the platform components.
 type PlatformArgs struct {
-	Ingress     *platform.IngressArgs
-	CertManager *platform.CertManagerArgs
-	Longhorn    *platform.LonghornArgs
-	Monitoring  *platform.MonitoringArgs
-	Blackbox    *platform.BlackboxArgs
+	Ingress       *platform.IngressArgs
+	CertManager   *platform.CertManagerArgs
+	Longhorn      *platform.LonghornArgs
+	Monitoring    *platform.MonitoringArgs
+	Blackbox      *platform.BlackboxArgs
+	CloudNativePG *platform.CloudNativePGArgs
 }
 
 // platformArgs turns the configuration into the components' arguments
@@ -521,6 +527,10 @@ func (c *Config) platformArgs() PlatformArgs {
 			Resources:          &monitoring,
 		},
 		Blackbox: &platform.BlackboxArgs{Chart: chart(platform.BlackboxChart, pl.Charts.Blackbox)},
+		CloudNativePG: &platform.CloudNativePGArgs{
+			Operator: chart(platform.CloudNativePGChart, pl.Charts.CloudNativePG),
+			Plugin:   chart(platform.BarmanCloudChart, pl.Charts.BarmanCloud),
+		},
 	}
 	if t := pl.Longhorn.BackupTarget; t != "" {
 		a.Longhorn.BackupTarget = &platform.BackupTarget{URL: t, CredentialSecret: pl.Longhorn.BackupCredentialSecret}
@@ -565,6 +575,7 @@ func (c *Config) Budget() Budget {
 		"longhorn":              a.Longhorn.Requests(),
 		"kube-prometheus-stack": a.Monitoring.Requests(),
 		"blackbox-exporter":     a.Blackbox.Requests(),
+		"cloudnative-pg":        a.CloudNativePG.Requests(),
 	}}
 	for _, r := range b.Components {
 		b.Total = b.Total.Add(r)

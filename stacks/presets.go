@@ -149,6 +149,7 @@ func (c *Config) applyPresets() {
 		}
 	}
 	c.applySLOPresets()
+	c.applyDataPresets()
 }
 
 // defaultAuthURL is Infomaniak's OpenStack identity endpoint.

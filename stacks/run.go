@@ -8,8 +8,10 @@ import (
 
 	"gitlab.com/camps-ch/infra/contract"
 	"gitlab.com/camps-ch/infra/infra/cluster"
+	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/infra/edge"
 	"gitlab.com/camps-ch/infra/infra/observability"
+	"gitlab.com/camps-ch/infra/infra/openstackcloud"
 	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/tenancy"
 )
@@ -62,11 +64,17 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 	out.ClusterName = k8s.Name
 	out.Kubeconfig = k8s.Kubeconfig
 
-	// What needs the monitoring CRDs waits for this stack's monitoring
-	// release; on a cluster another stack owns, they exist already.
-	var monitoringReady []pulumi.Resource
+	var store *data.ObjectStorage
+	if *cfg.Data.Enabled {
+		if store, err = data.NewObjectStorage(ctx, "object-storage", cfg.objectStorageArgs()); err != nil {
+			return out, err
+		}
+	}
+	// What needs the monitoring or database CRDs waits for this stack's
+	// releases; on a cluster another stack owns, they exist already.
+	var ready platformReady
 	if *cfg.Platform.Install {
-		if monitoringReady, err = deployPlatform(ctx, cfg, k8s, &out); err != nil {
+		if ready, err = deployPlatform(ctx, cfg, k8s, store, &out); err != nil {
 			return out, err
 		}
 	}
@@ -91,11 +99,23 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 			return out, err
 		}
 		names = append(names, ns.Name)
+		if store != nil && cfg.Data.CopyRegion != "" && ns.Name == cfg.Namespaces[0].Name {
+			if _, err := data.NewBackupCopy(ctx, "backup-copy", cfg.backupCopyArgs(n.Name, store), pulumi.Providers(k8s.Provider)); err != nil {
+				return out, err
+			}
+		}
+		if store != nil && *cfg.Data.Postgres.Enabled {
+			args := cfg.postgresArgs(ns, n.Name, store)
+			args.Ready = append(append([]pulumi.Resource{}, ready.monitoring...), ready.databases...)
+			if _, err := data.NewPostgres(ctx, "postgres-"+ns.Name, args, pulumi.Providers(k8s.Provider)); err != nil {
+				return out, err
+			}
+		}
 		if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
 			args := cfg.sloArgs()
 			args.Prober, args.Module = platform.BlackboxProber, platform.BlackboxModule
 			args.RuleLabels = platform.RuleLabels(monitoringRelease)
-			args.Namespace, args.MonitoringReady = n.Name, monitoringReady
+			args.Namespace, args.MonitoringReady = n.Name, ready.monitoring
 			if _, err := observability.NewSLO(ctx, "slo-"+ns.Name, args, pulumi.Providers(k8s.Provider)); err != nil {
 				return out, err
 			}
@@ -216,29 +236,37 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 	}
 }
 
+// platformReady are the releases whose CRDs others wait for.
+type platformReady struct {
+	// monitoring is kube-prometheus-stack (ServiceMonitors, rules).
+	monitoring []pulumi.Resource
+	// databases are CloudNativePG and its Barman Cloud plugin.
+	databases []pulumi.Resource
+}
+
 // deployPlatform installs the platform releases, the dashboards and the
 // platform's alert rules. The releases install in parallel; only what
 // needs another's CRDs waits: the ServiceMonitors and rules for the
-// monitoring release, which it returns.
-func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out *contract.Outputs) ([]pulumi.Resource, error) {
+// monitoring release, the Barman Cloud plugin for cert-manager.
+func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, store *data.ObjectStorage, out *contract.Outputs) (platformReady, error) {
 	providers := pulumi.Providers(k8s.Provider)
 	a := cfg.platformArgs()
 
 	alerting, err := cfg.alertmanagerConfig()
 	if err != nil {
-		return nil, err
+		return platformReady{}, err
 	}
 	a.Monitoring.AlertmanagerConfig = pulumi.ToSecret(pulumi.String(alerting)).(pulumi.StringOutput)
 	mon, err := platform.NewMonitoring(ctx, monitoringRelease, a.Monitoring, providers)
 	if err != nil {
-		return nil, err
+		return platformReady{}, err
 	}
 	out.GrafanaURL, out.GrafanaAdminPassword = mon.GrafanaURL, mon.GrafanaAdminPassword
 	ready := []pulumi.Resource{mon.Release}
 
 	a.Blackbox.Namespace = mon.Namespace
 	if _, err := platform.NewBlackbox(ctx, "blackbox-exporter", a.Blackbox, providers); err != nil {
-		return nil, err
+		return platformReady{}, err
 	}
 	if _, err := observability.NewPlatform(ctx, "observability", &observability.PlatformArgs{
 		Namespace:        mon.Namespace,
@@ -246,8 +274,9 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out 
 		DashboardLabels:  map[string]string{platform.DashboardLabel: platform.DashboardLabelValue},
 		FolderAnnotation: platform.DashboardFolderLabel,
 		MonitoringReady:  ready,
+		Rules:            observability.RuleOptions{LonghornBackups: *cfg.Data.LonghornBackups},
 	}, providers); err != nil {
-		return nil, err
+		return platformReady{}, err
 	}
 
 	a.Ingress.MonitoringReady = ready
@@ -257,38 +286,53 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, out 
 	if *cfg.Edge.ReserveIP {
 		fip, err := edge.NewFloatingIP(ctx, "ingress-ip", floatingIPArgs(cfg))
 		if err != nil {
-			return nil, err
+			return platformReady{}, err
 		}
 		a.Ingress.LoadBalancerIP = fip.Address
 		out.IngressIP = fip.Address
 	}
 	if _, err := platform.NewIngress(ctx, "nginx-ingress", a.Ingress, providers); err != nil {
-		return nil, err
+		return platformReady{}, err
 	}
 	a.CertManager.MonitoringReady = ready
 	a.CertManager.CloudflareToken = pulumi.ToSecret(pulumi.String(cfg.DNSToken.Reveal())).(pulumi.StringOutput)
-	if _, err := platform.NewCertManager(ctx, "cert-manager", a.CertManager, providers); err != nil {
-		return nil, err
+	cm, err := platform.NewCertManager(ctx, "cert-manager", a.CertManager, providers)
+	if err != nil {
+		return platformReady{}, err
 	}
 	a.Longhorn.MonitoringReady = ready
-	if _, err := platform.NewLonghorn(ctx, "longhorn", a.Longhorn, providers); err != nil {
-		return nil, err
+	if *cfg.Data.LonghornBackups {
+		a.Longhorn.BackupTarget, a.Longhorn.Backup = cfg.longhornBackupTarget(store)
 	}
-	return ready, nil
+	if _, err := platform.NewLonghorn(ctx, "longhorn", a.Longhorn, providers); err != nil {
+		return platformReady{}, err
+	}
+	a.CloudNativePG.CertManagerReady = []pulumi.Resource{cm.Release}
+	a.CloudNativePG.MonitoringReady = ready
+	cnpg, err := platform.NewCloudNativePG(ctx, "cloudnative-pg", a.CloudNativePG, providers)
+	if err != nil {
+		return platformReady{}, err
+	}
+	return platformReady{monitoring: ready, databases: cnpg.Ready}, nil
 }
 
 func floatingIPArgs(cfg *Config) *edge.FloatingIPArgs {
-	os := cfg.OpenStack
-	args := &edge.FloatingIPArgs{
+	return &edge.FloatingIPArgs{
 		Pool:        cfg.Edge.FloatingIPPool,
 		Description: fmt.Sprintf("ingress load balancer of %s (stack %s)", cfg.Cluster.Name, cfg.Stack),
-		OpenStack: edge.OpenStackArgs{
-			AuthURL: os.AuthURL, Region: os.Region, ProjectID: os.ProjectID,
-			ApplicationCredentialID: os.ApplicationCredentialID,
-		},
+		OpenStack:   cfg.openStackArgs(),
 	}
-	if cfg.OpenStackSecret.IsSet() {
-		args.OpenStack.ApplicationCredentialSecret = pulumi.ToSecret(pulumi.String(cfg.OpenStackSecret.Reveal())).(pulumi.StringOutput)
+}
+
+// openStackArgs are the explicit OpenStack provider's settings.
+func (c *Config) openStackArgs() openstackcloud.Args {
+	os := c.OpenStack
+	args := openstackcloud.Args{
+		AuthURL: os.AuthURL, Region: os.Region, ProjectID: os.ProjectID,
+		ApplicationCredentialID: os.ApplicationCredentialID,
+	}
+	if c.OpenStackSecret.IsSet() {
+		args.ApplicationCredentialSecret = pulumi.ToSecret(pulumi.String(c.OpenStackSecret.Reveal())).(pulumi.StringOutput)
 	}
 	return args
 }

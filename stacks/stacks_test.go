@@ -247,7 +247,8 @@ var podSecurity = map[string]string{
 }
 
 // statefulTypes hold data or money: a preview that would delete them fails.
-var statefulTypes = []string{infomaniak.ClusterType, infomaniak.InstancePoolType, typeNamespace, "openstack:networking/floatingIp:FloatingIp"}
+var statefulTypes = []string{infomaniak.ClusterType, infomaniak.InstancePoolType, typeNamespace, "openstack:networking/floatingIp:FloatingIp",
+	"openstack:objectstorage/container:Container", "kubernetes:postgresql.cnpg.io/v1:Cluster"}
 
 // TestInvariants checks every resource of every stack and phase.
 func TestInvariants(t *testing.T) {

@@ -20,7 +20,7 @@ var zones = map[string][]string{
 
 // platformNamespaces are the namespaces of the in-cluster platform; no
 // application namespace may take their names.
-var platformNamespaces = []string{"ingress-nginx", "cert-manager", "longhorn-system", "monitoring"}
+var platformNamespaces = []string{"ingress-nginx", "cert-manager", "longhorn-system", "monitoring", "cnpg-system"}
 
 var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
@@ -45,6 +45,7 @@ func (c *Config) Validate() Problems {
 	c.validatePlatform(&ps)
 	c.validateEdge(&ps)
 	c.validateSLO(&ps)
+	c.validateData(&ps)
 	return ps
 }
 

@@ -40,8 +40,8 @@ func TestPlanUatJSON(t *testing.T) {
 	if len(doc.CriticalPath) < 5 {
 		t.Errorf("critical path %v is too short", doc.CriticalPath)
 	}
-	if types["kubernetes:helm.sh/v3:Release"] != 5 {
-		t.Errorf("uat plans %d Helm releases, want 5", types["kubernetes:helm.sh/v3:Release"])
+	if types["kubernetes:helm.sh/v3:Release"] != 7 {
+		t.Errorf("uat plans %d Helm releases, want 7", types["kubernetes:helm.sh/v3:Release"])
 	}
 	for _, r := range doc.Resources {
 		if r.Type != "kubernetes:helm.sh/v3:Release" {
@@ -66,7 +66,7 @@ func TestPlanProdText(t *testing.T) {
 		"camps:tenancy:Namespace production (11 resources)",
 		`clusterMode = "attach"`,
 		`kubeconfig = "[secret]"`,
-		"critical path: 5 steps",
+		"critical path: 7 steps",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("prod plan lacks %q:\n%s", want, out)

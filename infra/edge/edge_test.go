@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/openstackcloud"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 )
 
@@ -38,7 +39,7 @@ func TestDNSArgsValidation(t *testing.T) {
 func TestFloatingIPIsProtectedOnItsOwnProvider(t *testing.T) {
 	rec := recorder.New("p", "s", nil)
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := NewFloatingIP(ctx, "ip", &FloatingIPArgs{OpenStack: OpenStackArgs{
+		_, err := NewFloatingIP(ctx, "ip", &FloatingIPArgs{OpenStack: openstackcloud.Args{
 			ApplicationCredentialID: "ac", ApplicationCredentialSecret: pulumi.String("s3cr3t"),
 		}})
 		return err
@@ -54,7 +55,7 @@ func TestFloatingIPIsProtectedOnItsOwnProvider(t *testing.T) {
 	if !prov.IsSecret("applicationCredentialSecret") {
 		t.Error("the application credential secret is in plain text")
 	}
-	err = (&FloatingIPArgs{OpenStack: OpenStackArgs{ApplicationCredentialID: "ac"}}).validate()
+	err = (&FloatingIPArgs{OpenStack: openstackcloud.Args{ApplicationCredentialID: "ac"}}).validate()
 	if err == nil || !strings.Contains(err.Error(), "needs its secret") {
 		t.Errorf("err = %v", err)
 	}

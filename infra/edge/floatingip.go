@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pulumi/pulumi-openstack/sdk/v3/go/openstack"
 	"github.com/pulumi/pulumi-openstack/sdk/v3/go/openstack/networking"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/openstackcloud"
 )
 
 // FloatingIPType is the type token of the FloatingIP component.
@@ -27,23 +28,6 @@ type FloatingIP struct {
 	Address pulumi.StringOutput `pulumi:"address"`
 }
 
-// OpenStackArgs configure the OpenStack provider the address is reserved
-// with. Empty fields fall back to the provider's OS_* environment
-// (OS_AUTH_URL, OS_REGION_NAME, OS_PROJECT_ID, OS_APPLICATION_CREDENTIAL_ID
-// and OS_APPLICATION_CREDENTIAL_SECRET, or OS_USERNAME and OS_PASSWORD).
-type OpenStackArgs struct {
-	// AuthURL is the identity endpoint.
-	AuthURL string
-	// Region is the region, e.g. dc4-a.
-	Region string
-	// ProjectID is the project (tenant) id, PCP-….
-	ProjectID string
-	// ApplicationCredentialID names an application credential.
-	ApplicationCredentialID string
-	// ApplicationCredentialSecret is its secret; kept secret.
-	ApplicationCredentialSecret pulumi.StringInput
-}
-
 // FloatingIPArgs configure a reserved floating IP.
 type FloatingIPArgs struct {
 	// Pool is the external network; default DefaultPool.
@@ -51,24 +35,14 @@ type FloatingIPArgs struct {
 	// Description says what the address is for.
 	Description string
 	// OpenStack configures the explicit OpenStack provider.
-	OpenStack OpenStackArgs
+	OpenStack openstackcloud.Args
 }
 
 func (a *FloatingIPArgs) validate() error {
-	switch {
-	case a == nil:
+	if a == nil {
 		return errors.New("args are required")
-	case a.OpenStack.ApplicationCredentialID != "" && a.OpenStack.ApplicationCredentialSecret == nil:
-		return errors.New("an application credential needs its secret")
 	}
-	return nil
-}
-
-func optional(s string) pulumi.StringPtrInput {
-	if s == "" {
-		return nil
-	}
-	return pulumi.String(s)
+	return a.OpenStack.Validate()
 }
 
 // NewFloatingIP reserves a floating IP from the pool with an explicit
@@ -82,19 +56,9 @@ func NewFloatingIP(ctx *pulumi.Context, name string, args *FloatingIPArgs, opts 
 	if err := ctx.RegisterComponentResource(FloatingIPType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	os := args.OpenStack
-	pargs := &openstack.ProviderArgs{
-		AuthUrl:                 optional(os.AuthURL),
-		Region:                  optional(os.Region),
-		TenantId:                optional(os.ProjectID),
-		ApplicationCredentialId: optional(os.ApplicationCredentialID),
-	}
-	if os.ApplicationCredentialSecret != nil {
-		pargs.ApplicationCredentialSecret = pulumi.ToSecret(os.ApplicationCredentialSecret.ToStringOutput()).(pulumi.StringOutput)
-	}
-	provider, err := openstack.NewProvider(ctx, name, pargs, pulumi.Parent(c))
+	provider, err := openstackcloud.NewProvider(ctx, name, args.OpenStack, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("floating ip %q: openstack provider: %w", name, err)
+		return nil, fmt.Errorf("floating ip %q: %w", name, err)
 	}
 	pool := args.Pool
 	if pool == "" {
@@ -102,7 +66,7 @@ func NewFloatingIP(ctx *pulumi.Context, name string, args *FloatingIPArgs, opts 
 	}
 	fip, err := networking.NewFloatingIp(ctx, name, &networking.FloatingIpArgs{
 		Pool:        pulumi.String(pool),
-		Description: optional(args.Description),
+		Description: openstackcloud.Optional(args.Description),
 		Tags:        pulumi.ToStringArray([]string{"camps-infra", "ingress"}),
 	}, pulumi.Parent(c), pulumi.Provider(provider), pulumi.Protect(true))
 	if err != nil {

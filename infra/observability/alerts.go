@@ -5,12 +5,20 @@ package observability
 // scrape targets by it.
 const PostgresMetricsPort = "metrics"
 
+// RuleOptions say which optional alerts apply.
+type RuleOptions struct {
+	// LonghornBackups: Longhorn backs volumes up, so stale or missing
+	// backups alert.
+	LonghornBackups bool
+}
+
 // PlatformRules are the alerts kube-prometheus-stack does not ship:
 // restarts and limits of containers, PostgreSQL (CloudNativePG) health,
-// certificates (cert-manager) and Longhorn volumes and disks. Every
-// alert's description quotes the value that fired it.
-func PlatformRules() []RuleGroup {
-	return []RuleGroup{
+// certificates (cert-manager), Longhorn volumes and disks, and the
+// freshness of backups and of their copy. Every alert's description quotes
+// the value that fired it.
+func PlatformRules(opts RuleOptions) []RuleGroup {
+	groups := []RuleGroup{
 		{Name: "camps.workloads", Rules: rules(
 			alert{
 				name:        "PodRestartingOften",
@@ -140,7 +148,68 @@ func PlatformRules() []RuleGroup {
 				runbook:     "longhorn.md",
 			},
 		)},
+		{Name: "camps.backups", Rules: rules(
+			alert{
+				name:        "PostgresBackupStale",
+				expr:        `time() - max by (namespace) (barman_cloud_cloudnative_pg_io_last_available_backup_timestamp) > 26 * 3600`,
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "A PostgreSQL cluster has no base backup from the last day.",
+				description: `The last base backup of the PostgreSQL cluster in {{ $labels.namespace }} is {{ $value | humanizeDuration }} old; scheduled backups run daily.`,
+				runbook:     "backups.md",
+			},
+			alert{
+				name:        "PostgresWALArchivingFailing",
+				expr:        `cnpg_pg_stat_archiver_last_failed_time > cnpg_pg_stat_archiver_last_archived_time`,
+				forDuration: "10m",
+				severity:    Critical,
+				summary:     "PostgreSQL cannot archive its WAL to S3.",
+				description: `{{ $labels.namespace }}/{{ $labels.pod }} failed to archive WAL after its last success (failure at {{ $value | humanizeTimestamp }}): point-in-time recovery stops there and the WAL volume fills.`,
+				runbook:     "backups.md",
+			},
+			alert{
+				name:        "PostgresReplicationLag",
+				expr:        `max by (namespace, pod) (cnpg_pg_replication_lag) > 300`,
+				forDuration: "5m",
+				severity:    Warning,
+				summary:     "A PostgreSQL standby is more than 5 minutes behind.",
+				description: `Standby {{ $labels.namespace }}/{{ $labels.pod }} lags {{ $value | humanizeDuration }} behind its primary; a failover now would lose that much.`,
+				runbook:     "postgres.md",
+			},
+			alert{
+				name:        "BackupCopyStale",
+				expr:        `time() - kube_cronjob_status_last_successful_time{cronjob="backup-copy"} > 36 * 3600`,
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "The backups have not been copied to the other region for a day and a half.",
+				description: `The copy of {{ $labels.namespace }}'s backups to the other region last succeeded {{ $value | humanizeDuration }} ago.`,
+				runbook:     "backups.md",
+			},
+		)},
 	}
+	if opts.LonghornBackups {
+		groups = append(groups, RuleGroup{Name: "camps.longhorn-backups", Rules: rules(
+			alert{
+				name:        "LonghornBackupStale",
+				expr:        `time() - (longhorn_volume_last_backup_at > 0) > 26 * 3600`,
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "A Longhorn volume has no backup from the last day.",
+				description: `Volume {{ $labels.volume }} (PVC {{ $labels.pvc_namespace }}/{{ $labels.pvc }}) was last backed up {{ $value | humanizeDuration }} ago; the backup job runs daily.`,
+				runbook:     "backups.md",
+			},
+			alert{
+				name:        "LonghornBackupMissing",
+				expr:        `longhorn_volume_last_backup_at == 0`,
+				forDuration: "26h",
+				severity:    Warning,
+				summary:     "A Longhorn volume has never been backed up.",
+				description: `Volume {{ $labels.volume }} (PVC {{ $labels.pvc_namespace }}/{{ $labels.pvc }}) has had no backup for a day (last backup at {{ $value }}).`,
+				runbook:     "backups.md",
+			},
+		)})
+	}
+	return groups
 }
 
 // certificateTimeLeft is the seconds until each issued certificate

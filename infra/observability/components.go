@@ -42,6 +42,8 @@ type PlatformArgs struct {
 	FolderAnnotation string
 	// MonitoringReady are what the PrometheusRule waits for (the CRDs).
 	MonitoringReady []pulumi.Resource
+	// Rules select the optional alerts.
+	Rules RuleOptions
 }
 
 func (a *PlatformArgs) validate() error {
@@ -87,7 +89,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		}
 		names = append(names, d.Name)
 	}
-	if _, err := prometheusRule(ctx, name+"-rules", "camps-platform", args.Namespace, args.RuleLabels, PlatformRules(),
+	if _, err := prometheusRule(ctx, name+"-rules", "camps-platform", args.Namespace, args.RuleLabels, PlatformRules(args.Rules),
 		pulumi.Parent(c), pulumi.DependsOn(args.MonitoringReady)); err != nil {
 		return nil, wrap(err)
 	}

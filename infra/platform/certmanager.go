@@ -56,6 +56,9 @@ type CertManager struct {
 	Namespace pulumi.StringOutput `pulumi:"namespace"`
 	// Issuers are the ClusterIssuers' names: staging and production.
 	Issuers pulumi.StringArrayOutput `pulumi:"issuers"`
+	// Release is the Helm release; what needs cert-manager's CRDs and
+	// webhook (Certificates, Issuers) depends on it.
+	Release *helm.Release `pulumi:"-"`
 }
 
 // CertManagerArgs configure cert-manager.
@@ -228,6 +231,7 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 			return nil, wrap(err)
 		}
 	}
+	c.Release = release
 	c.Issuers = pulumi.ToStringArray([]string{IssuerStaging, IssuerProduction}).ToStringArrayOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace, "issuers": c.Issuers})
 }

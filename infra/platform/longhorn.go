@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/helm"
@@ -84,6 +87,9 @@ type LonghornArgs struct {
 	Snapshot RecurringJob
 	// BackupTarget, when set, is the S3 backup store.
 	BackupTarget *BackupTarget
+	// Backup, when set, is the recurring backup job of every volume; it
+	// needs BackupTarget.
+	Backup *RecurringJob
 	// Resources of the containers; default DefaultLonghornResources.
 	Resources *LonghornResources
 	// MonitoringReady are what the ServiceMonitor waits for (the monitoring CRDs).
@@ -103,8 +109,19 @@ type BackupTarget struct {
 	// URL is s3://<bucket>@<region>/ (with the trailing slash).
 	URL string
 	// CredentialSecret names the Secret in longhorn-system holding
-	// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINTS.
+	// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINTS; with
+	// Credentials, the component creates it under this name.
 	CredentialSecret string
+	// Credentials, when set, are written to CredentialSecret.
+	Credentials *S3Credentials
+}
+
+// S3Credentials reach an S3 endpoint.
+type S3Credentials struct {
+	// Endpoint is the S3 endpoint, https://….
+	Endpoint string
+	// AccessKey and SecretKey; SecretKey is kept secret.
+	AccessKey, SecretKey pulumi.StringInput
 }
 
 func (a *LonghornArgs) validate() error {
@@ -115,6 +132,15 @@ func (a *LonghornArgs) validate() error {
 		return errors.New("replicas and nodes must be at least 1")
 	case a.Snapshot.Cron == "" || a.Snapshot.Retain < 1:
 		return errors.New("the snapshot job needs a schedule and a retention")
+	case a.Backup != nil && (a.Backup.Cron == "" || a.Backup.Retain < 1):
+		return errors.New("the backup job needs a schedule and a retention")
+	case a.Backup != nil && a.BackupTarget == nil:
+		return errors.New("the backup job needs a backup target")
+	case a.BackupTarget != nil && (!strings.HasPrefix(a.BackupTarget.URL, "s3://") || !strings.HasSuffix(a.BackupTarget.URL, "/") || a.BackupTarget.CredentialSecret == ""):
+		return errors.New("the backup target needs an s3://<bucket>@<region>/ URL and a credential Secret")
+	case a.BackupTarget != nil && a.BackupTarget.Credentials != nil &&
+		(!strings.HasPrefix(a.BackupTarget.Credentials.Endpoint, "https://") || a.BackupTarget.Credentials.AccessKey == nil || a.BackupTarget.Credentials.SecretKey == nil):
+		return errors.New("the backup credentials need an https:// endpoint and both keys")
 	}
 	return nil
 }
@@ -247,6 +273,18 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 		return nil, wrap(err)
 	}
 	c.Namespace = ns.Metadata.Name().Elem()
+	if t := args.BackupTarget; t != nil && t.Credentials != nil {
+		if _, err := corev1.NewSecret(ctx, name+"-backup-credentials", &corev1.SecretArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(t.CredentialSecret), Namespace: c.Namespace},
+			StringData: pulumi.ToSecret(pulumi.StringMap{
+				"AWS_ACCESS_KEY_ID":     t.Credentials.AccessKey,
+				"AWS_SECRET_ACCESS_KEY": t.Credentials.SecretKey,
+				"AWS_ENDPOINTS":         pulumi.String(t.Credentials.Endpoint),
+			}).(pulumi.StringMapOutput),
+		}, pulumi.Parent(c)); err != nil {
+			return nil, wrap(fmt.Errorf("backup credentials: %w", err))
+		}
+	}
 	v, err := args.values()
 	if err != nil {
 		return nil, wrap(err)
@@ -267,11 +305,18 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	}
 	c.StorageClass = pulumi.String(StorageClass).ToStringOutput()
 
-	if _, err := customResource(ctx, name+"-snapshot", "longhorn.io/v1beta2", "RecurringJob", "snapshot", c.Namespace, map[string]any{
-		"name": "snapshot", "task": "snapshot", "cron": args.Snapshot.Cron, "retain": args.Snapshot.Retain,
-		"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
-	}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
-		return nil, wrap(err)
+	jobs := map[string]*RecurringJob{"snapshot": &args.Snapshot, "backup": args.Backup}
+	for _, task := range []string{"snapshot", "backup"} {
+		job := jobs[task]
+		if job == nil {
+			continue
+		}
+		if _, err := customResource(ctx, name+"-"+task, "longhorn.io/v1beta2", "RecurringJob", task, c.Namespace, map[string]any{
+			"name": task, "task": task, "cron": job.Cron, "retain": job.Retain,
+			"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
+		}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
+			return nil, wrap(err)
+		}
 	}
 	if err := serviceMonitor(ctx, name, c.Namespace,
 		map[string]any{"app": "longhorn-manager"},

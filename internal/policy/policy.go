@@ -37,6 +37,8 @@ var StatefulTypes = []string{
 	namespaceType,
 	"openstack:networking/floatingIp:FloatingIp",
 	"kubernetes:core/v1:PersistentVolumeClaim",
+	"kubernetes:postgresql.cnpg.io/v1:Cluster",
+	"openstack:objectstorage/container:Container",
 }
 
 // StatefulReleases are releases whose uninstall deletes data: Longhorn

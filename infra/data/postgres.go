@@ -1,0 +1,380 @@
+package data
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PostgresType is the type token of the Postgres component.
+const PostgresType = "camps:data:Postgres"
+
+// Postgres is one CloudNativePG cluster in an application namespace: its
+// application user's password (generated, secret), WAL archiving and
+// scheduled base backups to S3 through the Barman Cloud plugin, a
+// PodMonitor, and a NetworkPolicy that admits only its namespace.
+type Postgres struct {
+	pulumi.ResourceState
+
+	// Host is the read-write service, <name>-rw.
+	Host pulumi.StringOutput `pulumi:"host"`
+	// CredentialsSecret names the Secret with the owner's username and password.
+	CredentialsSecret pulumi.StringOutput `pulumi:"credentialsSecret"`
+}
+
+// PostgresBackup is where and how the cluster is backed up.
+type PostgresBackup struct {
+	// Bucket is the S3 bucket; the cluster's backups go under
+	// s3://<bucket>/<namespace>/<server name>/.
+	Bucket string
+	// Endpoint is the S3 endpoint, https://….
+	Endpoint string
+	// AccessKey and SecretKey reach the bucket; SecretKey is kept secret.
+	AccessKey, SecretKey pulumi.StringInput
+	// Schedule is the base backups' six-field cron (seconds first).
+	Schedule string
+	// Retention is how long backups and WAL are kept, e.g. 30d.
+	Retention string
+	// ServerName names this cluster's backups in the bucket; default the
+	// cluster's name. A cluster recovered from a backup must write under
+	// another name.
+	ServerName string
+}
+
+// PostgresRecovery bootstraps the cluster from a backup in the bucket.
+type PostgresRecovery struct {
+	// ServerName is the backed-up cluster's server name.
+	ServerName string
+	// TargetTime is the point in time to recover to, RFC 3339; empty means
+	// the end of the archived WAL.
+	TargetTime string
+}
+
+// PostgresArgs configure a cluster. Every field is required unless it says
+// otherwise.
+type PostgresArgs struct {
+	// Namespace is the application namespace, as the output of the
+	// resource that creates it.
+	Namespace pulumi.StringInput
+	// NamespaceName is the same name, known now (backup paths, policies).
+	NamespaceName string
+	// Name of the cluster; default "postgres".
+	Name string
+	// Instances is 1, or 3 for a primary and two standbys.
+	Instances int
+	// ZoneSpread places each instance in its own zone (required pod
+	// anti-affinity on the zone); otherwise on distinct nodes if possible.
+	ZoneSpread bool
+	// StorageSize and StorageClass of each instance's volume.
+	StorageSize, StorageClass string
+	// Requests and Limits are the instances' CPU and memory.
+	Requests, Limits map[string]string
+	// Database and Owner are the application's database and its owner.
+	Database, Owner string
+	// Backup configures WAL archiving and base backups.
+	Backup PostgresBackup
+	// Recovery, when set, bootstraps from a backup instead of initdb.
+	Recovery *PostgresRecovery
+	// OperatorNamespace is CloudNativePG's namespace (its operator checks
+	// the instances' status port).
+	OperatorNamespace string
+	// MonitoringNamespace is Prometheus's namespace.
+	MonitoringNamespace string
+	// Ready are what the cluster waits for: the operator and the plugin
+	// with their CRDs, the monitoring CRDs. Empty when another stack
+	// installed them.
+	Ready []pulumi.Resource
+}
+
+var (
+	dnsLabel   = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$`)
+	identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	cron6      = regexp.MustCompile(`^([0-9*/,\-]+ ){5}[0-9*/,\-]+$`)
+	retention  = regexp.MustCompile(`^[1-9][0-9]*[dwm]$`)
+)
+
+func (a *PostgresArgs) name() string {
+	if a.Name == "" {
+		return "postgres"
+	}
+	return a.Name
+}
+
+func (a *PostgresArgs) serverName() string {
+	if a.Backup.ServerName == "" {
+		return a.name()
+	}
+	return a.Backup.ServerName
+}
+
+func (a *PostgresArgs) validate() error {
+	if a == nil || a.Namespace == nil || a.NamespaceName == "" {
+		return errors.New("a namespace is required")
+	}
+	b := a.Backup
+	switch {
+	case !dnsLabel.MatchString(a.name()):
+		return fmt.Errorf("cluster name %q is not a DNS label", a.name())
+	case a.Instances < 1 || a.Instances > 9:
+		return fmt.Errorf("%d instances: want 1 to 9", a.Instances)
+	case a.StorageSize == "" || a.StorageClass == "":
+		return errors.New("a storage size and class are required")
+	case !identifier.MatchString(a.Database) || !identifier.MatchString(a.Owner):
+		return fmt.Errorf("database %q and owner %q must be lowercase SQL identifiers", a.Database, a.Owner)
+	case b.Bucket == "" || !strings.HasPrefix(b.Endpoint, "https://") || b.AccessKey == nil || b.SecretKey == nil:
+		return errors.New("the backup needs a bucket, an https:// endpoint and credentials")
+	case !cron6.MatchString(b.Schedule):
+		return fmt.Errorf("backup schedule %q is not a six-field cron (seconds first)", b.Schedule)
+	case !retention.MatchString(b.Retention):
+		return fmt.Errorf("retention %q is not a number of days, weeks or months such as 30d", b.Retention)
+	case !dnsLabel.MatchString(a.serverName()):
+		return fmt.Errorf("server name %q is not a DNS label", a.serverName())
+	case a.OperatorNamespace == "" || a.MonitoringNamespace == "":
+		return errors.New("the operator's and the monitoring namespaces are required")
+	}
+	if r := a.Recovery; r != nil {
+		switch {
+		case !dnsLabel.MatchString(r.ServerName):
+			return fmt.Errorf("recovery server name %q is not a DNS label", r.ServerName)
+		case r.ServerName == a.serverName():
+			return fmt.Errorf("the recovered cluster must back up under another server name than %q, which it recovers from", r.ServerName)
+		}
+		if r.TargetTime != "" {
+			if _, err := time.Parse(time.RFC3339, r.TargetTime); err != nil {
+				return fmt.Errorf("recovery target time %q is not RFC 3339", r.TargetTime)
+			}
+		}
+	}
+	return nil
+}
+
+// Names of the objects of a cluster called n.
+func credentialsSecret(n string) string { return n + "-app" }
+func s3Secret(n string) string          { return n + "-backup-s3" }
+func objectStore(n string) string       { return n + "-backups" }
+
+// destination is the S3 path of the namespace's clusters' backups.
+func (a *PostgresArgs) destination() string {
+	return fmt.Sprintf("s3://%s/%s", a.Backup.Bucket, a.NamespaceName)
+}
+
+func (a *PostgresArgs) clusterSpec() clusterSpec {
+	n := a.name()
+	archiver := true
+	spec := clusterSpec{
+		Instances:             a.Instances,
+		EnableSuperuserAccess: false,
+		PostgreSQL:            postgresConfig{Parameters: map[string]string{"max_connections": "100"}},
+		Storage:               storage{Size: a.StorageSize, StorageClass: a.StorageClass},
+		Resources:             resources{Requests: a.Requests, Limits: a.Limits},
+		Affinity:              affinity{EnablePodAntiAffinity: true, TopologyKey: "kubernetes.io/hostname", PodAntiAffinityType: "preferred"},
+		Plugins: []pluginConfig{{
+			Name: PluginName, IsWALArchiver: &archiver,
+			Parameters: map[string]string{"barmanObjectName": objectStore(n), "serverName": a.serverName()},
+		}},
+	}
+	if a.ZoneSpread {
+		spec.Affinity = affinity{EnablePodAntiAffinity: true, TopologyKey: "topology.kubernetes.io/zone", PodAntiAffinityType: "required"}
+	}
+	if r := a.Recovery; r != nil {
+		source := "backup-" + r.ServerName
+		spec.Bootstrap.Recovery = &recovery{Source: source, Database: a.Database, Owner: a.Owner, Secret: secretRef{credentialsSecret(n)}}
+		if r.TargetTime != "" {
+			spec.Bootstrap.Recovery.RecoveryTarget = &recoveryTarget{TargetTime: r.TargetTime}
+		}
+		spec.ExternalClusters = []externalCluster{{Name: source, Plugin: pluginConfig{
+			Name: PluginName, Parameters: map[string]string{"barmanObjectName": objectStore(n), "serverName": r.ServerName},
+		}}}
+	} else {
+		spec.Bootstrap.InitDB = &initDB{Database: a.Database, Owner: a.Owner, Secret: secretRef{credentialsSecret(n)}}
+	}
+	return spec
+}
+
+func (a *PostgresArgs) objectStoreSpec() objectStoreSpec {
+	s := s3Secret(a.name())
+	return objectStoreSpec{
+		Configuration: barmanConfig{
+			DestinationPath: a.destination(),
+			EndpointURL:     a.Backup.Endpoint,
+			S3Credentials: s3Credentials{
+				AccessKeyID:     secretKeyRef{Name: s, Key: "ACCESS_KEY_ID"},
+				SecretAccessKey: secretKeyRef{Name: s, Key: "ACCESS_SECRET_KEY"},
+			},
+			WAL:  walConfig{Compression: "gzip", MaxParallel: 2},
+			Data: dataConfig{Compression: "gzip", Jobs: 2},
+		},
+		RetentionPolicy: a.Backup.Retention,
+	}
+}
+
+func (a *PostgresArgs) scheduledBackupSpec() scheduledBackupSpec {
+	return scheduledBackupSpec{
+		Schedule: a.Backup.Schedule, Immediate: true, BackupOwnerReference: "self",
+		Cluster: localRef{a.name()}, Method: "plugin", PluginConfiguration: pluginConfig{Name: PluginName},
+	}
+}
+
+// toMap turns a typed spec into the untyped value a custom resource takes.
+func toMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+// NewPostgres creates the cluster and what it needs. The cluster is
+// protected: deleting it deletes its volumes.
+func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...pulumi.ResourceOption) (*Postgres, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("postgres %q: %w", name, err)
+	}
+	c := &Postgres{}
+	if err := ctx.RegisterComponentResource(PostgresType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error { return fmt.Errorf("postgres %q: %w", name, err) }
+	n := args.name()
+	meta := func(obj string) *metav1.ObjectMetaArgs {
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(obj), Namespace: args.Namespace}
+	}
+	child := pulumi.Parent(c)
+
+	rnd, err := random.NewProvider(ctx, name, nil, child)
+	if err != nil {
+		return nil, wrap(fmt.Errorf("random provider: %w", err))
+	}
+	password, err := random.NewRandomPassword(ctx, name+"-password", &random.RandomPasswordArgs{
+		Length: pulumi.Int(32), Special: pulumi.Bool(false),
+	}, child, pulumi.Provider(rnd))
+	if err != nil {
+		return nil, wrap(fmt.Errorf("password: %w", err))
+	}
+	creds, err := corev1.NewSecret(ctx, name+"-app", &corev1.SecretArgs{
+		Metadata: meta(credentialsSecret(n)),
+		Type:     pulumi.String("kubernetes.io/basic-auth"),
+		StringData: pulumi.ToSecret(pulumi.StringMap{
+			"username": pulumi.String(args.Owner),
+			"password": password.Result,
+		}).(pulumi.StringMapOutput),
+	}, child)
+	if err != nil {
+		return nil, wrap(fmt.Errorf("credentials: %w", err))
+	}
+	s3, err := corev1.NewSecret(ctx, name+"-backup-s3", &corev1.SecretArgs{
+		Metadata: meta(s3Secret(n)),
+		StringData: pulumi.ToSecret(pulumi.StringMap{
+			"ACCESS_KEY_ID":     args.Backup.AccessKey,
+			"ACCESS_SECRET_KEY": args.Backup.SecretKey,
+		}).(pulumi.StringMapOutput),
+	}, child)
+	if err != nil {
+		return nil, wrap(fmt.Errorf("S3 credentials: %w", err))
+	}
+
+	ready := append([]pulumi.Resource{creds, s3}, args.Ready...)
+	store, err := custom(ctx, name+"-object-store", "barmancloud.cnpg.io/v1", "ObjectStore", objectStore(n), args.Namespace,
+		args.objectStoreSpec(), child, pulumi.DependsOn(ready))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	cluster, err := custom(ctx, name, "postgresql.cnpg.io/v1", "Cluster", n, args.Namespace,
+		args.clusterSpec(), child, pulumi.DependsOn(append(ready, store)), pulumi.Protect(true))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	if _, err := custom(ctx, name+"-scheduled-backup", "postgresql.cnpg.io/v1", "ScheduledBackup", n+"-scheduled", args.Namespace,
+		args.scheduledBackupSpec(), child, pulumi.DependsOn([]pulumi.Resource{cluster})); err != nil {
+		return nil, wrap(err)
+	}
+	if _, err := custom(ctx, name+"-pod-monitor", "monitoring.coreos.com/v1", "PodMonitor", n, args.Namespace, map[string]any{
+		"selector":            map[string]any{"matchLabels": map[string]any{"cnpg.io/cluster": n}},
+		"podMetricsEndpoints": []any{map[string]any{"port": "metrics"}},
+	}, child, pulumi.DependsOn(args.Ready)); err != nil {
+		return nil, wrap(err)
+	}
+	if err := args.networkPolicy(ctx, name, child); err != nil {
+		return nil, wrap(err)
+	}
+	c.Host = pulumi.Sprintf("%s-rw", n)
+	c.CredentialsSecret = creds.Metadata.Name().Elem()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": c.Host, "credentialsSecret": c.CredentialsSecret})
+}
+
+// networkPolicy admits PostgreSQL (5432) from the namespace's pods only,
+// the operator to the instances' status port (8000) and Prometheus to the
+// metrics port (9187); the instances may reach each other, the Kubernetes
+// API and S3 (HTTPS).
+func (a *PostgresArgs) networkPolicy(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) error {
+	n := a.name()
+	fromNamespace := func(ns string) networkingv1.NetworkPolicyPeerArray {
+		return networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
+			NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}},
+		}}
+	}
+	port := func(p int) networkingv1.NetworkPolicyPortArray {
+		return networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)}}
+	}
+	instances := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"cnpg.io/cluster": pulumi.String(n)}}
+	_, err := networkingv1.NewNetworkPolicy(ctx, name+"-network-policy", &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: a.Namespace},
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: instances,
+			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{
+				networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{}}}, Ports: port(5432)},
+				networkingv1.NetworkPolicyIngressRuleArgs{From: fromNamespace(a.OperatorNamespace), Ports: port(8000)},
+				networkingv1.NetworkPolicyIngressRuleArgs{From: fromNamespace(a.MonitoringNamespace), Ports: port(9187)},
+			},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{
+				networkingv1.NetworkPolicyEgressRuleArgs{To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: instances}}},
+				// The API server (the instance manager) and S3 (backups)
+				// live outside the cluster at addresses it does not know.
+				networkingv1.NetworkPolicyEgressRuleArgs{Ports: networkingv1.NetworkPolicyPortArray{
+					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(443)},
+					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(6443)},
+				}},
+			},
+		},
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("network policy: %w", err)
+	}
+	return nil
+}
+
+// custom creates a custom resource from a typed spec.
+func custom(ctx *pulumi.Context, name, apiVersion, kind, objName string, namespace pulumi.StringInput, spec any,
+	opts ...pulumi.ResourceOption,
+) (*apiextensions.CustomResource, error) {
+	m, ok := spec.(map[string]any)
+	if !ok {
+		var err error
+		if m, err = toMap(spec); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", kind, objName, err)
+		}
+	}
+	r, err := apiextensions.NewCustomResource(ctx, name, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String(apiVersion),
+		Kind:        pulumi.String(kind),
+		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(objName), Namespace: namespace},
+		OtherFields: kubernetes.UntypedArgs{"spec": m},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", kind, objName, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,123 @@
+package data
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// strict decodes v's JSON into the operator's type, refusing unknown
+// fields: a misspelt or misplaced field fails here, not silently in the
+// cluster.
+func strict(t *testing.T, what string, v, into any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		t.Errorf("%s is not accepted by the operator's types: %v\n%s", what, err, b)
+	}
+}
+
+func sampleArgs() *PostgresArgs {
+	return &PostgresArgs{
+		NamespaceName: "production", Instances: 3, ZoneSpread: true,
+		StorageSize: "20Gi", StorageClass: "longhorn",
+		Requests: map[string]string{"cpu": "250m", "memory": "512Mi"}, Limits: map[string]string{"cpu": "1", "memory": "1Gi"},
+		Database: "app", Owner: "app",
+		Backup: PostgresBackup{
+			Bucket: "camps-prod-postgres", Endpoint: "https://s3.pub2.infomaniak.cloud",
+			Schedule: "0 0 1 * * *", Retention: "30d",
+		},
+		OperatorNamespace: "cnpg-system", MonitoringNamespace: "monitoring",
+	}
+}
+
+// TestSpecsDecodeIntoTheOperatorsTypes: every CloudNativePG and Barman
+// Cloud resource the component builds, initdb and recovery, decodes
+// strictly into CloudNativePG 1.30's and plugin-barman-cloud 0.14's Go API.
+func TestSpecsDecodeIntoTheOperatorsTypes(t *testing.T) {
+	initdb := sampleArgs()
+	recovered := sampleArgs()
+	recovered.Backup.ServerName = "postgres-2"
+	recovered.Recovery = &PostgresRecovery{ServerName: "postgres", TargetTime: "2026-11-28T08:00:00Z"}
+	for name, a := range map[string]*PostgresArgs{"initdb": initdb, "recovery": recovered} {
+		var cluster cnpgv1.ClusterSpec
+		strict(t, name+" Cluster", a.clusterSpec(), &cluster)
+		var backup cnpgv1.ScheduledBackupSpec
+		strict(t, name+" ScheduledBackup", a.scheduledBackupSpec(), &backup)
+		var store barmanv1.ObjectStoreSpec
+		strict(t, name+" ObjectStore", a.objectStoreSpec(), &store)
+
+		if cluster.Instances != 3 || cluster.Affinity.TopologyKey != "topology.kubernetes.io/zone" ||
+			cluster.Affinity.PodAntiAffinityType != "required" {
+			t.Errorf("%s: instances %d, anti-affinity %s %s", name, cluster.Instances, cluster.Affinity.TopologyKey, cluster.Affinity.PodAntiAffinityType)
+		}
+		if len(cluster.Plugins) != 1 || cluster.Plugins[0].Name != PluginName || cluster.Plugins[0].IsWALArchiver == nil ||
+			!*cluster.Plugins[0].IsWALArchiver || cluster.Plugins[0].Parameters["barmanObjectName"] != "postgres-backups" {
+			t.Errorf("%s: WAL archiving plugin %+v", name, cluster.Plugins)
+		}
+		if string(backup.Method) != "plugin" || backup.PluginConfiguration == nil || backup.PluginConfiguration.Name != PluginName {
+			t.Errorf("%s: scheduled backup %+v", name, backup)
+		}
+		if store.Configuration.DestinationPath != "s3://camps-prod-postgres/production" ||
+			store.Configuration.EndpointURL != "https://s3.pub2.infomaniak.cloud" ||
+			store.Configuration.AWS == nil || store.Configuration.AWS.AccessKeyIDReference == nil ||
+			store.Configuration.AWS.AccessKeyIDReference.Name != "postgres-backup-s3" || store.RetentionPolicy != "30d" {
+			t.Errorf("%s: object store %+v", name, store.Configuration)
+		}
+	}
+
+	var cluster cnpgv1.ClusterSpec
+	strict(t, "recovery Cluster", recovered.clusterSpec(), &cluster)
+	r := cluster.Bootstrap.Recovery
+	if r == nil || cluster.Bootstrap.InitDB != nil || r.Source != "backup-postgres" || r.RecoveryTarget == nil ||
+		r.RecoveryTarget.TargetTime != "2026-11-28T08:00:00Z" {
+		t.Fatalf("recovery bootstrap = %+v", cluster.Bootstrap)
+	}
+	if len(cluster.ExternalClusters) != 1 || cluster.ExternalClusters[0].Name != "backup-postgres" ||
+		cluster.ExternalClusters[0].PluginConfiguration == nil ||
+		cluster.ExternalClusters[0].PluginConfiguration.Parameters["serverName"] != "postgres" {
+		t.Errorf("recovery source = %+v", cluster.ExternalClusters)
+	}
+	if got := cluster.Plugins[0].Parameters["serverName"]; got != "postgres-2" {
+		t.Errorf("the recovered cluster archives under %q, want a new server name", got)
+	}
+}
+
+func TestPostgresArgsValidation(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(a *PostgresArgs)
+		want   string
+	}{
+		{"no instances", func(a *PostgresArgs) { a.Instances = 0 }, "0 instances"},
+		{"owner with capitals", func(a *PostgresArgs) { a.Owner = "App" }, "lowercase SQL identifiers"},
+		{"five-field schedule", func(a *PostgresArgs) { a.Backup.Schedule = "0 1 * * *" }, "six-field cron"},
+		{"retention in hours", func(a *PostgresArgs) { a.Backup.Retention = "48h" }, `retention "48h"`},
+		{"plain HTTP endpoint", func(a *PostgresArgs) { a.Backup.Endpoint = "http://s3" }, "https:// endpoint"},
+		{"recovery into its own archive", func(a *PostgresArgs) { a.Recovery = &PostgresRecovery{ServerName: "postgres"} }, "another server name"},
+		{"recovery to a date", func(a *PostgresArgs) {
+			a.Backup.ServerName = "postgres-2"
+			a.Recovery = &PostgresRecovery{ServerName: "postgres", TargetTime: "yesterday"}
+		}, "not RFC 3339"},
+	}
+	for _, tt := range tests {
+		a := sampleArgs()
+		a.Namespace = pulumi.String("production")
+		a.Backup.AccessKey, a.Backup.SecretKey = pulumi.String("a"), pulumi.String("s")
+		tt.change(a)
+		err := a.validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

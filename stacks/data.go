@@ -1,0 +1,300 @@
+package stacks
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/data"
+	"gitlab.com/camps-ch/infra/infra/platform"
+	"gitlab.com/camps-ch/infra/internal/quantity"
+)
+
+// DataConfig is the `data` key: the stack's object storage, Longhorn
+// backups and PostgreSQL clusters.
+type DataConfig struct {
+	// Enabled creates the stack's buckets, its EC2 credential and, with
+	// namespaces, their PostgreSQL clusters. Default: true.
+	Enabled *bool `json:"enabled"`
+	// S3Endpoint is the S3 endpoint of the buckets' region. Default: the
+	// region's (dc3-a: https://s3.pub1.infomaniak.cloud, dc4-a:
+	// https://s3.pub2.infomaniak.cloud).
+	S3Endpoint string `json:"s3Endpoint"`
+	// BucketPrefix names the buckets <prefix>-longhorn, <prefix>-postgres
+	// and <prefix>-postgres-copy. Default: camps-<stack>.
+	BucketPrefix string `json:"bucketPrefix"`
+	// LonghornBackups backs every Longhorn volume up to the stack's bucket;
+	// only a stack that installs the platform may. Default: true on several
+	// nodes (phase 2), false on one (phase 1 keeps snapshots).
+	LonghornBackups *bool `json:"longhornBackups"`
+	// LonghornBackup is the recurring backup job. Default: daily at 03:00, 14 kept.
+	LonghornBackup RecurringJobConfig `json:"longhornBackup"`
+	// Postgres is the PostgreSQL cluster of each application namespace.
+	Postgres PostgresConfig `json:"postgres"`
+	// CopyRegion is the region the database backups are copied to daily.
+	// Default: on several nodes the other region (dc3-a and dc4-a); none on one.
+	CopyRegion string `json:"copyRegion"`
+	// CopySchedule is the copy's five-field cron. Default: 0 5 * * *.
+	CopySchedule string `json:"copySchedule"`
+}
+
+// PostgresConfig is `data.postgres`.
+type PostgresConfig struct {
+	// Enabled creates a cluster in each namespace. Default: true.
+	Enabled *bool `json:"enabled"`
+	// Instances of each cluster. Default: 1 on a single node, 3 on several
+	// (one per zone).
+	Instances *int `json:"instances"`
+	// StorageSize of each instance's Longhorn volume. Default: 2Gi on a
+	// single node, 20Gi on several.
+	StorageSize string `json:"storageSize"`
+	// Database and Owner of the application. Default: app and app.
+	Database string `json:"database"`
+	Owner    string `json:"owner"`
+	// RequestsCPU, RequestsMemory, LimitsCPU, LimitsMemory of each
+	// instance. Default: 100m, 256Mi, 500m, 512Mi (single node); 250m,
+	// 512Mi, 1, 1Gi (several).
+	RequestsCPU    string `json:"requestsCpu"`
+	RequestsMemory string `json:"requestsMemory"`
+	LimitsCPU      string `json:"limitsCpu"`
+	LimitsMemory   string `json:"limitsMemory"`
+	// BackupSchedule is the base backups' six-field cron, seconds first.
+	// WAL is archived continuously. Default: 0 0 1 * * * (01:00 daily).
+	BackupSchedule string `json:"backupSchedule"`
+	// Retention of backups and WAL. Default: 7d on a single node, 30d on several.
+	Retention string `json:"retention"`
+	// ServerName names the cluster's backups in the bucket. Default: postgres.
+	ServerName string `json:"serverName"`
+	// Recovery bootstraps new clusters from a backup. Default: none (initdb).
+	Recovery *RecoveryConfig `json:"recovery"`
+}
+
+// RecoveryConfig is `data.postgres.recovery`.
+type RecoveryConfig struct {
+	// ServerName is the backed-up cluster's server name, e.g. postgres.
+	ServerName string `json:"serverName"`
+	// TargetTime is the point in time, RFC 3339. Default: the latest.
+	TargetTime string `json:"targetTime"`
+}
+
+// s3Endpoints are Infomaniak's S3 endpoints by region.
+var s3Endpoints = map[string]string{
+	"dc3-a": "https://s3.pub1.infomaniak.cloud",
+	"dc4-a": "https://s3.pub2.infomaniak.cloud",
+}
+
+// otherRegion is where backups are copied to.
+var otherRegion = map[string]string{"dc3-a": "dc4-a", "dc4-a": "dc3-a"}
+
+type dataPreset struct {
+	longhornBackups                      bool
+	instances                            int
+	storage, retention                   string
+	reqCPU, reqMemory, limCPU, limMemory string
+	copy                                 bool
+}
+
+var dataPresets = map[bool]dataPreset{
+	false: {false, 1, "2Gi", "7d", "100m", "256Mi", "500m", "512Mi", false},
+	true:  {true, 3, "20Gi", "30d", "250m", "512Mi", "1", "1Gi", true},
+}
+
+func (c *Config) applyDataPresets() {
+	d, p := &c.Data, dataPresets[c.multiNode()]
+	if d.Enabled == nil {
+		d.Enabled = ptr(true)
+	}
+	region := c.OpenStack.Region
+	fill(&d.S3Endpoint, s3Endpoints[region])
+	fill(&d.BucketPrefix, "camps-"+c.Stack)
+	if d.LonghornBackups == nil {
+		d.LonghornBackups = ptr(p.longhornBackups && *c.Platform.Install)
+	}
+	fill(&d.LonghornBackup.Cron, "0 3 * * *")
+	if d.LonghornBackup.Retain == nil {
+		d.LonghornBackup.Retain = ptr(14)
+	}
+	if d.CopyRegion == "" && p.copy {
+		d.CopyRegion = otherRegion[region]
+	}
+	fill(&d.CopySchedule, "0 5 * * *")
+	pg := &d.Postgres
+	if pg.Enabled == nil {
+		pg.Enabled = ptr(true)
+	}
+	if pg.Instances == nil {
+		pg.Instances = ptr(p.instances)
+	}
+	fill(&pg.StorageSize, p.storage)
+	fill(&pg.Database, "app")
+	fill(&pg.Owner, "app")
+	fill(&pg.RequestsCPU, p.reqCPU)
+	fill(&pg.RequestsMemory, p.reqMemory)
+	fill(&pg.LimitsCPU, p.limCPU)
+	fill(&pg.LimitsMemory, p.limMemory)
+	fill(&pg.BackupSchedule, "0 0 1 * * *")
+	fill(&pg.Retention, p.retention)
+	fill(&pg.ServerName, "postgres")
+}
+
+var (
+	sqlIdentifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	cronSix       = regexp.MustCompile(`^([0-9*/,\-]+ ){5}[0-9*/,\-]+$`)
+	retentionDays = regexp.MustCompile(`^[1-9][0-9]*[dwm]$`)
+	prefixName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$`)
+)
+
+func (c *Config) validateData(ps *Problems) {
+	d := c.Data
+	if !*d.Enabled {
+		if *d.LonghornBackups {
+			ps.add("data.longhornBackups", "needs data.enabled (the bucket)")
+		}
+		return
+	}
+	if !strings.HasPrefix(d.S3Endpoint, "https://") {
+		ps.add("data.s3Endpoint", "%q is not an https:// URL; set it for region %q", d.S3Endpoint, c.OpenStack.Region)
+	}
+	if !prefixName.MatchString(d.BucketPrefix) {
+		ps.add("data.bucketPrefix", "%q is not 3 to 42 lowercase letters, digits and dashes", d.BucketPrefix)
+	}
+	if *d.LonghornBackups {
+		switch {
+		case !*c.Platform.Install:
+			ps.add("data.longhornBackups", "is true, but this stack does not install the platform (Longhorn is its cluster owner's)")
+		case c.Platform.Longhorn.BackupTarget != "":
+			ps.add("data.longhornBackups", "and platform.longhorn.backupTarget both set Longhorn's backup target: set one of them")
+		}
+		if f := strings.Fields(d.LonghornBackup.Cron); len(f) != 5 || !allMatch(f, cronField) {
+			ps.add("data.longhornBackup.cron", "%q is not a five-field cron schedule", d.LonghornBackup.Cron)
+		}
+		if *d.LonghornBackup.Retain < 1 {
+			ps.add("data.longhornBackup.retain", "%d is below 1", *d.LonghornBackup.Retain)
+		}
+	}
+	if r := d.CopyRegion; r != "" {
+		switch {
+		case s3Endpoints[r] == "":
+			ps.add("data.copyRegion", "%q is not a region with S3 (dc3-a, dc4-a)", r)
+		case r == c.OpenStack.Region:
+			ps.add("data.copyRegion", "%q is the buckets' own region; a copy belongs in the other one", r)
+		}
+		if f := strings.Fields(d.CopySchedule); len(f) != 5 || !allMatch(f, cronField) {
+			ps.add("data.copySchedule", "%q is not a five-field cron schedule", d.CopySchedule)
+		}
+	}
+	pg := d.Postgres
+	if !*pg.Enabled || len(c.Namespaces) == 0 {
+		return
+	}
+	if n := *pg.Instances; n < 1 || n > 9 {
+		ps.add("data.postgres.instances", "%d is not between 1 and 9", n)
+	}
+	for _, q := range [][2]string{{"storageSize", pg.StorageSize}, {"requestsCpu", pg.RequestsCPU},
+		{"requestsMemory", pg.RequestsMemory}, {"limitsCpu", pg.LimitsCPU}, {"limitsMemory", pg.LimitsMemory}} {
+		if _, err := quantity.Parse(q[1]); err != nil {
+			ps.add("data.postgres."+q[0], "%v", err)
+		}
+	}
+	for _, id := range [][2]string{{"database", pg.Database}, {"owner", pg.Owner}} {
+		if !sqlIdentifier.MatchString(id[1]) {
+			ps.add("data.postgres."+id[0], "%q is not a lowercase SQL identifier", id[1])
+		}
+	}
+	if !cronSix.MatchString(pg.BackupSchedule) {
+		ps.add("data.postgres.backupSchedule", "%q is not a six-field cron schedule (seconds first, e.g. 0 0 1 * * *)", pg.BackupSchedule)
+	}
+	if !retentionDays.MatchString(pg.Retention) {
+		ps.add("data.postgres.retention", "%q is not a number of days, weeks or months such as 30d", pg.Retention)
+	}
+	if !dnsLabel.MatchString(pg.ServerName) {
+		ps.add("data.postgres.serverName", "%q is not a DNS label", pg.ServerName)
+	}
+	if r := pg.Recovery; r != nil {
+		switch {
+		case !dnsLabel.MatchString(r.ServerName):
+			ps.add("data.postgres.recovery.serverName", "%q is not a DNS label", r.ServerName)
+		case r.ServerName == pg.ServerName:
+			ps.add("data.postgres.recovery.serverName", "%q is also data.postgres.serverName: the recovered cluster must back up under a new name", r.ServerName)
+		}
+		if r.TargetTime != "" {
+			if _, err := time.Parse(time.RFC3339, r.TargetTime); err != nil {
+				ps.add("data.postgres.recovery.targetTime", "%q is not an RFC 3339 time such as 2026-11-28T08:00:00Z", r.TargetTime)
+			}
+		}
+	}
+}
+
+// buckets are the stack's buckets.
+func (c *Config) buckets() (longhorn, postgres, postgresCopy string) {
+	p := c.Data.BucketPrefix
+	return p + "-longhorn", p + "-postgres", p + "-postgres-copy"
+}
+
+// objectStorageArgs are the buckets of the stack.
+func (c *Config) objectStorageArgs() *data.ObjectStorageArgs {
+	lh, pg, cp := c.buckets()
+	args := &data.ObjectStorageArgs{OpenStack: c.openStackArgs(), Buckets: []data.Bucket{{Name: pg}}}
+	if *c.Data.LonghornBackups {
+		args.Buckets = append(args.Buckets, data.Bucket{Name: lh})
+	}
+	if r := c.Data.CopyRegion; r != "" {
+		args.Buckets = append(args.Buckets, data.Bucket{Name: cp, Region: r})
+	}
+	return args
+}
+
+// longhornBackupTarget is Longhorn's target on the stack's bucket.
+func (c *Config) longhornBackupTarget(store *data.ObjectStorage) (*platform.BackupTarget, *platform.RecurringJob) {
+	lh, _, _ := c.buckets()
+	return &platform.BackupTarget{
+			URL:              fmt.Sprintf("s3://%s@%s/", lh, c.OpenStack.Region),
+			CredentialSecret: "longhorn-backup-s3",
+			Credentials: &platform.S3Credentials{
+				Endpoint: c.Data.S3Endpoint, AccessKey: store.AccessKey, SecretKey: store.SecretKey,
+			},
+		}, &platform.RecurringJob{
+			Cron: c.Data.LonghornBackup.Cron, Retain: *c.Data.LonghornBackup.Retain,
+		}
+}
+
+// postgresArgs are the cluster of an application namespace.
+func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store *data.ObjectStorage) *data.PostgresArgs {
+	pg, d := c.Data.Postgres, c.Data
+	_, bucket, _ := c.buckets()
+	args := &data.PostgresArgs{
+		Namespace: namespace, NamespaceName: ns.Name,
+		Instances:    *pg.Instances,
+		ZoneSpread:   *pg.Instances > 1 && c.multiNode(),
+		StorageSize:  pg.StorageSize,
+		StorageClass: platform.StorageClass,
+		Requests:     map[string]string{"cpu": pg.RequestsCPU, "memory": pg.RequestsMemory},
+		Limits:       map[string]string{"cpu": pg.LimitsCPU, "memory": pg.LimitsMemory},
+		Database:     pg.Database, Owner: pg.Owner,
+		Backup: data.PostgresBackup{
+			Bucket: bucket, Endpoint: d.S3Endpoint, AccessKey: store.AccessKey, SecretKey: store.SecretKey,
+			Schedule: pg.BackupSchedule, Retention: pg.Retention, ServerName: pg.ServerName,
+		},
+		OperatorNamespace:   platform.CloudNativePGNamespace,
+		MonitoringNamespace: platform.MonitoringNamespace,
+	}
+	if r := pg.Recovery; r != nil {
+		args.Recovery = &data.PostgresRecovery{ServerName: r.ServerName, TargetTime: r.TargetTime}
+	}
+	return args
+}
+
+// backupCopyArgs copy the database bucket to the other region.
+func (c *Config) backupCopyArgs(namespace pulumi.StringInput, store *data.ObjectStorage) *data.BackupCopyArgs {
+	_, pg, cp := c.buckets()
+	return &data.BackupCopyArgs{
+		Namespace: namespace,
+		From:      data.S3Location{Bucket: pg, Endpoint: c.Data.S3Endpoint},
+		To:        data.S3Location{Bucket: cp, Endpoint: s3Endpoints[c.Data.CopyRegion]},
+		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
+		Schedule: c.Data.CopySchedule,
+	}
+}

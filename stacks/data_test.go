@@ -1,0 +1,205 @@
+package stacks_test
+
+import (
+	"fmt"
+	"testing"
+
+	"gitlab.com/camps-ch/infra/internal/recorder"
+	"gitlab.com/camps-ch/infra/internal/stackrun"
+)
+
+const (
+	containerType = "openstack:objectstorage/container:Container"
+	ec2Type       = "openstack:identity/ec2CredentialV3:Ec2CredentialV3"
+	pgClusterType = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+	objStoreType  = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+	schedBackup   = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
+	recurringJob  = "kubernetes:longhorn.io/v1beta2:RecurringJob"
+)
+
+func byType(res *stackrun.Result, typ string) map[string]*recorder.Resource {
+	out := map[string]*recorder.Resource{}
+	for _, r := range res.Recorder.OfType(typ) {
+		out[r.Name] = r
+	}
+	return out
+}
+
+// TestBucketsPerStack: each stack has its own protected, versioned buckets
+// and one EC2 credential, on explicit OpenStack providers.
+func TestBucketsPerStack(t *testing.T) {
+	tests := []struct {
+		stack, phase string
+		buckets      map[string]string // name → region ("" the provider's)
+	}{
+		{"uat", "1", map[string]string{"camps-uat-postgres": ""}},
+		{"uat", "2", map[string]string{"camps-uat-postgres": ""}},
+		{"prod", "1", map[string]string{"camps-prod-postgres": ""}},
+		{"prod", "2", map[string]string{"camps-prod-postgres": "", "camps-prod-longhorn": "", "camps-prod-postgres-copy": "dc3-a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack+" phase "+tt.phase, func(t *testing.T) {
+			res := mustRun(t, stackrun.Options{Stack: tt.stack, Set: map[string]string{key("phase"): tt.phase}})
+			got := byType(res, containerType)
+			if len(got) != len(tt.buckets) {
+				t.Errorf("buckets %v, want %v", keysOf(got), keysOf(tt.buckets))
+			}
+			for name, region := range tt.buckets {
+				b, ok := got[name]
+				if !ok {
+					t.Errorf("no bucket %s", name)
+					continue
+				}
+				if !b.Protect || b.String("region") != region || b.Provider == "" {
+					t.Errorf("bucket %s: protected %v, region %q, provider %q", name, b.Protect, b.String("region"), b.Provider)
+				}
+				if v, _ := b.Input("versioning"); !v.IsBool() || !v.BoolValue() {
+					t.Errorf("bucket %s is not versioned", name)
+				}
+			}
+			if n := len(res.Recorder.OfType(ec2Type)); n != 1 {
+				t.Errorf("%d EC2 credentials, want 1", n)
+			}
+		})
+	}
+}
+
+// TestLonghornBackupTarget: the target and the backup job exist exactly
+// when Longhorn backups are on, and point at the stack's bucket with a
+// secret credential Secret.
+func TestLonghornBackupTarget(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   stackrun.Options
+		target string
+	}{
+		{"uat, phase 1: snapshots only", stackrun.Options{Stack: "uat"}, ""},
+		{"uat, phase 1, backups asked for", stackrun.Options{Stack: "uat", Set: map[string]string{key("data"): `{"longhornBackups":true}`}}, "s3://camps-uat-longhorn@dc4-a/"},
+		{"prod, phase 2", stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}}, "s3://camps-prod-longhorn@dc4-a/"},
+		{"prod, phase 2, backups off", stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2", key("data"): `{"longhornBackups":false}`}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := mustRun(t, tt.opts)
+			lh := releases(t, res)["longhorn"]
+			target := lh.String("values.defaultBackupStore.backupTarget")
+			if target != tt.target {
+				t.Errorf("backup target %q, want %q", target, tt.target)
+			}
+			jobs := byType(res, recurringJob)
+			secret, hasSecret := res.Recorder.Find("kubernetes:core/v1:Secret", "longhorn-backup-credentials")
+			if tt.target == "" {
+				if jobs["longhorn-backup"] != nil || hasSecret {
+					t.Error("a backup job or credentials without a target")
+				}
+				return
+			}
+			if j := jobs["longhorn-backup"]; j == nil || j.String("spec.task") != "backup" || j.String("spec.cron") != "0 3 * * *" {
+				t.Errorf("backup job = %+v", j)
+			}
+			if !hasSecret || !secret.IsSecret("stringData") || secret.String("metadata.name") != lh.String("values.defaultBackupStore.backupTargetCredentialSecret") ||
+				secret.String(`stringData["AWS_ENDPOINTS"]`) != "https://s3.pub2.infomaniak.cloud" {
+				t.Errorf("credentials Secret %v does not match the target", hasSecret)
+			}
+		})
+	}
+}
+
+// TestPostgresClusters: one cluster per application namespace, backed up
+// to the stack's bucket at the region's endpoint with the stack's
+// credentials; phase 2 has 3 instances across zones, archiving WAL for
+// point-in-time recovery.
+func TestPostgresClusters(t *testing.T) {
+	tests := []struct {
+		stack, phase, namespace, bucket, retention string
+		instances                                  int
+		topology                                   string
+	}{
+		{"uat", "1", "uat", "camps-uat-postgres", "7d", 1, "kubernetes.io/hostname"},
+		{"prod", "1", "production", "camps-prod-postgres", "7d", 1, "kubernetes.io/hostname"},
+		{"prod", "2", "production", "camps-prod-postgres", "30d", 3, "topology.kubernetes.io/zone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack+" phase "+tt.phase, func(t *testing.T) {
+			res := mustRun(t, stackrun.Options{Stack: tt.stack, Set: map[string]string{key("phase"): tt.phase}})
+			cl, ok := byType(res, pgClusterType)["postgres-"+tt.namespace]
+			if !ok {
+				t.Fatal("no PostgreSQL cluster")
+			}
+			if cl.String("metadata.namespace") != tt.namespace || !cl.Protect {
+				t.Errorf("cluster in %q, protected %v", cl.String("metadata.namespace"), cl.Protect)
+			}
+			if n := number(t, cl, "spec.instances"); n != tt.instances {
+				t.Errorf("%d instances, want %d", n, tt.instances)
+			}
+			if got := cl.String("spec.affinity.topologyKey"); got != tt.topology {
+				t.Errorf("anti-affinity on %q, want %q", got, tt.topology)
+			}
+			if cl.String("spec.plugins[0].name") != "barman-cloud.cloudnative-pg.io" || cl.String("spec.plugins[0].parameters.barmanObjectName") != "postgres-backups" {
+				t.Errorf("no WAL archiving to the object store: %v", cl.Inputs["spec"])
+			}
+			if v, _ := cl.Input("spec.plugins[0].isWALArchiver"); !v.IsBool() || !v.BoolValue() {
+				t.Error("the plugin does not archive WAL: no point-in-time recovery")
+			}
+			if cl.String("spec.bootstrap.initdb.secret.name") != "postgres-app" {
+				t.Errorf("initdb secret = %q", cl.String("spec.bootstrap.initdb.secret.name"))
+			}
+			store := byType(res, objStoreType)["postgres-"+tt.namespace+"-object-store"]
+			if store == nil {
+				t.Fatal("no object store")
+			}
+			for path, want := range map[string]string{
+				"spec.configuration.destinationPath":                    fmt.Sprintf("s3://%s/%s", tt.bucket, tt.namespace),
+				"spec.configuration.endpointURL":                        "https://s3.pub2.infomaniak.cloud",
+				"spec.configuration.s3Credentials.accessKeyId.name":     "postgres-backup-s3",
+				"spec.configuration.s3Credentials.secretAccessKey.name": "postgres-backup-s3",
+				"spec.configuration.s3Credentials.secretAccessKey.key":  "ACCESS_SECRET_KEY",
+				"spec.retentionPolicy":                                  tt.retention,
+				"metadata.namespace":                                    tt.namespace,
+			} {
+				if got := store.String(path); got != want {
+					t.Errorf("object store %s = %q, want %q", path, got, want)
+				}
+			}
+			s3, ok := res.Recorder.Find("kubernetes:core/v1:Secret", "postgres-"+tt.namespace+"-backup-s3")
+			if !ok || s3.String("metadata.name") != "postgres-backup-s3" || !s3.IsSecret(`stringData["ACCESS_SECRET_KEY"]`) {
+				t.Error("the S3 credentials Secret is missing or not secret")
+			}
+			creds, ok := res.Recorder.Find("kubernetes:core/v1:Secret", "postgres-"+tt.namespace+"-app")
+			if !ok || !creds.IsSecret(`stringData["password"]`) || creds.String("type") != "kubernetes.io/basic-auth" {
+				t.Error("the application's credentials are missing or not secret")
+			}
+			sb := byType(res, schedBackup)["postgres-"+tt.namespace+"-scheduled-backup"]
+			if sb == nil || sb.String("spec.method") != "plugin" || sb.String("spec.cluster.name") != "postgres" || sb.String("spec.schedule") != "0 0 1 * * *" {
+				t.Errorf("scheduled backup = %v", sb)
+			}
+		})
+	}
+}
+
+// TestRecoveryPath: configured recovery bootstraps the cluster from the
+// backups at a point in time, archiving under a new server name.
+func TestRecoveryPath(t *testing.T) {
+	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{
+		key("phase"): "2",
+		key("data"):  `{"postgres":{"serverName":"postgres-2","recovery":{"serverName":"postgres","targetTime":"2026-11-28T08:00:00Z"}}}`,
+	}})
+	cl := byType(res, pgClusterType)["postgres-production"]
+	if cl == nil {
+		t.Fatal("no cluster")
+	}
+	if _, ok := cl.Input("spec.bootstrap.initdb"); ok {
+		t.Error("a recovered cluster also runs initdb")
+	}
+	for path, want := range map[string]string{
+		"spec.bootstrap.recovery.source":                        "backup-postgres",
+		"spec.bootstrap.recovery.recoveryTarget.targetTime":     "2026-11-28T08:00:00Z",
+		"spec.externalClusters[0].name":                         "backup-postgres",
+		"spec.externalClusters[0].plugin.parameters.serverName": "postgres",
+		"spec.plugins[0].parameters.serverName":                 "postgres-2",
+	} {
+		if got := cl.String(path); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+}
