@@ -169,6 +169,27 @@ func TestPostgresClusters(t *testing.T) {
 			if !ok || !creds.IsSecret(`stringData["password"]`) || creds.String("type") != "kubernetes.io/basic-auth" {
 				t.Error("the application's credentials are missing or not secret")
 			}
+			// Reachable from the namespace only: the database's own policy
+			// admits 5432 from the namespace's pods, and the namespace's
+			// allowances for the ingress and monitoring skip its pods.
+			np, ok := res.Recorder.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", "postgres-"+tt.namespace+"-network-policy")
+			if !ok || np.String(`spec.podSelector.matchLabels["cnpg.io/cluster"]`) != "postgres" ||
+				number(t, np, "spec.ingress[0].ports[0].port") != 5432 {
+				t.Fatalf("database network policy = %v", np)
+			}
+			if _, ok := np.Input("spec.ingress[0].from[0].podSelector"); !ok {
+				t.Error("5432 is not limited to the namespace's pods")
+			}
+			if _, ok := np.Input("spec.ingress[0].from[0].namespaceSelector"); ok {
+				t.Error("5432 is open to another namespace")
+			}
+			for _, allow := range []string{"allow-from-ingress", "allow-from-monitoring"} {
+				p, ok := res.Recorder.Find("kubernetes:networking.k8s.io/v1:NetworkPolicy", tt.namespace+"-"+allow)
+				if !ok || p.String("spec.podSelector.matchExpressions[0].key") != "cnpg.io/cluster" ||
+					p.String("spec.podSelector.matchExpressions[0].operator") != "DoesNotExist" {
+					t.Errorf("%s admits the database's pods", allow)
+				}
+			}
 			sb := byType(res, schedBackup)["postgres-"+tt.namespace+"-scheduled-backup"]
 			if sb == nil || sb.String("spec.method") != "plugin" || sb.String("spec.cluster.name") != "postgres" || sb.String("spec.schedule") != "0 0 1 * * *" {
 				t.Errorf("scheduled backup = %v", sb)

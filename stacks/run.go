@@ -226,6 +226,7 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 		},
 		IngressNamespace:    platform.IngressNamespace,
 		MonitoringNamespace: platform.MonitoringNamespace,
+		PrivatePodsLabel:    data.ClusterLabel,
 		EgressCIDRs:         ns.EgressCIDRs,
 		DeployerGroup:       ns.DeployerGroup,
 		Registry: tenancy.Registry{

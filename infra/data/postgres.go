@@ -20,6 +20,9 @@ import (
 // PostgresType is the type token of the Postgres component.
 const PostgresType = "camps:data:Postgres"
 
+// ClusterLabel is the label CloudNativePG puts on a cluster's pods.
+const ClusterLabel = "cnpg.io/cluster"
+
 // Postgres is one CloudNativePG cluster in an application namespace: its
 // application user's password (generated, secret), WAL archiving and
 // scheduled base backups to S3 through the Barman Cloud plugin, a
@@ -301,7 +304,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		return nil, wrap(err)
 	}
 	if _, err := custom(ctx, name+"-pod-monitor", "monitoring.coreos.com/v1", "PodMonitor", n, args.Namespace, map[string]any{
-		"selector":            map[string]any{"matchLabels": map[string]any{"cnpg.io/cluster": n}},
+		"selector":            map[string]any{"matchLabels": map[string]any{ClusterLabel: n}},
 		"podMetricsEndpoints": []any{map[string]any{"port": "metrics"}},
 	}, child, pulumi.DependsOn(args.Ready)); err != nil {
 		return nil, wrap(err)
@@ -328,7 +331,7 @@ func (a *PostgresArgs) networkPolicy(ctx *pulumi.Context, name string, opts ...p
 	port := func(p int) networkingv1.NetworkPolicyPortArray {
 		return networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)}}
 	}
-	instances := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"cnpg.io/cluster": pulumi.String(n)}}
+	instances := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{ClusterLabel: pulumi.String(n)}}
 	_, err := networkingv1.NewNetworkPolicy(ctx, name+"-network-policy", &networkingv1.NetworkPolicyArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: a.Namespace},
 		Spec: &networkingv1.NetworkPolicySpecArgs{

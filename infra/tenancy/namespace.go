@@ -49,6 +49,10 @@ type NamespaceArgs struct {
 	// MonitoringNamespace is the namespace of Prometheus, admitted to
 	// scrape every pod of the namespace.
 	MonitoringNamespace string
+	// PrivatePodsLabel is a label key whose pods (the databases) the
+	// ingress and monitoring namespaces are not admitted to; their own
+	// policy admits what they need. Optional.
+	PrivatePodsLabel string
 	// EgressCIDRs are extra destinations the pods may reach (a database,
 	// an external API). Optional; by default pods reach only their own
 	// namespace and the cluster DNS.
@@ -191,6 +195,12 @@ func namespaceSelector(ns string) *metav1.LabelSelectorArgs {
 
 func (n *Namespace) networkPolicies(ctx *pulumi.Context, name string, args *NamespaceArgs, meta metaFunc, opts []pulumi.ResourceOption) error {
 	allPods := &metav1.LabelSelectorArgs{}
+	publicPods := allPods
+	if args.PrivatePodsLabel != "" {
+		publicPods = &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{
+			metav1.LabelSelectorRequirementArgs{Key: pulumi.String(args.PrivatePodsLabel), Operator: pulumi.String("DoesNotExist")},
+		}}
+	}
 	type policy struct {
 		suffix string
 		spec   *networkingv1.NetworkPolicySpecArgs
@@ -210,8 +220,8 @@ func (n *Namespace) networkPolicies(ctx *pulumi.Context, name string, args *Name
 				To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: allPods}},
 			}},
 		}},
-		{"allow-from-ingress", ingressFrom(allPods, args.IngressNamespace)},
-		{"allow-from-monitoring", ingressFrom(allPods, args.MonitoringNamespace)},
+		{"allow-from-ingress", ingressFrom(publicPods, args.IngressNamespace)},
+		{"allow-from-monitoring", ingressFrom(publicPods, args.MonitoringNamespace)},
 		{"allow-dns", &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: allPods,
 			PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
