@@ -4,7 +4,7 @@ go 1.26.7
 
 require (
 	github.com/cloudnative-pg/api v1.30.0
-	github.com/cloudnative-pg/plugin-barman-cloud v0.14.0
+	github.com/cloudnative-pg/plugin-barman-cloud v0.13.0
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
 	github.com/prometheus/prometheus v0.316.0
 	github.com/pulumi/pulumi-cloudflare/sdk/v5 v5.49.1

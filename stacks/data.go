@@ -72,12 +72,21 @@ type PostgresConfig struct {
 	Recovery *RecoveryConfig `json:"recovery"`
 }
 
-// RecoveryConfig is `data.postgres.recovery`.
+// RecoveryConfig is `data.postgres.recovery`: where the backups to
+// recover from are, s3://<bucket>/<namespace>/<server name>/.
 type RecoveryConfig struct {
 	// ServerName is the backed-up cluster's server name, e.g. postgres.
 	ServerName string `json:"serverName"`
 	// TargetTime is the point in time, RFC 3339. Default: the latest.
 	TargetTime string `json:"targetTime"`
+	// Bucket holds the backups. Default: the stack's <prefix>-postgres;
+	// e.g. another stack's for a drill, or <prefix>-postgres-copy.
+	Bucket string `json:"bucket"`
+	// Namespace is the backed-up cluster's namespace. Default: the
+	// recovering namespace.
+	Namespace string `json:"namespace"`
+	// Region of the bucket (its S3 endpoint follows). Default: the stack's.
+	Region string `json:"region"`
 }
 
 // s3Endpoints are Infomaniak's S3 endpoints by region.
@@ -145,6 +154,7 @@ var (
 	cronSix       = regexp.MustCompile(`^([0-9*/,\-]+ ){5}[0-9*/,\-]+$`)
 	retentionDays = regexp.MustCompile(`^[1-9][0-9]*[dwm]$`)
 	prefixName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$`)
+	bucketName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 )
 
 func (c *Config) validateData(ps *Problems) {
@@ -217,8 +227,17 @@ func (c *Config) validateData(ps *Problems) {
 		switch {
 		case !dnsLabel.MatchString(r.ServerName):
 			ps.add("data.postgres.recovery.serverName", "%q is not a DNS label", r.ServerName)
-		case r.ServerName == pg.ServerName:
+		case r.ServerName == pg.ServerName && r.Bucket == "" && r.Namespace == "" && r.Region == "":
 			ps.add("data.postgres.recovery.serverName", "%q is also data.postgres.serverName: the recovered cluster must back up under a new name", r.ServerName)
+		}
+		if r.Bucket != "" && !bucketName.MatchString(r.Bucket) {
+			ps.add("data.postgres.recovery.bucket", "%q is not a bucket name", r.Bucket)
+		}
+		if r.Namespace != "" && !dnsLabel.MatchString(r.Namespace) {
+			ps.add("data.postgres.recovery.namespace", "%q is not a namespace name", r.Namespace)
+		}
+		if r.Region != "" && s3Endpoints[r.Region] == "" {
+			ps.add("data.postgres.recovery.region", "%q is not a region with S3 (dc3-a, dc4-a)", r.Region)
 		}
 		if r.TargetTime != "" {
 			if _, err := time.Parse(time.RFC3339, r.TargetTime); err != nil {
@@ -275,14 +294,18 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 		Limits:       map[string]string{"cpu": pg.LimitsCPU, "memory": pg.LimitsMemory},
 		Database:     pg.Database, Owner: pg.Owner,
 		Backup: data.PostgresBackup{
-			Bucket: bucket, Endpoint: d.S3Endpoint, AccessKey: store.AccessKey, SecretKey: store.SecretKey,
+			Bucket: bucket, Endpoint: d.S3Endpoint, Region: c.OpenStack.Region,
+			AccessKey: store.AccessKey, SecretKey: store.SecretKey,
 			Schedule: pg.BackupSchedule, Retention: pg.Retention, ServerName: pg.ServerName,
 		},
 		OperatorNamespace:   platform.CloudNativePGNamespace,
 		MonitoringNamespace: platform.MonitoringNamespace,
 	}
 	if r := pg.Recovery; r != nil {
-		args.Recovery = &data.PostgresRecovery{ServerName: r.ServerName, TargetTime: r.TargetTime}
+		args.Recovery = &data.PostgresRecovery{
+			ServerName: r.ServerName, TargetTime: r.TargetTime,
+			Bucket: r.Bucket, Namespace: r.Namespace, Region: r.Region, Endpoint: s3Endpoints[r.Region],
+		}
 	}
 	return args
 }
@@ -292,8 +315,8 @@ func (c *Config) backupCopyArgs(namespace pulumi.StringInput, store *data.Object
 	_, pg, cp := c.buckets()
 	return &data.BackupCopyArgs{
 		Namespace: namespace,
-		From:      data.S3Location{Bucket: pg, Endpoint: c.Data.S3Endpoint},
-		To:        data.S3Location{Bucket: cp, Endpoint: s3Endpoints[c.Data.CopyRegion]},
+		From:      data.S3Location{Bucket: pg, Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region},
+		To:        data.S3Location{Bucket: cp, Endpoint: s3Endpoints[c.Data.CopyRegion], Region: c.Data.CopyRegion},
 		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
 		Schedule: c.Data.CopySchedule,
 	}

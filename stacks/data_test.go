@@ -94,7 +94,7 @@ func TestLonghornBackupTarget(t *testing.T) {
 				}
 				return
 			}
-			if j := jobs["longhorn-backup"]; j == nil || j.String("spec.task") != "backup" || j.String("spec.cron") != "0 3 * * *" {
+			if j := jobs["longhorn-backup"]; j == nil || j.String("spec.task") != "backup-force-create" || j.String("spec.cron") != "0 3 * * *" {
 				t.Errorf("backup job = %+v", j)
 			}
 			if !hasSecret || !secret.IsSecret("stringData") || secret.String("metadata.name") != lh.String("values.defaultBackupStore.backupTargetCredentialSecret") ||

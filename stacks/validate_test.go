@@ -261,6 +261,8 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:data.postgres.recovery.serverName: "postgres" is also data.postgres.serverName: the recovered cluster must back up under a new name`},
 		{name: "recovery to yesterday", set: map[string]string{key("data"): `{"postgres":{"serverName":"pg-2","recovery":{"serverName":"postgres","targetTime":"yesterday"}}}`},
 			want: `camps-infra:data.postgres.recovery.targetTime: "yesterday" is not an RFC 3339 time such as 2026-11-28T08:00:00Z`},
+		{name: "recovery from a region without S3", set: map[string]string{key("data"): `{"postgres":{"recovery":{"serverName":"postgres","region":"dc9-z"}}}`},
+			want: `camps-infra:data.postgres.recovery.region: "dc9-z" is not a region with S3 (dc3-a, dc4-a)`},
 		{name: "route to an unknown receiver", secrets: receivers,
 			set:  map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","alertRoutes":{"warning":["chat"]}}}`},
 			want: `camps-infra:platform.monitoring.alertRoutes.warning[0]: "chat" is not the name of a receiver in alertmanagerReceivers (pager)`},

@@ -2,14 +2,21 @@ package data
 
 // The CloudNativePG and Barman Cloud plugin resources as typed structs;
 // a test decodes each strictly into the operators' own Go API types of the
-// pinned versions (CloudNativePG 1.30, plugin-barman-cloud 0.14).
+// pinned versions (CloudNativePG 1.30, plugin-barman-cloud 0.13, the
+// version its chart 0.7.0 deploys).
 
 // PluginName is the Barman Cloud plugin's name in a Cluster.
 const PluginName = "barman-cloud.cloudnative-pg.io"
 
+// PostgresImage pins PostgreSQL: left out, the operator would fill in its
+// own default at creation, and a later operator's default on the next
+// update (an unplanned major upgrade). CloudNativePG 1.30's default.
+const PostgresImage = "ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie"
+
 type clusterSpec struct {
 	Instances             int               `json:"instances"`
-	ImageName             string            `json:"imageName,omitempty"`
+	ImageName             string            `json:"imageName"`
+	EnablePDB             *bool             `json:"enablePDB,omitempty"`
 	EnableSuperuserAccess bool              `json:"enableSuperuserAccess"`
 	PostgreSQL            postgresConfig    `json:"postgresql"`
 	Bootstrap             bootstrap         `json:"bootstrap"`
@@ -92,8 +99,19 @@ type localRef struct {
 }
 
 type objectStoreSpec struct {
-	Configuration   barmanConfig `json:"configuration"`
-	RetentionPolicy string       `json:"retentionPolicy"`
+	Configuration                barmanConfig  `json:"configuration"`
+	RetentionPolicy              string        `json:"retentionPolicy,omitempty"`
+	InstanceSidecarConfiguration sidecarConfig `json:"instanceSidecarConfiguration"`
+}
+
+type sidecarConfig struct {
+	Env       []envVar  `json:"env"`
+	Resources resources `json:"resources"`
+}
+
+type envVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type barmanConfig struct {
@@ -107,6 +125,7 @@ type barmanConfig struct {
 type s3Credentials struct {
 	AccessKeyID     secretKeyRef `json:"accessKeyId"`
 	SecretAccessKey secretKeyRef `json:"secretAccessKey"`
+	Region          secretKeyRef `json:"region"`
 }
 
 type secretKeyRef struct {

@@ -30,9 +30,10 @@ type BackupCopy struct {
 	Job pulumi.StringOutput `pulumi:"job"`
 }
 
-// S3Location is a bucket at an endpoint.
+// S3Location is a bucket at an endpoint, in its region (requests are
+// signed for it).
 type S3Location struct {
-	Bucket, Endpoint string
+	Bucket, Endpoint, Region string
 }
 
 // BackupCopyArgs configure the copy. Every field is required.
@@ -56,6 +57,8 @@ func (a *BackupCopyArgs) validate() error {
 		return errors.New("two different buckets are required")
 	case !strings.HasPrefix(a.From.Endpoint, "https://") || !strings.HasPrefix(a.To.Endpoint, "https://"):
 		return errors.New("the endpoints must be https:// URLs")
+	case a.From.Region == "" || a.To.Region == "":
+		return errors.New("both regions are required")
 	case a.AccessKey == nil || a.SecretKey == nil:
 		return errors.New("credentials are required")
 	case len(strings.Fields(a.Schedule)) != 5:
@@ -95,7 +98,7 @@ func NewBackupCopy(ctx *pulumi.Context, name string, args *BackupCopyArgs, opts 
 		prefix string
 		at     S3Location
 	}{{"SRC", args.From}, {"DST", args.To}} {
-		for _, kv := range [][2]string{{"TYPE", "s3"}, {"PROVIDER", "Other"}, {"ENDPOINT", remote.at.Endpoint}, {"FORCE_PATH_STYLE", "true"}} {
+		for _, kv := range [][2]string{{"TYPE", "s3"}, {"PROVIDER", "Other"}, {"ENDPOINT", remote.at.Endpoint}, {"REGION", remote.at.Region}, {"FORCE_PATH_STYLE", "true"}} {
 			env = append(env, corev1.EnvVarArgs{Name: pulumi.String("RCLONE_CONFIG_" + remote.prefix + "_" + kv[0]), Value: pulumi.String(kv[1])})
 		}
 	}

@@ -41,8 +41,9 @@ type PostgresBackup struct {
 	// Bucket is the S3 bucket; the cluster's backups go under
 	// s3://<bucket>/<namespace>/<server name>/.
 	Bucket string
-	// Endpoint is the S3 endpoint, https://….
-	Endpoint string
+	// Endpoint is the S3 endpoint, https://…, and Region its region
+	// (S3 requests are signed for it: Infomaniak refuses us-east-1).
+	Endpoint, Region string
 	// AccessKey and SecretKey reach the bucket; SecretKey is kept secret.
 	AccessKey, SecretKey pulumi.StringInput
 	// Schedule is the base backups' six-field cron (seconds first).
@@ -55,13 +56,19 @@ type PostgresBackup struct {
 	ServerName string
 }
 
-// PostgresRecovery bootstraps the cluster from a backup in the bucket.
+// PostgresRecovery bootstraps the cluster from a backup, read through a
+// read-only ObjectStore of its own: the backups of another namespace, of
+// another stack's bucket, or of the copy in the other region.
 type PostgresRecovery struct {
 	// ServerName is the backed-up cluster's server name.
 	ServerName string
 	// TargetTime is the point in time to recover to, RFC 3339; empty means
 	// the end of the archived WAL.
 	TargetTime string
+	// Bucket, Namespace, Endpoint and Region locate the backups:
+	// s3://<bucket>/<namespace>/<server name>/. Default: the cluster's own
+	// (Backup's bucket, endpoint and region, NamespaceName).
+	Bucket, Namespace, Endpoint, Region string
 }
 
 // PostgresArgs configure a cluster. Every field is required unless it says
@@ -135,8 +142,8 @@ func (a *PostgresArgs) validate() error {
 		return errors.New("a storage size and class are required")
 	case !identifier.MatchString(a.Database) || !identifier.MatchString(a.Owner):
 		return fmt.Errorf("database %q and owner %q must be lowercase SQL identifiers", a.Database, a.Owner)
-	case b.Bucket == "" || !strings.HasPrefix(b.Endpoint, "https://") || b.AccessKey == nil || b.SecretKey == nil:
-		return errors.New("the backup needs a bucket, an https:// endpoint and credentials")
+	case b.Bucket == "" || !strings.HasPrefix(b.Endpoint, "https://") || b.Region == "" || b.AccessKey == nil || b.SecretKey == nil:
+		return errors.New("the backup needs a bucket, an https:// endpoint, its region and credentials")
 	case !cron6.MatchString(b.Schedule):
 		return fmt.Errorf("backup schedule %q is not a six-field cron (seconds first)", b.Schedule)
 	case !retention.MatchString(b.Retention):
@@ -150,8 +157,10 @@ func (a *PostgresArgs) validate() error {
 		switch {
 		case !dnsLabel.MatchString(r.ServerName):
 			return fmt.Errorf("recovery server name %q is not a DNS label", r.ServerName)
-		case r.ServerName == a.serverName():
+		case r.ServerName == a.serverName() && a.recoverySource() == a.ownSource():
 			return fmt.Errorf("the recovered cluster must back up under another server name than %q, which it recovers from", r.ServerName)
+		case r.Endpoint != "" && !strings.HasPrefix(r.Endpoint, "https://"):
+			return fmt.Errorf("recovery endpoint %q is not https://", r.Endpoint)
 		}
 		if r.TargetTime != "" {
 			if _, err := time.Parse(time.RFC3339, r.TargetTime); err != nil {
@@ -166,10 +175,34 @@ func (a *PostgresArgs) validate() error {
 func credentialsSecret(n string) string { return n + "-app" }
 func s3Secret(n string) string          { return n + "-backup-s3" }
 func objectStore(n string) string       { return n + "-backups" }
+func recoveryStore(n string) string     { return n + "-recovery-source" }
 
-// destination is the S3 path of the namespace's clusters' backups.
-func (a *PostgresArgs) destination() string {
-	return fmt.Sprintf("s3://%s/%s", a.Backup.Bucket, a.NamespaceName)
+// s3Location is where backups are: s3://<bucket>/<namespace> at an endpoint.
+type s3Location struct{ bucket, namespace, endpoint, region string }
+
+func (l s3Location) path() string { return fmt.Sprintf("s3://%s/%s", l.bucket, l.namespace) }
+
+func (a *PostgresArgs) ownSource() s3Location {
+	return s3Location{a.Backup.Bucket, a.NamespaceName, a.Backup.Endpoint, a.Backup.Region}
+}
+
+// recoverySource is where a recovery reads: the own location, field by
+// field overridden by Recovery.
+func (a *PostgresArgs) recoverySource() s3Location {
+	l := a.ownSource()
+	if r := a.Recovery; r != nil {
+		for _, f := range []struct {
+			dst *string
+			v   string
+		}{
+			{&l.bucket, r.Bucket}, {&l.namespace, r.Namespace}, {&l.endpoint, r.Endpoint}, {&l.region, r.Region},
+		} {
+			if f.v != "" {
+				*f.dst = f.v
+			}
+		}
+	}
+	return l
 }
 
 func (a *PostgresArgs) clusterSpec() clusterSpec {
@@ -177,6 +210,7 @@ func (a *PostgresArgs) clusterSpec() clusterSpec {
 	archiver := true
 	spec := clusterSpec{
 		Instances:             a.Instances,
+		ImageName:             PostgresImage,
 		EnableSuperuserAccess: false,
 		PostgreSQL:            postgresConfig{Parameters: map[string]string{"max_connections": "100"}},
 		Storage:               storage{Size: a.StorageSize, StorageClass: a.StorageClass},
@@ -186,6 +220,11 @@ func (a *PostgresArgs) clusterSpec() clusterSpec {
 			Name: PluginName, IsWALArchiver: &archiver,
 			Parameters: map[string]string{"barmanObjectName": objectStore(n), "serverName": a.serverName()},
 		}},
+	}
+	if a.Instances == 1 {
+		// A PodDisruptionBudget on a single instance blocks every node drain.
+		off := false
+		spec.EnablePDB = &off
 	}
 	if a.ZoneSpread {
 		spec.Affinity = affinity{EnablePodAntiAffinity: true, TopologyKey: "topology.kubernetes.io/zone", PodAntiAffinityType: "required"}
@@ -197,7 +236,7 @@ func (a *PostgresArgs) clusterSpec() clusterSpec {
 			spec.Bootstrap.Recovery.RecoveryTarget = &recoveryTarget{TargetTime: r.TargetTime}
 		}
 		spec.ExternalClusters = []externalCluster{{Name: source, Plugin: pluginConfig{
-			Name: PluginName, Parameters: map[string]string{"barmanObjectName": objectStore(n), "serverName": r.ServerName},
+			Name: PluginName, Parameters: map[string]string{"barmanObjectName": recoveryStore(n), "serverName": r.ServerName},
 		}}}
 	} else {
 		spec.Bootstrap.InitDB = &initDB{Database: a.Database, Owner: a.Owner, Secret: secretRef{credentialsSecret(n)}}
@@ -205,20 +244,35 @@ func (a *PostgresArgs) clusterSpec() clusterSpec {
 	return spec
 }
 
-func (a *PostgresArgs) objectStoreSpec() objectStoreSpec {
+// objectStoreSpec is the store the cluster archives to (retention set) or,
+// for a recovery source, reads from (no retention: it never deletes).
+func (a *PostgresArgs) objectStoreSpec(at s3Location, regionKey, retention string) objectStoreSpec {
 	s := s3Secret(a.name())
 	return objectStoreSpec{
 		Configuration: barmanConfig{
-			DestinationPath: a.destination(),
-			EndpointURL:     a.Backup.Endpoint,
+			DestinationPath: at.path(),
+			EndpointURL:     at.endpoint,
 			S3Credentials: s3Credentials{
 				AccessKeyID:     secretKeyRef{Name: s, Key: "ACCESS_KEY_ID"},
 				SecretAccessKey: secretKeyRef{Name: s, Key: "ACCESS_SECRET_KEY"},
+				Region:          secretKeyRef{Name: s, Key: regionKey},
 			},
 			WAL:  walConfig{Compression: "gzip", MaxParallel: 2},
 			Data: dataConfig{Compression: "gzip", Jobs: 2},
 		},
-		RetentionPolicy: a.Backup.Retention,
+		RetentionPolicy: retention,
+		InstanceSidecarConfiguration: sidecarConfig{
+			// S3-compatible stores refuse the checksums newer AWS SDKs send
+			// by default.
+			Env: []envVar{
+				{Name: "AWS_REQUEST_CHECKSUM_CALCULATION", Value: "when_required"},
+				{Name: "AWS_RESPONSE_CHECKSUM_VALIDATION", Value: "when_required"},
+			},
+			Resources: resources{
+				Requests: map[string]string{"cpu": "50m", "memory": "64Mi"},
+				Limits:   map[string]string{"cpu": "500m", "memory": "256Mi"},
+			},
+		},
 	}
 }
 
@@ -282,6 +336,8 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		StringData: pulumi.ToSecret(pulumi.StringMap{
 			"ACCESS_KEY_ID":     args.Backup.AccessKey,
 			"ACCESS_SECRET_KEY": args.Backup.SecretKey,
+			"REGION":            pulumi.String(args.Backup.Region),
+			"RECOVERY_REGION":   pulumi.String(args.recoverySource().region),
 		}).(pulumi.StringMapOutput),
 	}, child)
 	if err != nil {
@@ -290,12 +346,21 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 
 	ready := append([]pulumi.Resource{creds, s3}, args.Ready...)
 	store, err := custom(ctx, name+"-object-store", "barmancloud.cnpg.io/v1", "ObjectStore", objectStore(n), args.Namespace,
-		args.objectStoreSpec(), child, pulumi.DependsOn(ready))
+		args.objectStoreSpec(args.ownSource(), "REGION", args.Backup.Retention), child, pulumi.DependsOn(ready))
 	if err != nil {
 		return nil, wrap(err)
 	}
+	stores := []pulumi.Resource{store}
+	if args.Recovery != nil {
+		source, err := custom(ctx, name+"-recovery-source", "barmancloud.cnpg.io/v1", "ObjectStore", recoveryStore(n), args.Namespace,
+			args.objectStoreSpec(args.recoverySource(), "RECOVERY_REGION", ""), child, pulumi.DependsOn(ready))
+		if err != nil {
+			return nil, wrap(err)
+		}
+		stores = append(stores, source)
+	}
 	cluster, err := custom(ctx, name, "postgresql.cnpg.io/v1", "Cluster", n, args.Namespace,
-		args.clusterSpec(), child, pulumi.DependsOn(append(ready, store)), pulumi.Protect(true))
+		args.clusterSpec(), child, pulumi.DependsOn(append(ready, stores...)), pulumi.Protect(true))
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -34,7 +34,7 @@ func sampleArgs() *PostgresArgs {
 		Requests: map[string]string{"cpu": "250m", "memory": "512Mi"}, Limits: map[string]string{"cpu": "1", "memory": "1Gi"},
 		Database: "app", Owner: "app",
 		Backup: PostgresBackup{
-			Bucket: "camps-prod-postgres", Endpoint: "https://s3.pub2.infomaniak.cloud",
+			Bucket: "camps-prod-postgres", Endpoint: "https://s3.pub2.infomaniak.cloud", Region: "dc4-a",
 			Schedule: "0 0 1 * * *", Retention: "30d",
 		},
 		OperatorNamespace: "cnpg-system", MonitoringNamespace: "monitoring",
@@ -43,7 +43,7 @@ func sampleArgs() *PostgresArgs {
 
 // TestSpecsDecodeIntoTheOperatorsTypes: every CloudNativePG and Barman
 // Cloud resource the component builds, initdb and recovery, decodes
-// strictly into CloudNativePG 1.30's and plugin-barman-cloud 0.14's Go API.
+// strictly into CloudNativePG 1.30's and plugin-barman-cloud 0.13's Go API.
 func TestSpecsDecodeIntoTheOperatorsTypes(t *testing.T) {
 	initdb := sampleArgs()
 	recovered := sampleArgs()
@@ -55,7 +55,9 @@ func TestSpecsDecodeIntoTheOperatorsTypes(t *testing.T) {
 		var backup cnpgv1.ScheduledBackupSpec
 		strict(t, name+" ScheduledBackup", a.scheduledBackupSpec(), &backup)
 		var store barmanv1.ObjectStoreSpec
-		strict(t, name+" ObjectStore", a.objectStoreSpec(), &store)
+		strict(t, name+" ObjectStore", a.objectStoreSpec(a.ownSource(), "REGION", a.Backup.Retention), &store)
+		var source barmanv1.ObjectStoreSpec
+		strict(t, name+" recovery ObjectStore", a.objectStoreSpec(a.recoverySource(), "RECOVERY_REGION", ""), &source)
 
 		if cluster.Instances != 3 || cluster.Affinity.TopologyKey != "topology.kubernetes.io/zone" ||
 			cluster.Affinity.PodAntiAffinityType != "required" {
@@ -71,13 +73,41 @@ func TestSpecsDecodeIntoTheOperatorsTypes(t *testing.T) {
 		if store.Configuration.DestinationPath != "s3://camps-prod-postgres/production" ||
 			store.Configuration.EndpointURL != "https://s3.pub2.infomaniak.cloud" ||
 			store.Configuration.AWS == nil || store.Configuration.AWS.AccessKeyIDReference == nil ||
-			store.Configuration.AWS.AccessKeyIDReference.Name != "postgres-backup-s3" || store.RetentionPolicy != "30d" {
+			store.Configuration.AWS.AccessKeyIDReference.Name != "postgres-backup-s3" || store.RetentionPolicy != "30d" ||
+			store.Configuration.AWS.RegionReference == nil || store.Configuration.AWS.RegionReference.Key != "REGION" ||
+			len(store.InstanceSidecarConfiguration.Env) != 2 || store.InstanceSidecarConfiguration.Resources.Limits.Memory().IsZero() {
 			t.Errorf("%s: object store %+v", name, store.Configuration)
 		}
 	}
 
+	// A drill in uat reads production's backups from the copy in dc3-a.
+	drill := sampleArgs()
+	drill.NamespaceName = "uat"
+	drill.Recovery = &PostgresRecovery{ServerName: "postgres", Bucket: "camps-prod-postgres-copy", Namespace: "production",
+		Endpoint: "https://s3.pub1.infomaniak.cloud", Region: "dc3-a"}
+	var source barmanv1.ObjectStoreSpec
+	strict(t, "drill's source", drill.objectStoreSpec(drill.recoverySource(), "RECOVERY_REGION", ""), &source)
+	if source.Configuration.DestinationPath != "s3://camps-prod-postgres-copy/production" || source.Configuration.EndpointURL != "https://s3.pub1.infomaniak.cloud" ||
+		source.RetentionPolicy != "" || source.Configuration.AWS.RegionReference.Key != "RECOVERY_REGION" {
+		t.Errorf("drill source = %+v, retention %q", source.Configuration, source.RetentionPolicy)
+	}
+	drill.Namespace, drill.Backup.AccessKey, drill.Backup.SecretKey = pulumi.String("uat"), pulumi.String("a"), pulumi.String("s")
+	if err := drill.validate(); err != nil {
+		t.Errorf("a drill from another location may keep the server name: %v", err)
+	}
+
 	var cluster cnpgv1.ClusterSpec
 	strict(t, "recovery Cluster", recovered.clusterSpec(), &cluster)
+	if cluster.ImageName != PostgresImage || cluster.EnablePDB != nil {
+		t.Errorf("image %q, enablePDB %v on 3 instances", cluster.ImageName, cluster.EnablePDB)
+	}
+	single := sampleArgs()
+	single.Instances = 1
+	var one cnpgv1.ClusterSpec
+	strict(t, "single-instance Cluster", single.clusterSpec(), &one)
+	if one.EnablePDB == nil || *one.EnablePDB {
+		t.Error("a single instance keeps its PodDisruptionBudget: node drains would hang")
+	}
 	r := cluster.Bootstrap.Recovery
 	if r == nil || cluster.Bootstrap.InitDB != nil || r.Source != "backup-postgres" || r.RecoveryTarget == nil ||
 		r.RecoveryTarget.TargetTime != "2026-11-28T08:00:00Z" {
@@ -85,7 +115,8 @@ func TestSpecsDecodeIntoTheOperatorsTypes(t *testing.T) {
 	}
 	if len(cluster.ExternalClusters) != 1 || cluster.ExternalClusters[0].Name != "backup-postgres" ||
 		cluster.ExternalClusters[0].PluginConfiguration == nil ||
-		cluster.ExternalClusters[0].PluginConfiguration.Parameters["serverName"] != "postgres" {
+		cluster.ExternalClusters[0].PluginConfiguration.Parameters["serverName"] != "postgres" ||
+		cluster.ExternalClusters[0].PluginConfiguration.Parameters["barmanObjectName"] != "postgres-recovery-source" {
 		t.Errorf("recovery source = %+v", cluster.ExternalClusters)
 	}
 	if got := cluster.Plugins[0].Parameters["serverName"]; got != "postgres-2" {

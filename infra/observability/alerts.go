@@ -177,12 +177,18 @@ func PlatformRules(opts RuleOptions) []RuleGroup {
 				runbook:     "postgres.md",
 			},
 			alert{
-				name:        "BackupCopyStale",
-				expr:        `time() - kube_cronjob_status_last_successful_time{cronjob="backup-copy"} > 36 * 3600`,
+				name: "BackupCopyStale",
+				// Since the last success or, before the first one (which
+				// kube-state-metrics only reports once it happened), since
+				// the CronJob was created.
+				expr: `(time() - kube_cronjob_status_last_successful_time{cronjob="backup-copy"} > 36 * 3600)
+or
+(time() - kube_cronjob_created{cronjob="backup-copy"} > 36 * 3600
+  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{cronjob="backup-copy"})`,
 				forDuration: "15m",
 				severity:    Warning,
 				summary:     "The backups have not been copied to the other region for a day and a half.",
-				description: `The copy of {{ $labels.namespace }}'s backups to the other region last succeeded {{ $value | humanizeDuration }} ago.`,
+				description: `The copy of {{ $labels.namespace }}'s backups to the other region has not succeeded for {{ $value | humanizeDuration }}.`,
 				runbook:     "backups.md",
 			},
 		)},

@@ -305,14 +305,18 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	}
 	c.StorageClass = pulumi.String(StorageClass).ToStringOutput()
 
+	// The backup job forces a backup of every volume, unchanged or
+	// detached ones too, so that each volume's last backup is recent and
+	// the freshness alert means what it says.
 	jobs := map[string]*RecurringJob{"snapshot": &args.Snapshot, "backup": args.Backup}
-	for _, task := range []string{"snapshot", "backup"} {
-		job := jobs[task]
-		if job == nil {
+	tasks := map[string]string{"snapshot": "snapshot", "backup": "backup-force-create"}
+	for _, job := range []string{"snapshot", "backup"} {
+		rj := jobs[job]
+		if rj == nil {
 			continue
 		}
-		if _, err := customResource(ctx, name+"-"+task, "longhorn.io/v1beta2", "RecurringJob", task, c.Namespace, map[string]any{
-			"name": task, "task": task, "cron": job.Cron, "retain": job.Retain,
+		if _, err := customResource(ctx, name+"-"+job, "longhorn.io/v1beta2", "RecurringJob", job, c.Namespace, map[string]any{
+			"name": job, "task": tasks[job], "cron": rj.Cron, "retain": rj.Retain,
 			"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
 		}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
 			return nil, wrap(err)
