@@ -23,6 +23,16 @@ func run(t *testing.T, opts stackrun.Options) (*stackrun.Result, error) {
 // TestInvalidConfiguration runs the real program with one defect each and
 // checks the message names the key and the fault, and that no resource
 // was registered.
+// invalidCase is a configuration the program must refuse with want.
+type invalidCase struct {
+	name    string
+	stack   string // default uat
+	set     map[string]string
+	plain   map[string]string
+	secrets map[string]string // replaces the operator secrets
+	want    string
+}
+
 func TestInvalidConfiguration(t *testing.T) {
 	const pool = `{"name":"p1","zone":"az-1"}`
 	cluster := func(fields string) map[string]string {
@@ -31,14 +41,7 @@ func TestInvalidConfiguration(t *testing.T) {
 	namespace := func(fields string) map[string]string {
 		return map[string]string{key("namespaces"): `[{"name":"uat"` + fields + `}]`}
 	}
-	tests := []struct {
-		name    string
-		stack   string // default uat
-		set     map[string]string
-		plain   map[string]string
-		secrets map[string]string // replaces the operator secrets
-		want    string
-	}{
+	tests := []invalidCase{
 		{name: "phase out of range", set: map[string]string{key("phase"): "3"},
 			want: `camps-infra:phase: 3 is not a phase; use 1 or 2`},
 		{name: "phase not a number", set: map[string]string{key("phase"): "one"},
@@ -136,14 +139,7 @@ func TestInvalidConfiguration(t *testing.T) {
 	platform := func(fields string) map[string]string {
 		return map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"grafana-uat.camps.ch"},` + fields + `}`}
 	}
-	tests = append(tests, []struct {
-		name    string
-		stack   string
-		set     map[string]string
-		plain   map[string]string
-		secrets map[string]string
-		want    string
-	}{
+	tests = append(tests, []invalidCase{
 		{name: "platform over budget", set: platform(`"longhorn":{"instanceManagerCpu":40}`),
 			want: `more than 40 % of the nodes' 4000m`},
 		{name: "storage beyond the disks", set: platform(`"longhorn":{"capacity":"100Gi"}`),
@@ -210,14 +206,7 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:platform.monitoring.prometheusReplicas: 3 is not 1 or 2`},
 	}...)
 	receivers := withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "- name: pager\n  webhook_configs: [{url: 'https://pager.example/x'}]\n"})
-	tests = append(tests, []struct {
-		name    string
-		stack   string // default uat
-		set     map[string]string
-		plain   map[string]string
-		secrets map[string]string // replaces the operator secrets
-		want    string
-	}{
+	tests = append(tests, []invalidCase{
 		{name: "SLO as a ratio", set: map[string]string{key("slo"): `{"availability":0}`},
 			want: `camps-infra:slo.availability: 0 is not a percentage between 0 and 100 (both excluded)`},
 		{name: "SLO of 100 %", set: map[string]string{key("slo"): `{"latencyPercentile":100}`},

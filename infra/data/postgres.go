@@ -1,20 +1,20 @@
 package data
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/customresource"
 )
 
 // PostgresType is the type token of the Postgres component.
@@ -283,16 +283,6 @@ func (a *PostgresArgs) scheduledBackupSpec() scheduledBackupSpec {
 	}
 }
 
-// toMap turns a typed spec into the untyped value a custom resource takes.
-func toMap(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	return m, json.Unmarshal(b, &m)
-}
-
 // NewPostgres creates the cluster and what it needs. The cluster is
 // protected: deleting it deletes its volumes.
 func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...pulumi.ResourceOption) (*Postgres, error) {
@@ -428,21 +418,5 @@ func (a *PostgresArgs) networkPolicy(ctx *pulumi.Context, name string, opts ...p
 func custom(ctx *pulumi.Context, name, apiVersion, kind, objName string, namespace pulumi.StringInput, spec any,
 	opts ...pulumi.ResourceOption,
 ) (*apiextensions.CustomResource, error) {
-	m, ok := spec.(map[string]any)
-	if !ok {
-		var err error
-		if m, err = toMap(spec); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", kind, objName, err)
-		}
-	}
-	r, err := apiextensions.NewCustomResource(ctx, name, &apiextensions.CustomResourceArgs{
-		ApiVersion:  pulumi.String(apiVersion),
-		Kind:        pulumi.String(kind),
-		Metadata:    &metav1.ObjectMetaArgs{Name: pulumi.String(objName), Namespace: namespace},
-		OtherFields: kubernetes.UntypedArgs{"spec": m},
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", kind, objName, err)
-	}
-	return r, nil
+	return customresource.New(ctx, name, customresource.Object{APIVersion: apiVersion, Kind: kind, Name: objName, Namespace: namespace}, spec, opts...)
 }

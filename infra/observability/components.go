@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/customresource"
 )
 
 // Type tokens of the components.
@@ -241,18 +241,7 @@ func stringMap(m map[string]string) map[string]any {
 func customResource(ctx *pulumi.Context, name, kind, objName string, namespace pulumi.StringInput, labels map[string]string,
 	spec map[string]any, opts ...pulumi.ResourceOption,
 ) (*apiextensions.CustomResource, error) {
-	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(objName), Namespace: namespace}
-	if len(labels) > 0 {
-		meta.Labels = pulumi.ToStringMap(labels)
-	}
-	r, err := apiextensions.NewCustomResource(ctx, name, &apiextensions.CustomResourceArgs{
-		ApiVersion:  pulumi.String("monitoring.coreos.com/v1"),
-		Kind:        pulumi.String(kind),
-		Metadata:    meta,
-		OtherFields: kubernetes.UntypedArgs{"spec": spec},
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", strings.ToLower(kind), objName, err)
-	}
-	return r, nil
+	return customresource.New(ctx, name, customresource.Object{
+		APIVersion: "monitoring.coreos.com/v1", Kind: kind, Name: objName, Namespace: namespace, Labels: labels,
+	}, spec, opts...)
 }

@@ -1,32 +1,17 @@
 package platform
 
 import (
-	"fmt"
-
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/customresource"
 )
 
 // customResource creates a custom resource from an untyped spec.
 func customResource(ctx *pulumi.Context, name, apiVersion, kind, objName string, namespace pulumi.StringInput,
 	spec map[string]any, opts ...pulumi.ResourceOption,
 ) (*apiextensions.CustomResource, error) {
-	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(objName)}
-	if namespace != nil {
-		meta.Namespace = namespace
-	}
-	r, err := apiextensions.NewCustomResource(ctx, name, &apiextensions.CustomResourceArgs{
-		ApiVersion:  pulumi.String(apiVersion),
-		Kind:        pulumi.String(kind),
-		Metadata:    meta,
-		OtherFields: kubernetes.UntypedArgs{"spec": spec},
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", kind, objName, err)
-	}
-	return r, nil
+	return customresource.New(ctx, name, customresource.Object{APIVersion: apiVersion, Kind: kind, Name: objName, Namespace: namespace}, spec, opts...)
 }
 
 // serviceMonitor scrapes the Services matching labels on an endpoint. It
