@@ -77,16 +77,16 @@ func TestSecretNeverPrints(t *testing.T) {
 // be whole and consistent.
 func FuzzLoad(f *testing.F) {
 	f.Add("1", `{"mode":"create","pools":[{"name":"p","zone":"az-1","minInstances":1,"maxInstances":2}]}`,
-		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"availability":99.5,"latencyThresholdMs":200}`)
-	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"enabled":true,"hosts":["uat.camps.ch"],"latencyPercentile":95}`)
-	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{}`)
-	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"latencyThresholdMs":150,"path":"x"}`)
-	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `null`)
-	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry, receivers, slo string) {
+		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"availability":99.5,"latencyThresholdMs":200}`, `{"postgres":{"instances":3,"retention":"30d"}}`)
+	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"enabled":true,"hosts":["uat.camps.ch"],"latencyPercentile":95}`, `{"longhornBackups":true,"copyRegion":"dc3-a"}`)
+	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{}`, `{}`)
+	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"latencyThresholdMs":150,"path":"x"}`, `{"postgres":{"backupSchedule":"0 1 * * *","recovery":{"serverName":"postgres"}}}`)
+	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `null`, `null`)
+	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry, receivers, slo, dataCfg string) {
 		src := source(map[string]string{
 			KeyPhase: phase, KeyCluster: cluster, KeyNamespaces: namespaces, KeyPlatform: platform,
 			KeyRegistry: registry, KeyRegistryToken: "token", KeyDNSToken: "token", KeyReceivers: receivers,
-			KeySLO: slo,
+			KeySLO: slo, KeyData: dataCfg,
 		}, KeyRegistryToken, KeyDNSToken, KeyReceivers)
 		c, err := Load(src, "fuzz")
 		if err != nil {
@@ -123,6 +123,15 @@ func FuzzLoad(f *testing.F) {
 			}
 		default:
 			t.Fatalf("accepted mode %q", c.Cluster.Mode)
+		}
+		if d := c.Data; *d.Enabled && *d.Postgres.Enabled && len(c.Namespaces) > 0 {
+			pg := d.Postgres
+			if *pg.Instances < 1 || len(strings.Fields(pg.BackupSchedule)) != 6 || pg.Retention == "" || pg.ServerName == "" {
+				t.Fatalf("accepted database settings %+v", pg)
+			}
+		}
+		if *c.Data.LonghornBackups && !*c.Platform.Install {
+			t.Fatal("accepted Longhorn backups on a stack without the platform")
 		}
 		if c.SLO.Enabled == nil {
 			t.Fatal("slo.enabled left unset")
