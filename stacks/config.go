@@ -27,6 +27,7 @@ const (
 	KeyCloudflareToken = "cloudflareApiToken"
 	KeySLO             = "slo"
 	KeyData            = "data"
+	KeySecurity        = "security"
 )
 
 // Keys lists every configuration key the program reads.
@@ -34,7 +35,7 @@ var Keys = []string{
 	KeyPhase, KeyCluster, KeyInfomaniak, KeyInfomaniakToken, KeyKubeconfig,
 	KeyPlatform, KeyNamespaces, KeyRegistry, KeyRegistryToken,
 	KeyCloudflare, KeyDNSToken, KeyReceivers, KeyEdge, KeyOpenStack, KeyOpenStackSecret, KeyCloudflareToken,
-	KeySLO, KeyData,
+	KeySLO, KeyData, KeySecurity,
 }
 
 // SecretKeys lists the keys that must be set as Pulumi secrets.
@@ -74,6 +75,8 @@ type Config struct {
 	SLO SLOConfig
 	// Data is the stack's object storage, backups and databases.
 	Data DataConfig
+	// Security is the cluster's access control for people.
+	Security SecurityConfig
 
 	// InfomaniakToken is the Infomaniak API token; unset means the
 	// provider reads INFOMANIAK_TOKEN.
@@ -201,6 +204,9 @@ type Namespace struct {
 	// DeployerGroup is the group bound to the namespace's deployer role.
 	// Default: <name>-deployers.
 	DeployerGroup string `json:"deployerGroup"`
+	// AllowExec lets the namespace's deployers exec into pods and
+	// port-forward. Default: false (uat's stack file: true).
+	AllowExec bool `json:"allowExec"`
 	// EgressCIDRs are the addresses the namespace's pods may reach besides
 	// the namespace itself and DNS (a database, an external API). Default: none.
 	EgressCIDRs []string `json:"egressCidrs"`

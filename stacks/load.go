@@ -71,6 +71,7 @@ func Load(src Source, stack string) (*Config, error) {
 	decode(src, KeyOpenStack, &c.OpenStack, &probs)
 	decode(src, KeySLO, &c.SLO, &probs)
 	decode(src, KeyData, &c.Data, &probs)
+	decode(src, KeySecurity, &c.Security, &probs)
 	c.InfomaniakToken = secret(src, KeyInfomaniakToken, &probs)
 	c.Kubeconfig = secret(src, KeyKubeconfig, &probs)
 	c.RegistryToken = secret(src, KeyRegistryToken, &probs)

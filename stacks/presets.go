@@ -150,6 +150,7 @@ func (c *Config) applyPresets() {
 	}
 	c.applySLOPresets()
 	c.applyDataPresets()
+	c.applySecurityPresets()
 }
 
 // defaultAuthURL is Infomaniak's OpenStack identity endpoint.

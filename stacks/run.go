@@ -13,6 +13,7 @@ import (
 	"gitlab.com/camps-ch/infra/infra/observability"
 	"gitlab.com/camps-ch/infra/infra/openstackcloud"
 	"gitlab.com/camps-ch/infra/infra/platform"
+	"gitlab.com/camps-ch/infra/infra/security"
 	"gitlab.com/camps-ch/infra/infra/tenancy"
 )
 
@@ -188,6 +189,7 @@ func createArgs(cfg *Config) *cluster.CreateArgs {
 		Pack:               cl.Pack,
 		KubernetesVersion:  cl.KubernetesVersion,
 		APIServerIPFilters: cl.APIServerIPFilters,
+		OIDC:               cfg.oidc(),
 	}
 	for _, p := range cl.Pools {
 		args.Pools = append(args.Pools, cluster.PoolArgs{
@@ -229,6 +231,7 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 		PrivatePodsLabel:    data.ClusterLabel,
 		EgressCIDRs:         ns.EgressCIDRs,
 		DeployerGroup:       ns.DeployerGroup,
+		AllowExec:           ns.AllowExec,
 		Registry: tenancy.Registry{
 			Server:   cfg.Registry.Server,
 			Username: cfg.Registry.Username,
@@ -313,6 +316,13 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 	cnpg, err := platform.NewCloudNativePG(ctx, "cloudnative-pg", a.CloudNativePG, providers)
 	if err != nil {
 		return platformReady{}, err
+	}
+	if g := cfg.Security.Groups; g != (GroupsConfig{}) {
+		if _, err := security.NewAccessControl(ctx, "access-control", &security.AccessControlArgs{
+			PlatformAdmins: g.PlatformAdmins, Auditors: g.Auditors, BreakGlass: g.BreakGlass,
+		}, providers); err != nil {
+			return platformReady{}, err
+		}
 	}
 	return platformReady{monitoring: ready, databases: cnpg.Ready}, nil
 }

@@ -46,6 +46,7 @@ func (c *Config) Validate() Problems {
 	c.validateEdge(&ps)
 	c.validateSLO(&ps)
 	c.validateData(&ps)
+	c.validateSecurity(&ps)
 	return ps
 }
 

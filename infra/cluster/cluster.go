@@ -51,10 +51,26 @@ type CreateArgs struct {
 	KubernetesVersion string
 	// APIServerIPFilters restricts the API server to these CIDRs; empty admits all.
 	APIServerIPFilters []string
+	// OIDC, when set, lets the API server authenticate people with the
+	// identity provider's tokens.
+	OIDC *OIDC
 	// Pools are the instance pools; at least one.
 	Pools []PoolArgs
 	// API configures the Infomaniak provider the cluster is created with.
 	API infomaniak.ProviderArgs
+}
+
+// OIDC is the API server's OIDC authentication.
+type OIDC struct {
+	// IssuerURL and ClientID identify the identity provider and the
+	// cluster's client there.
+	IssuerURL, ClientID string
+	// UsernameClaim and GroupsClaim are the token's claims for the user
+	// and the groups.
+	UsernameClaim, GroupsClaim string
+	// UsernamePrefix and GroupsPrefix are put before the claims' values, so
+	// that OIDC names never collide with Kubernetes' own.
+	UsernamePrefix, GroupsPrefix string
 }
 
 // PoolArgs describe one instance pool.
@@ -145,8 +161,18 @@ func (c *Cluster) create(ctx *pulumi.Context, name string, args *CreateArgs) (pu
 		return pulumi.StringOutput{}, nil, fmt.Errorf("cluster %q: infomaniak provider: %w", name, err)
 	}
 	var apiServer *infomaniak.APIServerArgs
+	if len(args.APIServerIPFilters) > 0 || args.OIDC != nil {
+		apiServer = &infomaniak.APIServerArgs{}
+	}
 	if len(args.APIServerIPFilters) > 0 {
-		apiServer = &infomaniak.APIServerArgs{IPFilters: pulumi.ToStringArray(args.APIServerIPFilters)}
+		apiServer.IPFilters = pulumi.ToStringArray(args.APIServerIPFilters)
+	}
+	if o := args.OIDC; o != nil {
+		apiServer.OIDC = &infomaniak.OIDCArgs{
+			IssuerURL: pulumi.String(o.IssuerURL), ClientID: pulumi.String(o.ClientID),
+			UsernameClaim: pulumi.String(o.UsernameClaim), GroupsClaim: pulumi.String(o.GroupsClaim),
+			UsernamePrefix: pulumi.String(o.UsernamePrefix), GroupsPrefix: pulumi.String(o.GroupsPrefix),
+		}
 	}
 	kaas, err := infomaniak.NewCluster(ctx, name, &infomaniak.ClusterArgs{
 		Name:              pulumi.String(args.Name),

@@ -57,6 +57,9 @@ type NamespaceArgs struct {
 	// an external API). Optional; by default pods reach only their own
 	// namespace and the cluster DNS.
 	EgressCIDRs []string
+	// AllowExec lets the deployer group exec into pods and port-forward
+	// (uat); otherwise it may not. Default: false.
+	AllowExec bool
 	// DeployerGroup is the group bound to the deployer role.
 	DeployerGroup string
 	// Registry is the private registry the pods pull from.
@@ -291,6 +294,13 @@ func (n *Namespace) deployer(ctx *pulumi.Context, name string, args *NamespaceAr
 			ApiGroups: pulumi.ToStringArray(r.groups),
 			Resources: pulumi.ToStringArray(r.resources),
 			Verbs:     pulumi.ToStringArray(r.verbs),
+		})
+	}
+	if args.AllowExec {
+		rules = append(rules, rbacv1.PolicyRuleArgs{
+			ApiGroups: pulumi.ToStringArray([]string{""}),
+			Resources: pulumi.ToStringArray([]string{"pods/exec", "pods/portforward"}),
+			Verbs:     pulumi.ToStringArray([]string{"get", "create"}),
 		})
 	}
 	role, err := rbacv1.NewRole(ctx, name+"-deployer", &rbacv1.RoleArgs{Metadata: meta("deployer"), Rules: rules}, opts...)

@@ -72,6 +72,33 @@ var Policies = []Policy{
 	{"namespaces-labelled", "every namespace enforces, audits and warns one Pod Security level and says it is managed by Pulumi", namespaceLabelled},
 	{"stateful-protected", "stateful resources are protected", statefulProtected},
 	{"no-plaintext-secrets", "Secret data and every credential-like input are Pulumi secrets", noPlaintextSecrets},
+	{"break-glass-only", "nobody is bound to cluster-admin but the break-glass group (ClusterRoleBinding " + BreakGlassBinding + ", groups only)", breakGlassOnly},
+}
+
+// BreakGlassBinding is the one ClusterRoleBinding allowed to cluster-admin.
+const BreakGlassBinding = "camps-break-glass"
+
+func breakGlassOnly(r *recorder.Resource) []string {
+	if r.Type != "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding" && r.Type != "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" {
+		return nil
+	}
+	if r.String("roleRef.name") != "cluster-admin" {
+		return nil
+	}
+	if r.Type == "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" || r.String("metadata.name") != BreakGlassBinding {
+		return []string{"binds cluster-admin; only " + BreakGlassBinding + " may"}
+	}
+	var out []string
+	for i := 0; ; i++ {
+		kind := r.String(fmt.Sprintf("subjects[%d].kind", i))
+		if kind == "" {
+			break
+		}
+		if kind != "Group" {
+			out = append(out, fmt.Sprintf("subjects[%d] is a %s; break-glass binds groups only", i, kind))
+		}
+	}
+	return out
 }
 
 // Check runs every policy on every resource and returns the violations,

@@ -19,6 +19,7 @@ var plans = []stackrun.Options{
 	{Stack: "uat", Set: map[string]string{stacks.FullKey("phase"): "2"}},
 	{Stack: "prod"},
 	{Stack: "prod", Set: map[string]string{stacks.FullKey("phase"): "2"}},
+	{Stack: "prod", Set: map[string]string{stacks.FullKey("phase"): "2", stacks.FullKey("security"): `{"groups":{"platformAdmins":"oidc:platform-admins","auditors":"oidc:auditors","breakGlass":"oidc:break-glass"}}`}},
 }
 
 func plan(t *testing.T, opts stackrun.Options) []*recorder.Resource {
@@ -110,6 +111,16 @@ func TestSeededViolationsFail(t *testing.T) {
 				obj(map[string]any{".dockerconfigjson": `{"auths":{}}`}))
 			return rs
 		}, "no-plaintext-secrets", "stringData..dockerconfigjson is not a secret"},
+		{"a user bound to cluster-admin", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			return append(rs, &recorder.Resource{Type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", Name: "ops", Custom: true,
+				Inputs: resource.NewPropertyMapFromMap(map[string]any{"metadata": map[string]any{"name": "ops-admin"},
+					"roleRef": map[string]any{"name": "cluster-admin"}, "subjects": []any{map[string]any{"kind": "User", "name": "bob"}}})})
+		}, "break-glass-only", "binds cluster-admin; only camps-break-glass may"},
+		{"a service account in the break-glass binding", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			return append(rs, &recorder.Resource{Type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", Name: "bg", Custom: true,
+				Inputs: resource.NewPropertyMapFromMap(map[string]any{"metadata": map[string]any{"name": "camps-break-glass"},
+					"roleRef": map[string]any{"name": "cluster-admin"}, "subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "ci"}}})})
+		}, "break-glass-only", "subjects[0] is a ServiceAccount"},
 		{"a plain kubeconfig", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
 			set(find(t, rs, "pulumi:providers:kubernetes", "cluster"), "kubeconfig", resource.NewProperty("apiVersion: v1"))
 			return rs
