@@ -94,36 +94,49 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 	}
 
 	names := make([]string, 0, len(cfg.Namespaces))
-	for _, ns := range cfg.Namespaces {
-		n, err := tenancy.NewNamespace(ctx, ns.Name, namespaceArgs(cfg, ns), pulumi.Providers(k8s.Provider))
-		if err != nil {
+	for i, ns := range cfg.Namespaces {
+		if err := deployNamespace(ctx, cfg, k8s, ns, i == 0, store, ready); err != nil {
 			return out, err
 		}
 		names = append(names, ns.Name)
-		if store != nil && cfg.Data.CopyRegion != "" && ns.Name == cfg.Namespaces[0].Name {
-			if _, err := data.NewBackupCopy(ctx, "backup-copy", cfg.backupCopyArgs(n.Name, store), pulumi.Providers(k8s.Provider)); err != nil {
-				return out, err
-			}
-		}
-		if store != nil && *cfg.Data.Postgres.Enabled {
-			args := cfg.postgresArgs(ns, n.Name, store)
-			args.Ready = append(append([]pulumi.Resource{}, ready.monitoring...), ready.databases...)
-			if _, err := data.NewPostgres(ctx, "postgres-"+ns.Name, args, pulumi.Providers(k8s.Provider)); err != nil {
-				return out, err
-			}
-		}
-		if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
-			args := cfg.sloArgs()
-			args.Prober, args.Module = platform.BlackboxProber, platform.BlackboxModule
-			args.RuleLabels = platform.RuleLabels(monitoringRelease)
-			args.Namespace, args.MonitoringReady = n.Name, ready.monitoring
-			if _, err := observability.NewSLO(ctx, "slo-"+ns.Name, args, pulumi.Providers(k8s.Provider)); err != nil {
-				return out, err
-			}
-		}
 	}
 	out.Namespaces = pulumi.ToStringArray(names).ToStringArrayOutput()
 	return out, nil
+}
+
+// deployNamespace creates an application namespace and what lives in it:
+// its database, its SLOs and, in the first namespace, the copy of the
+// backups to the other region.
+func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns Namespace, first bool,
+	store *data.ObjectStorage, ready platformReady,
+) error {
+	providers := pulumi.Providers(k8s.Provider)
+	n, err := tenancy.NewNamespace(ctx, ns.Name, namespaceArgs(cfg, ns), providers)
+	if err != nil {
+		return err
+	}
+	if store != nil && cfg.Data.CopyRegion != "" && first {
+		if _, err := data.NewBackupCopy(ctx, "backup-copy", cfg.backupCopyArgs(n.Name, store), providers); err != nil {
+			return err
+		}
+	}
+	if store != nil && *cfg.Data.Postgres.Enabled {
+		args := cfg.postgresArgs(ns, n.Name, store)
+		args.Ready = append(append([]pulumi.Resource{}, ready.monitoring...), ready.databases...)
+		if _, err := data.NewPostgres(ctx, "postgres-"+ns.Name, args, providers); err != nil {
+			return err
+		}
+	}
+	if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
+		args := cfg.sloArgs()
+		args.Prober, args.Module = platform.BlackboxProber, platform.BlackboxModule
+		args.RuleLabels = platform.RuleLabels(monitoringRelease)
+		args.Namespace, args.MonitoringReady = n.Name, ready.monitoring
+		if _, err := observability.NewSLO(ctx, "slo-"+ns.Name, args, providers); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // monitoringRelease is the name of the kube-prometheus-stack release, the
