@@ -150,11 +150,7 @@ func (c *Config) applyDataPresets() {
 }
 
 var (
-	sqlIdentifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-	cronSix       = regexp.MustCompile(`^([0-9*/,\-]+ ){5}[0-9*/,\-]+$`)
-	retentionDays = regexp.MustCompile(`^[1-9][0-9]*[dwm]$`)
-	prefixName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$`)
-	bucketName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+	prefixName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$`)
 )
 
 func (c *Config) validateData(ps *Problems) {
@@ -210,14 +206,14 @@ func (c *Config) validateData(ps *Problems) {
 		}
 	}
 	for _, id := range [][2]string{{"database", pg.Database}, {"owner", pg.Owner}} {
-		if !sqlIdentifier.MatchString(id[1]) {
+		if !data.IsSQLIdentifier(id[1]) {
 			ps.add("data.postgres."+id[0], "%q is not a lowercase SQL identifier", id[1])
 		}
 	}
-	if !cronSix.MatchString(pg.BackupSchedule) {
+	if !data.IsBackupSchedule(pg.BackupSchedule) {
 		ps.add("data.postgres.backupSchedule", "%q is not a six-field cron schedule (seconds first, e.g. 0 0 1 * * *)", pg.BackupSchedule)
 	}
-	if !retentionDays.MatchString(pg.Retention) {
+	if !data.IsRetention(pg.Retention) {
 		ps.add("data.postgres.retention", "%q is not a number of days, weeks or months such as 30d", pg.Retention)
 	}
 	if !dnsLabel.MatchString(pg.ServerName) {
@@ -230,7 +226,7 @@ func (c *Config) validateData(ps *Problems) {
 		case r.ServerName == pg.ServerName && r.Bucket == "" && r.Namespace == "" && r.Region == "":
 			ps.add("data.postgres.recovery.serverName", "%q is also data.postgres.serverName: the recovered cluster must back up under a new name", r.ServerName)
 		}
-		if r.Bucket != "" && !bucketName.MatchString(r.Bucket) {
+		if r.Bucket != "" && !data.IsBucketName(r.Bucket) {
 			ps.add("data.postgres.recovery.bucket", "%q is not a bucket name", r.Bucket)
 		}
 		if r.Namespace != "" && !dnsLabel.MatchString(r.Namespace) {

@@ -52,10 +52,7 @@ func objective(t *testing.T, r *recorder.Resource, slo string) string {
 func TestOwnerShipsDashboardsAndRules(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat"})
 	mon := releases(t, res)["kube-prometheus-stack"]
-	selector := map[string]string{}
-	for _, k := range []string{"release"} {
-		selector[k] = mon.String("values.prometheus.prometheusSpec.ruleSelector.matchLabels." + k)
-	}
+	selector := map[string]string{"release": mon.String("values.prometheus.prometheusSpec.ruleSelector.matchLabels.release")}
 	if selector["release"] != "kube-prometheus-stack" {
 		t.Fatalf("Prometheus selects rules by %v", selector)
 	}

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -71,8 +72,8 @@ func TestExecOnlyInUat(t *testing.T) {
 		for _, role := range res.Recorder.OfType("kubernetes:rbac.authorization.k8s.io/v1:Role") {
 			exec := false
 			for i := 0; ; i++ {
-				v, ok := role.Input("rules[" + string(rune('0'+i)) + "].resources")
-				if !ok || i > 9 {
+				v, ok := role.Input(fmt.Sprintf("rules[%d].resources", i))
+				if !ok {
 					break
 				}
 				for _, r := range v.ArrayValue() {

@@ -11,6 +11,7 @@ import (
 
 	"gitlab.com/camps-ch/infra/contract"
 	"gitlab.com/camps-ch/infra/infra/infomaniak"
+	"gitlab.com/camps-ch/infra/internal/policy"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 )
@@ -246,10 +247,6 @@ var podSecurity = map[string]string{
 	"monitoring":      "privileged",
 }
 
-// statefulTypes hold data or money: a preview that would delete them fails.
-var statefulTypes = []string{infomaniak.ClusterType, infomaniak.InstancePoolType, typeNamespace, "openstack:networking/floatingIp:FloatingIp",
-	"openstack:objectstorage/container:Container", "kubernetes:postgresql.cnpg.io/v1:Cluster"}
-
 // TestInvariants checks every resource of every stack and phase.
 func TestInvariants(t *testing.T) {
 	for _, opts := range variants() {
@@ -275,7 +272,7 @@ func TestInvariants(t *testing.T) {
 				if !r.Custom && !strings.HasPrefix(r.Type, "camps:") {
 					t.Errorf("component %s has a type token outside camps:", what)
 				}
-				if slices.Contains(statefulTypes, r.Type) && !r.Protect {
+				if slices.Contains(policy.StatefulTypes, r.Type) && !r.Protect {
 					t.Errorf("stateful %s is not protected", what)
 				}
 				if r.Type == typeNamespace {

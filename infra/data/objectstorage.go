@@ -49,6 +49,10 @@ type ObjectStorageArgs struct {
 
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 
+// IsBucketName tells whether s is a bucket name: 3 to 63 lowercase
+// letters, digits and dashes.
+func IsBucketName(s string) bool { return bucketName.MatchString(s) }
+
 func (a *ObjectStorageArgs) validate() error {
 	if a == nil || len(a.Buckets) == 0 {
 		return errors.New("at least one bucket is required")

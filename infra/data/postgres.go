@@ -114,6 +114,18 @@ var (
 	retention  = regexp.MustCompile(`^[1-9][0-9]*[dwm]$`)
 )
 
+// IsSQLIdentifier tells whether s is a lowercase SQL identifier, as a
+// database and its owner must be.
+func IsSQLIdentifier(s string) bool { return identifier.MatchString(s) }
+
+// IsBackupSchedule tells whether s is a six-field cron, seconds first, as
+// CloudNativePG's scheduled backups take.
+func IsBackupSchedule(s string) bool { return cron6.MatchString(s) }
+
+// IsRetention tells whether s is a retention policy such as 30d (days,
+// weeks or months).
+func IsRetention(s string) bool { return retention.MatchString(s) }
+
 func (a *PostgresArgs) name() string {
 	if a.Name == "" {
 		return "postgres"
@@ -177,25 +189,28 @@ func s3Secret(n string) string          { return n + "-backup-s3" }
 func objectStore(n string) string       { return n + "-backups" }
 func recoveryStore(n string) string     { return n + "-recovery-source" }
 
-// s3Location is where backups are: s3://<bucket>/<namespace> at an endpoint.
-type s3Location struct{ bucket, namespace, endpoint, region string }
+// backupLocation is where a namespace's backups are: s3://<bucket>/<namespace>.
+type backupLocation struct {
+	S3Location
+	namespace string
+}
 
-func (l s3Location) path() string { return fmt.Sprintf("s3://%s/%s", l.bucket, l.namespace) }
+func (l backupLocation) path() string { return fmt.Sprintf("s3://%s/%s", l.Bucket, l.namespace) }
 
-func (a *PostgresArgs) ownSource() s3Location {
-	return s3Location{a.Backup.Bucket, a.NamespaceName, a.Backup.Endpoint, a.Backup.Region}
+func (a *PostgresArgs) ownSource() backupLocation {
+	return backupLocation{S3Location{a.Backup.Bucket, a.Backup.Endpoint, a.Backup.Region}, a.NamespaceName}
 }
 
 // recoverySource is where a recovery reads: the own location, field by
 // field overridden by Recovery.
-func (a *PostgresArgs) recoverySource() s3Location {
+func (a *PostgresArgs) recoverySource() backupLocation {
 	l := a.ownSource()
 	if r := a.Recovery; r != nil {
 		for _, f := range []struct {
 			dst *string
 			v   string
 		}{
-			{&l.bucket, r.Bucket}, {&l.namespace, r.Namespace}, {&l.endpoint, r.Endpoint}, {&l.region, r.Region},
+			{&l.Bucket, r.Bucket}, {&l.namespace, r.Namespace}, {&l.Endpoint, r.Endpoint}, {&l.Region, r.Region},
 		} {
 			if f.v != "" {
 				*f.dst = f.v
@@ -246,12 +261,12 @@ func (a *PostgresArgs) clusterSpec() clusterSpec {
 
 // objectStoreSpec is the store the cluster archives to (retention set) or,
 // for a recovery source, reads from (no retention: it never deletes).
-func (a *PostgresArgs) objectStoreSpec(at s3Location, regionKey, retention string) objectStoreSpec {
+func (a *PostgresArgs) objectStoreSpec(at backupLocation, regionKey, retention string) objectStoreSpec {
 	s := s3Secret(a.name())
 	return objectStoreSpec{
 		Configuration: barmanConfig{
 			DestinationPath: at.path(),
-			EndpointURL:     at.endpoint,
+			EndpointURL:     at.Endpoint,
 			S3Credentials: s3Credentials{
 				AccessKeyID:     secretKeyRef{Name: s, Key: "ACCESS_KEY_ID"},
 				SecretAccessKey: secretKeyRef{Name: s, Key: "ACCESS_SECRET_KEY"},
@@ -327,7 +342,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 			"ACCESS_KEY_ID":     args.Backup.AccessKey,
 			"ACCESS_SECRET_KEY": args.Backup.SecretKey,
 			"REGION":            pulumi.String(args.Backup.Region),
-			"RECOVERY_REGION":   pulumi.String(args.recoverySource().region),
+			"RECOVERY_REGION":   pulumi.String(args.recoverySource().Region),
 		}).(pulumi.StringMapOutput),
 	}, child)
 	if err != nil {

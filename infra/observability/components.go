@@ -194,52 +194,15 @@ func NewSLO(ctx *pulumi.Context, name string, args *SLOArgs, opts ...pulumi.Reso
 func prometheusRule(ctx *pulumi.Context, name, objName string, namespace pulumi.StringInput, labels map[string]string,
 	groups []RuleGroup, opts ...pulumi.ResourceOption,
 ) (*apiextensions.CustomResource, error) {
-	spec := make([]any, len(groups))
-	for i, g := range groups {
-		spec[i] = g.value()
-	}
-	return customResource(ctx, name, "PrometheusRule", objName, namespace, labels, map[string]any{"groups": spec}, opts...)
-}
-
-// value is the group as a plain value for a custom resource's spec.
-func (g RuleGroup) value() map[string]any {
-	rules := make([]any, len(g.Rules))
-	for i, r := range g.Rules {
-		m := map[string]any{"expr": r.Expr}
-		set := func(k, v string) {
-			if v != "" {
-				m[k] = v
-			}
-		}
-		set("record", r.Record)
-		set("alert", r.Alert)
-		set("for", r.For)
-		if len(r.Labels) > 0 {
-			m["labels"] = stringMap(r.Labels)
-		}
-		if len(r.Annotations) > 0 {
-			m["annotations"] = stringMap(r.Annotations)
-		}
-		rules[i] = m
-	}
-	out := map[string]any{"name": g.Name, "rules": rules}
-	if g.Interval != "" {
-		out["interval"] = g.Interval
-	}
-	return out
-}
-
-func stringMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	spec := struct {
+		Groups []RuleGroup `json:"groups"`
+	}{groups}
+	return customResource(ctx, name, "PrometheusRule", objName, namespace, labels, spec, opts...)
 }
 
 // customResource creates a monitoring.coreos.com/v1 object.
 func customResource(ctx *pulumi.Context, name, kind, objName string, namespace pulumi.StringInput, labels map[string]string,
-	spec map[string]any, opts ...pulumi.ResourceOption,
+	spec any, opts ...pulumi.ResourceOption,
 ) (*apiextensions.CustomResource, error) {
 	return customresource.New(ctx, name, customresource.Object{
 		APIVersion: "monitoring.coreos.com/v1", Kind: kind, Name: objName, Namespace: namespace, Labels: labels,

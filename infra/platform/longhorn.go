@@ -308,15 +308,15 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	// The backup job forces a backup of every volume, unchanged or
 	// detached ones too, so that each volume's last backup is recent and
 	// the freshness alert means what it says.
-	jobs := map[string]*RecurringJob{"snapshot": &args.Snapshot, "backup": args.Backup}
-	tasks := map[string]string{"snapshot": "snapshot", "backup": "backup-force-create"}
-	for _, job := range []string{"snapshot", "backup"} {
-		rj := jobs[job]
-		if rj == nil {
+	for _, j := range []struct {
+		name, task string
+		job        *RecurringJob
+	}{{"snapshot", "snapshot", &args.Snapshot}, {"backup", "backup-force-create", args.Backup}} {
+		if j.job == nil {
 			continue
 		}
-		if _, err := customResource(ctx, name+"-"+job, "longhorn.io/v1beta2", "RecurringJob", job, c.Namespace, map[string]any{
-			"name": job, "task": tasks[job], "cron": rj.Cron, "retain": rj.Retain,
+		if _, err := customResource(ctx, name+"-"+j.name, "longhorn.io/v1beta2", "RecurringJob", j.name, c.Namespace, map[string]any{
+			"name": j.name, "task": j.task, "cron": j.job.Cron, "retain": j.job.Retain,
 			"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
 		}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
 			return nil, wrap(err)
