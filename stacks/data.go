@@ -259,8 +259,14 @@ func (c *Config) objectStorageArgs() *data.ObjectStorageArgs {
 	if r := c.Data.CopyRegion; r != "" {
 		args.Buckets = append(args.Buckets, data.Bucket{Name: cp, Region: r})
 	}
+	if *c.Security.Audit.Enabled {
+		args.Buckets = append(args.Buckets, data.Bucket{Name: c.auditBucket(), Unversioned: true})
+	}
 	return args
 }
+
+// auditBucket holds the API server's audit log.
+func (c *Config) auditBucket() string { return c.Data.BucketPrefix + "-audit" }
 
 // longhornBackupTarget is Longhorn's target on the stack's bucket.
 func (c *Config) longhornBackupTarget(store *data.ObjectStorage) (*platform.BackupTarget, *platform.RecurringJob) {
@@ -296,6 +302,7 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 		},
 		OperatorNamespace:   platform.CloudNativePGNamespace,
 		MonitoringNamespace: platform.MonitoringNamespace,
+		ExternalCredentials: *c.Security.ExternalSecrets,
 	}
 	if r := pg.Recovery; r != nil {
 		args.Recovery = &data.PostgresRecovery{

@@ -2,6 +2,7 @@ package stacks_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"gitlab.com/camps-ch/infra/internal/recorder"
@@ -25,7 +26,8 @@ func byType(res *stackrun.Result, typ string) map[string]*recorder.Resource {
 	return out
 }
 
-// TestBucketsPerStack: each stack has its own protected, versioned buckets
+// TestBucketsPerStack: each stack has its own protected buckets, versioned
+// but the audit log's,
 // and one EC2 credential, on explicit OpenStack providers.
 func TestBucketsPerStack(t *testing.T) {
 	tests := []struct {
@@ -35,7 +37,7 @@ func TestBucketsPerStack(t *testing.T) {
 		{"uat", "1", map[string]string{"camps-uat-postgres": ""}},
 		{"uat", "2", map[string]string{"camps-uat-postgres": ""}},
 		{"prod", "1", map[string]string{"camps-prod-postgres": ""}},
-		{"prod", "2", map[string]string{"camps-prod-postgres": "", "camps-prod-longhorn": "", "camps-prod-postgres-copy": "dc3-a"}},
+		{"prod", "2", map[string]string{"camps-prod-postgres": "", "camps-prod-longhorn": "", "camps-prod-postgres-copy": "dc3-a", "camps-prod-audit": ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack+" phase "+tt.phase, func(t *testing.T) {
@@ -53,8 +55,10 @@ func TestBucketsPerStack(t *testing.T) {
 				if !b.Protect || b.String("region") != region || b.Provider == "" {
 					t.Errorf("bucket %s: protected %v, region %q, provider %q", name, b.Protect, b.String("region"), b.Provider)
 				}
-				if v, _ := b.Input("versioning"); !v.IsBool() || !v.BoolValue() {
-					t.Errorf("bucket %s is not versioned", name)
+				// The audit log's retention deletes for good: no versions.
+				wantVersioned := !strings.HasSuffix(name, "-audit")
+				if v, _ := b.Input("versioning"); !v.IsBool() || v.BoolValue() != wantVersioned {
+					t.Errorf("bucket %s: versioning %v, want %v", name, v, wantVersioned)
 				}
 			}
 			if n := len(res.Recorder.OfType(ec2Type)); n != 1 {

@@ -25,6 +25,14 @@ var wantReleases = map[string][3]string{
 	"cloudnative-pg-barman-cloud": {"plugin-barman-cloud", "0.7.0", "cnpg-system"},
 }
 
+// wantSecurityReleases join them on prod's phase 2 cluster (security.openbao,
+// security.audit).
+var wantSecurityReleases = map[string][3]string{
+	"openbao":          {"openbao", "0.29.2", "openbao"},
+	"external-secrets": {"external-secrets", "2.9.0", "external-secrets"},
+	"audit-sink":       {"vector", "0.56.0", "audit"},
+}
+
 // releaseName is the name of the release with the URN.
 func releaseName(rel map[string]*recorder.Resource, urn string) string {
 	for name, r := range rel {
@@ -226,8 +234,20 @@ func TestProdPhase1HasNoPlatform(t *testing.T) {
 func TestProdPhase2HasItsOwnHAPlatform(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}})
 	rel := releases(t, res)
-	if len(rel) != len(wantReleases) {
-		t.Fatalf("prod phase 2 has %d releases, want %d", len(rel), len(wantReleases))
+	if len(rel) != len(wantReleases)+len(wantSecurityReleases) {
+		t.Fatalf("prod phase 2 has %d releases, want %d", len(rel), len(wantReleases)+len(wantSecurityReleases))
+	}
+	for name, want := range wantSecurityReleases {
+		r, ok := rel[name]
+		if !ok {
+			t.Errorf("no release %s", name)
+			continue
+		}
+		for i, path := range []string{"chart", "version", "namespace"} {
+			if got := r.String(path); got != want[i] {
+				t.Errorf("release %s %s = %q, want %q", name, path, got, want[i])
+			}
+		}
 	}
 	in := rel["nginx-ingress"]
 	wantValue(t, in, "values.controller.replicaCount", 3)

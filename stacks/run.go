@@ -58,6 +58,15 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 	if err != nil {
 		return out, err
 	}
+	// The audit sink's token goes into the API server's webhook
+	// configuration, before the cluster exists.
+	var audit *security.AuditWebhook
+	if *cfg.Security.Audit.Enabled {
+		if audit, err = security.NewAuditWebhook(ctx, "audit-webhook", cfg.Security.Audit.Host); err != nil {
+			return out, err
+		}
+		clusterArgs.Create.Audit = &cluster.Audit{Policy: audit.Policy, WebhookConfig: audit.Config}
+	}
 	k8s, err := cluster.New(ctx, "cluster", clusterArgs)
 	if err != nil {
 		return out, err
@@ -78,6 +87,12 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 		if ready, err = deployPlatform(ctx, cfg, k8s, store, &out); err != nil {
 			return out, err
 		}
+		if *cfg.Security.Audit.Enabled {
+			if _, err := security.NewAuditSink(ctx, "audit-sink", cfg.auditSinkArgs(audit.Token, store, ready),
+				pulumi.Providers(k8s.Provider)); err != nil {
+				return out, err
+			}
+		}
 	}
 	if out.IngressIP == (pulumi.StringOutput{}) {
 		out.IngressIP = pulumi.String(cfg.Platform.Ingress.LoadBalancerIP).ToStringOutput()
@@ -94,11 +109,20 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 	}
 
 	names := make([]string, 0, len(cfg.Namespaces))
+	created := map[string]pulumi.StringOutput{}
 	for i, ns := range cfg.Namespaces {
-		if err := deployNamespace(ctx, cfg, k8s, ns, i == 0, store, ready); err != nil {
+		n, err := deployNamespace(ctx, cfg, k8s, ns, i == 0, store, ready)
+		if err != nil {
 			return out, err
 		}
 		names = append(names, ns.Name)
+		created[ns.Name] = n
+	}
+	if *cfg.Security.OpenBao.Enabled {
+		if _, err := security.NewExternalSecrets(ctx, "external-secrets", cfg.externalSecretsArgs(created, ready),
+			pulumi.Providers(k8s.Provider)); err != nil {
+			return out, err
+		}
 	}
 	out.Namespaces = pulumi.ToStringArray(names).ToStringArrayOutput()
 	return out, nil
@@ -106,25 +130,25 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 
 // deployNamespace creates an application namespace and what lives in it:
 // its database, its SLOs and, in the first namespace, the copy of the
-// backups to the other region.
+// backups to the other region. It returns the namespace's name.
 func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns Namespace, first bool,
 	store *data.ObjectStorage, ready platformReady,
-) error {
+) (pulumi.StringOutput, error) {
 	providers := pulumi.Providers(k8s.Provider)
 	n, err := tenancy.NewNamespace(ctx, ns.Name, namespaceArgs(cfg, ns), providers)
 	if err != nil {
-		return err
+		return pulumi.StringOutput{}, err
 	}
 	if store != nil && cfg.Data.CopyRegion != "" && first {
 		if _, err := data.NewBackupCopy(ctx, "backup-copy", cfg.backupCopyArgs(n.Name, store), providers); err != nil {
-			return err
+			return pulumi.StringOutput{}, err
 		}
 	}
 	if store != nil && *cfg.Data.Postgres.Enabled {
 		args := cfg.postgresArgs(ns, n.Name, store)
 		args.Ready = append(append([]pulumi.Resource{}, ready.monitoring...), ready.databases...)
 		if _, err := data.NewPostgres(ctx, "postgres-"+ns.Name, args, providers); err != nil {
-			return err
+			return pulumi.StringOutput{}, err
 		}
 	}
 	if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
@@ -133,10 +157,10 @@ func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns 
 		args.RuleLabels = platform.RuleLabels(monitoringRelease)
 		args.Namespace, args.MonitoringReady = n.Name, ready.monitoring
 		if _, err := observability.NewSLO(ctx, "slo-"+ns.Name, args, providers); err != nil {
-			return err
+			return pulumi.StringOutput{}, err
 		}
 	}
-	return nil
+	return n.Name, nil
 }
 
 // monitoringRelease is the name of the kube-prometheus-stack release, the
@@ -226,7 +250,7 @@ func createArgs(cfg *Config) *cluster.CreateArgs {
 
 func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 	q, l := ns.Quota, ns.Limits
-	return &tenancy.NamespaceArgs{
+	args := &tenancy.NamespaceArgs{
 		Labels: map[string]string{"camps.ch/stack": cfg.Stack},
 		Quota: tenancy.Quota{
 			RequestsCPU: q.RequestsCPU, RequestsMemory: q.RequestsMemory,
@@ -248,9 +272,13 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 		Registry: tenancy.Registry{
 			Server:   cfg.Registry.Server,
 			Username: cfg.Registry.Username,
-			Token:    pulumi.ToSecret(pulumi.String(cfg.RegistryToken.Reveal())).(pulumi.StringOutput),
+			External: *cfg.Security.ExternalSecrets,
 		},
 	}
+	if !*cfg.Security.ExternalSecrets {
+		args.Registry.Token = pulumi.ToSecret(pulumi.String(cfg.RegistryToken.Reveal())).(pulumi.StringOutput)
+	}
+	return args
 }
 
 // platformReady are the releases whose CRDs others wait for.
@@ -259,6 +287,12 @@ type platformReady struct {
 	monitoring []pulumi.Resource
 	// databases are CloudNativePG and its Barman Cloud plugin.
 	databases []pulumi.Resource
+	// storage is Longhorn (the default StorageClass).
+	storage []pulumi.Resource
+	// secrets is OpenBao's release, when the stack runs it.
+	secrets []pulumi.Resource
+	// certManagerNamespace is cert-manager's namespace, once created.
+	certManagerNamespace pulumi.StringOutput
 }
 
 // deployPlatform installs the platform releases, the dashboards and the
@@ -312,7 +346,11 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 		return platformReady{}, err
 	}
 	a.CertManager.MonitoringReady = ready
-	a.CertManager.CloudflareToken = pulumi.ToSecret(pulumi.String(cfg.DNSToken.Reveal())).(pulumi.StringOutput)
+	if *cfg.Security.ExternalSecrets {
+		a.CertManager.ExternalToken = true
+	} else {
+		a.CertManager.CloudflareToken = pulumi.ToSecret(pulumi.String(cfg.DNSToken.Reveal())).(pulumi.StringOutput)
+	}
 	cm, err := platform.NewCertManager(ctx, "cert-manager", a.CertManager, providers)
 	if err != nil {
 		return platformReady{}, err
@@ -321,7 +359,8 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 	if *cfg.Data.LonghornBackups {
 		a.Longhorn.BackupTarget, a.Longhorn.Backup = cfg.longhornBackupTarget(store)
 	}
-	if _, err := platform.NewLonghorn(ctx, "longhorn", a.Longhorn, providers); err != nil {
+	longhorn, err := platform.NewLonghorn(ctx, "longhorn", a.Longhorn, providers)
+	if err != nil {
 		return platformReady{}, err
 	}
 	a.CloudNativePG.CertManagerReady = []pulumi.Resource{cm.Release}
@@ -330,6 +369,14 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 	if err != nil {
 		return platformReady{}, err
 	}
+	var secrets []pulumi.Resource
+	if *cfg.Security.OpenBao.Enabled {
+		bao, err := security.NewOpenBao(ctx, "openbao", cfg.openBaoArgs(cm, mon, longhorn), providers)
+		if err != nil {
+			return platformReady{}, err
+		}
+		secrets = []pulumi.Resource{bao.Release}
+	}
 	if g := cfg.Security.Groups; g != (GroupsConfig{}) {
 		if _, err := security.NewAccessControl(ctx, "access-control", &security.AccessControlArgs{
 			PlatformAdmins: g.PlatformAdmins, Auditors: g.Auditors, BreakGlass: g.BreakGlass,
@@ -337,7 +384,10 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 			return platformReady{}, err
 		}
 	}
-	return platformReady{monitoring: ready, databases: cnpg.Ready}, nil
+	return platformReady{
+		monitoring: ready, databases: cnpg.Ready, storage: []pulumi.Resource{longhorn.Release},
+		secrets: secrets, certManagerNamespace: cm.Namespace,
+	}, nil
 }
 
 func floatingIPArgs(cfg *Config) *edge.FloatingIPArgs {

@@ -1,12 +1,24 @@
 package stacks
 
 import (
+	"encoding/json"
 	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/cluster"
+	"gitlab.com/camps-ch/infra/infra/data"
+	"gitlab.com/camps-ch/infra/infra/externalsecret"
+	"gitlab.com/camps-ch/infra/infra/platform"
+	"gitlab.com/camps-ch/infra/infra/security"
+	"gitlab.com/camps-ch/infra/infra/tenancy"
+	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
-// SecurityConfig is the `security` key: how people reach the cluster.
+// SecurityConfig is the `security` key: how people reach the cluster, the
+// API server's audit log, and where application secrets come from.
 type SecurityConfig struct {
 	// OIDC makes a created cluster's API server accept the identity
 	// provider's tokens. Default: none (kubeconfig only).
@@ -14,6 +26,42 @@ type SecurityConfig struct {
 	// Groups are bound to cluster roles by the stack that installs the
 	// platform. Default: none.
 	Groups GroupsConfig `json:"groups"`
+	// Audit logs the API server's requests to a sink in the cluster.
+	Audit AuditConfig `json:"audit"`
+	// OpenBao is the secrets store in the cluster, with the External
+	// Secrets Operator reading it.
+	OpenBao OpenBaoConfig `json:"openbao"`
+	// ExternalSecrets is the switch: the database credentials, the registry
+	// pull secret and cert-manager's Cloudflare token come from OpenBao as
+	// ExternalSecrets (same Secret names) instead of Secrets Pulumi writes.
+	// Default false; needs openbao.
+	ExternalSecrets *bool `json:"externalSecrets"`
+}
+
+// AuditConfig is `security.audit`.
+type AuditConfig struct {
+	// Enabled sets the audit policy and webhook on the created cluster and
+	// installs the sink. Default: on where the stack creates a cluster
+	// across three zones, installs its platform and has a host for the
+	// sink (prod's phase 2).
+	Enabled *bool `json:"enabled"`
+	// Host is the sink's public name, through the ingress and Cloudflare
+	// (the API server runs outside the cluster). Default
+	// audit-<stack>.<edge.zone>.
+	Host string `json:"host"`
+	// RetentionDays is how long the audit log is kept. Default 90.
+	RetentionDays *int `json:"retentionDays"`
+}
+
+// OpenBaoConfig is `security.openbao`.
+type OpenBaoConfig struct {
+	// Enabled installs OpenBao and the External Secrets Operator. Default:
+	// like audit, on a created three-zone cluster with the platform.
+	Enabled *bool `json:"enabled"`
+	// StorageSize is each replica's Raft volume (Longhorn). Default 10Gi.
+	StorageSize string `json:"storageSize"`
+	// AuditStorageSize is each replica's audit device volume. Default 10Gi.
+	AuditStorageSize string `json:"auditStorageSize"`
 }
 
 // OIDCConfig is `security.oidc`.
@@ -43,11 +91,42 @@ type GroupsConfig struct {
 }
 
 func (c *Config) applySecurityPresets() {
-	if o := c.Security.OIDC; o != nil {
+	s := &c.Security
+	if o := s.OIDC; o != nil {
 		fill(&o.UsernameClaim, "email")
 		fill(&o.GroupsClaim, "groups")
 		fill(&o.Prefix, "oidc:")
 	}
+	secured := c.Cluster.Mode == ModeCreate && *c.Platform.Install && len(c.poolZones()) >= 3
+	if s.Audit.Enabled == nil {
+		// The API server reaches the sink by a public name, in the zone.
+		s.Audit.Enabled = ptr(secured && (s.Audit.Host != "" || c.Edge.Zone != ""))
+	}
+	if s.Audit.Host == "" && c.Edge.Zone != "" {
+		s.Audit.Host = "audit-" + c.Stack + "." + c.Edge.Zone
+	}
+	if s.Audit.RetentionDays == nil {
+		s.Audit.RetentionDays = ptr(90)
+	}
+	if s.OpenBao.Enabled == nil {
+		s.OpenBao.Enabled = ptr(secured)
+	}
+	fill(&s.OpenBao.StorageSize, "10Gi")
+	fill(&s.OpenBao.AuditStorageSize, "10Gi")
+	if s.ExternalSecrets == nil {
+		s.ExternalSecrets = ptr(false)
+	}
+}
+
+// poolZones are the distinct zones of the created cluster's pools.
+func (c *Config) poolZones() []string {
+	var out []string
+	for _, p := range c.Cluster.Pools {
+		if !slices.Contains(out, p.Zone) {
+			out = append(out, p.Zone)
+		}
+	}
+	return out
 }
 
 func (c *Config) validateSecurity(ps *Problems) {
@@ -76,6 +155,57 @@ func (c *Config) validateSecurity(ps *Problems) {
 	if g.BreakGlass != "" && (g.BreakGlass == g.PlatformAdmins || g.BreakGlass == g.Auditors) {
 		ps.add("security.groups.breakGlass", "%q is also another role's group: break-glass must be its own", g.BreakGlass)
 	}
+	c.validateAudit(ps)
+	c.validateOpenBao(ps)
+}
+
+func (c *Config) validateAudit(ps *Problems) {
+	a := c.Security.Audit
+	if !*a.Enabled {
+		return
+	}
+	if c.Cluster.Mode != ModeCreate {
+		ps.add("security.audit.enabled", "is true, but this stack does not create its cluster: the API server is its owner's")
+	}
+	if !*c.Platform.Install {
+		ps.add("security.audit.enabled", "is true, but this stack does not install the platform: the sink needs its ingress")
+	}
+	switch {
+	case a.Host == "":
+		ps.add("security.audit.host", "is required with security.audit (or set edge.zone for the default audit-<stack>.<zone>)")
+	case !hostName.MatchString(a.Host) || strings.Contains(a.Host, ":"):
+		ps.add("security.audit.host", "%q is not a host name", a.Host)
+	case c.Edge.Zone != "" && !strings.HasSuffix(a.Host, "."+c.Edge.Zone):
+		ps.add("security.audit.host", "%q is not in the zone %s, where its record goes", a.Host, c.Edge.Zone)
+	}
+	if d := *a.RetentionDays; d < 1 || d > 3650 {
+		ps.add("security.audit.retentionDays", "%d is not between 1 and 3650", d)
+	}
+	if !*c.Data.Enabled {
+		ps.add("security.audit.enabled", "is true, but data.enabled is false: the audit log goes to the stack's object storage")
+	}
+}
+
+func (c *Config) validateOpenBao(ps *Problems) {
+	o := c.Security.OpenBao
+	if *o.Enabled {
+		if !*c.Platform.Install {
+			ps.add("security.openbao.enabled", "is true, but this stack does not install the platform")
+		}
+		if n := len(c.poolZones()); c.Cluster.Mode != ModeCreate || n < 3 {
+			ps.add("security.openbao.enabled", "is true, but OpenBao's three Raft replicas need a created cluster with pools in three zones (this one has %d)", n)
+		}
+		for _, q := range [][2]string{{"storageSize", o.StorageSize}, {"auditStorageSize", o.AuditStorageSize}} {
+			if v, err := quantity.Parse(q[1]); err != nil {
+				ps.add("security.openbao."+q[0], "%v", err)
+			} else if v.Sign() <= 0 {
+				ps.add("security.openbao."+q[0], "%q is not a positive size", q[1])
+			}
+		}
+	}
+	if *c.Security.ExternalSecrets && !*o.Enabled {
+		ps.add("security.externalSecrets", "is true, but security.openbao is off: the secrets come from OpenBao")
+	}
 }
 
 // oidc is the created cluster's OIDC settings.
@@ -89,4 +219,83 @@ func (c *Config) oidc() *cluster.OIDC {
 		UsernameClaim: o.UsernameClaim, GroupsClaim: o.GroupsClaim,
 		UsernamePrefix: o.Prefix, GroupsPrefix: o.Prefix,
 	}
+}
+
+// auditSinkArgs are the sink's settings: the stack's audit bucket, behind
+// the ingress with a Let's Encrypt certificate.
+func (c *Config) auditSinkArgs(token pulumi.StringOutput, store *data.ObjectStorage, ready platformReady) *security.AuditSinkArgs {
+	return &security.AuditSinkArgs{
+		Host: c.Security.Audit.Host, IngressClass: platform.IngressClass, ClusterIssuer: platform.IssuerProduction,
+		Token:     token,
+		Bucket:    data.S3Location{Bucket: c.auditBucket(), Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region},
+		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
+		RetentionDays: *c.Security.Audit.RetentionDays,
+		StorageClass:  platform.StorageClass,
+		Ready:         append(append([]pulumi.Resource{}, ready.monitoring...), ready.storage...),
+	}
+}
+
+// openBaoArgs: three voters, one per zone, on Longhorn, readable by the
+// External Secrets Operator's service account.
+func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring, longhorn *platform.Longhorn) *security.OpenBaoArgs {
+	o := c.Security.OpenBao
+	return &security.OpenBaoArgs{
+		Replicas: 3, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize, StorageClass: platform.StorageClass,
+		ESONamespace: security.ExternalSecretsNamespace, ESOServiceAccount: security.ESOServiceAccount,
+		CertManagerReady: []pulumi.Resource{cm.Release},
+		Ready:            []pulumi.Resource{mon.Release, longhorn.Release},
+	}
+}
+
+// externalSecretsArgs: the application namespaces and cert-manager's may
+// read the store; once security.externalSecrets is on, their Secrets come
+// from it.
+func (c *Config) externalSecretsArgs(namespaces map[string]pulumi.StringOutput, ready platformReady) *security.ExternalSecretsArgs {
+	args := &security.ExternalSecretsArgs{
+		Namespaces:   []string{platform.CertManagerNamespace},
+		Ready:        ready.monitoring,
+		OpenBaoReady: ready.secrets,
+	}
+	for _, ns := range c.Namespaces {
+		args.Namespaces = append(args.Namespaces, ns.Name)
+	}
+	if *c.Security.ExternalSecrets {
+		args.Secrets = c.externalSecretSpecs(namespaces, ready.certManagerNamespace)
+	}
+	return args
+}
+
+// externalSecretSpecs are the Secrets OpenBao provides, under
+// <namespace>/<secret name> in its KV engine (docs/runbooks/openbao.md
+// writes them): per application namespace the registry pull secret
+// (username, password) and the database owner's credentials (username,
+// password); cert-manager's Cloudflare token (api-token).
+func (c *Config) externalSecretSpecs(namespaces map[string]pulumi.StringOutput, certManager pulumi.StringOutput) []externalsecret.Spec {
+	field := func(ns, secret, key string) externalsecret.Field {
+		return externalsecret.Field{SecretKey: key, Key: externalsecret.Key(ns, secret), Property: key}
+	}
+	server, _ := json.Marshal(c.Registry.Server)
+	dockerConfig := `{"auths":{` + string(server) + `:{"username":{{ .username | toJson }},"password":{{ .password | toJson }},` +
+		`"auth":{{ printf "%s:%s" .username .password | b64enc | toJson }}}}}`
+	var out []externalsecret.Spec
+	for _, ns := range c.Namespaces {
+		out = append(out, externalsecret.Spec{
+			Name: tenancy.PullSecretName, Namespace: namespaces[ns.Name], Type: "kubernetes.io/dockerconfigjson",
+			Fields: []externalsecret.Field{
+				field(ns.Name, tenancy.PullSecretName, "username"), field(ns.Name, tenancy.PullSecretName, "password"),
+			},
+			Template: map[string]string{".dockerconfigjson": dockerConfig},
+		})
+		if *c.Data.Enabled && *c.Data.Postgres.Enabled {
+			creds := data.CredentialsSecret(data.DefaultClusterName)
+			out = append(out, externalsecret.Spec{
+				Name: creds, Namespace: namespaces[ns.Name], Type: "kubernetes.io/basic-auth",
+				Fields: []externalsecret.Field{field(ns.Name, creds, "username"), field(ns.Name, creds, "password")},
+			})
+		}
+	}
+	return append(out, externalsecret.Spec{
+		Name: platform.CloudflareTokenSecret, Namespace: certManager, Type: "Opaque",
+		Fields: []externalsecret.Field{field(platform.CertManagerNamespace, platform.CloudflareTokenSecret, platform.CloudflareTokenKey)},
+	})
 }

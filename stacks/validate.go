@@ -20,7 +20,8 @@ var zones = map[string][]string{
 
 // platformNamespaces are the namespaces of the in-cluster platform; no
 // application namespace may take their names.
-var platformNamespaces = []string{"ingress-nginx", "cert-manager", "longhorn-system", "monitoring", "cnpg-system"}
+var platformNamespaces = []string{"ingress-nginx", "cert-manager", "longhorn-system", "monitoring", "cnpg-system",
+	"openbao", "external-secrets", "audit"}
 
 var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
@@ -348,6 +349,9 @@ func (c *Config) dnsRecords() []RecordConfig {
 	out := append([]RecordConfig(nil), c.Edge.Records...)
 	if *c.Platform.Install && c.Platform.Monitoring.GrafanaHost != "" {
 		out = append(out, RecordConfig{Name: c.Platform.Monitoring.GrafanaHost, Type: "A", Proxied: ptr(true)})
+	}
+	if *c.Security.Audit.Enabled && c.Edge.Zone != "" {
+		out = append(out, RecordConfig{Name: c.Security.Audit.Host, Type: "A", Proxied: ptr(true)})
 	}
 	return out
 }

@@ -54,6 +54,9 @@ type CreateArgs struct {
 	// OIDC, when set, lets the API server authenticate people with the
 	// identity provider's tokens.
 	OIDC *OIDC
+	// Audit, when set, makes the API server log requests by a policy and
+	// send them to a webhook.
+	Audit *Audit
 	// Pools are the instance pools; at least one.
 	Pools []PoolArgs
 	// API configures the Infomaniak provider the cluster is created with.
@@ -71,6 +74,15 @@ type OIDC struct {
 	// UsernamePrefix and GroupsPrefix are put before the claims' values, so
 	// that OIDC names never collide with Kubernetes' own.
 	UsernamePrefix, GroupsPrefix string
+}
+
+// Audit is the API server's audit logging.
+type Audit struct {
+	// Policy is the audit.k8s.io/v1 Policy, as YAML.
+	Policy pulumi.StringInput
+	// WebhookConfig is the kubeconfig (YAML) of the webhook that receives
+	// the events; it holds the webhook's credential, so it is a secret.
+	WebhookConfig pulumi.StringInput
 }
 
 // PoolArgs describe one instance pool.
@@ -161,7 +173,7 @@ func (c *Cluster) create(ctx *pulumi.Context, name string, args *CreateArgs) (pu
 		return pulumi.StringOutput{}, nil, fmt.Errorf("cluster %q: infomaniak provider: %w", name, err)
 	}
 	var apiServer *infomaniak.APIServerArgs
-	if len(args.APIServerIPFilters) > 0 || args.OIDC != nil {
+	if len(args.APIServerIPFilters) > 0 || args.OIDC != nil || args.Audit != nil {
 		apiServer = &infomaniak.APIServerArgs{}
 	}
 	if len(args.APIServerIPFilters) > 0 {
@@ -173,6 +185,10 @@ func (c *Cluster) create(ctx *pulumi.Context, name string, args *CreateArgs) (pu
 			UsernameClaim: pulumi.String(o.UsernameClaim), GroupsClaim: pulumi.String(o.GroupsClaim),
 			UsernamePrefix: pulumi.String(o.UsernamePrefix), GroupsPrefix: pulumi.String(o.GroupsPrefix),
 		}
+	}
+	if a := args.Audit; a != nil {
+		apiServer.AuditPolicy = a.Policy
+		apiServer.AuditWebhookConfig = pulumi.ToSecret(a.WebhookConfig).(pulumi.StringOutput)
 	}
 	kaas, err := infomaniak.NewCluster(ctx, name, &infomaniak.ClusterArgs{
 		Name:              pulumi.String(args.Name),

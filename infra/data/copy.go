@@ -5,10 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -80,90 +76,13 @@ func NewBackupCopy(ctx *pulumi.Context, name string, args *BackupCopyArgs, opts 
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("backup copy %q: %w", name, err) }
-	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(CopyJobName)}
-	secret, err := corev1.NewSecret(ctx, name+"-credentials", &corev1.SecretArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(CopyJobName + "-s3"), Namespace: args.Namespace},
-		StringData: pulumi.ToSecret(pulumi.StringMap{
-			"RCLONE_CONFIG_SRC_ACCESS_KEY_ID":     args.AccessKey,
-			"RCLONE_CONFIG_SRC_SECRET_ACCESS_KEY": args.SecretKey,
-			"RCLONE_CONFIG_DST_ACCESS_KEY_ID":     args.AccessKey,
-			"RCLONE_CONFIG_DST_SECRET_ACCESS_KEY": args.SecretKey,
-		}).(pulumi.StringMapOutput),
+	job, err := newRcloneJob(ctx, name, rcloneJob{
+		Name: CopyJobName, Namespace: args.Namespace, Schedule: args.Schedule,
+		Remotes:   map[string]S3Location{"src": args.From, "dst": args.To},
+		AccessKey: args.AccessKey, SecretKey: args.SecretKey,
+		Args: []string{"sync", "src:" + args.From.Bucket, "dst:" + args.To.Bucket, "--checksum", "--transfers", "4"},
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, wrap(err)
-	}
-	env := corev1.EnvVarArray{}
-	for _, remote := range []struct {
-		prefix string
-		at     S3Location
-	}{{"SRC", args.From}, {"DST", args.To}} {
-		for _, kv := range [][2]string{{"TYPE", "s3"}, {"PROVIDER", "Other"}, {"ENDPOINT", remote.at.Endpoint}, {"REGION", remote.at.Region}, {"FORCE_PATH_STYLE", "true"}} {
-			env = append(env, corev1.EnvVarArgs{Name: pulumi.String("RCLONE_CONFIG_" + remote.prefix + "_" + kv[0]), Value: pulumi.String(kv[1])})
-		}
-	}
-	env = append(env, corev1.EnvVarArgs{Name: pulumi.String("HOME"), Value: pulumi.String("/tmp")})
-	container := corev1.ContainerArgs{
-		Name:  pulumi.String("rclone"),
-		Image: pulumi.String(RcloneImage),
-		Args: pulumi.ToStringArray([]string{"sync", "src:" + args.From.Bucket, "dst:" + args.To.Bucket,
-			"--checksum", "--transfers", "4", "--stats-one-line", "-v"}),
-		Env:     env,
-		EnvFrom: corev1.EnvFromSourceArray{corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: secret.Metadata.Name()}}},
-		Resources: &corev1.ResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
-			Limits:   pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("256Mi")},
-		},
-		SecurityContext: &corev1.SecurityContextArgs{
-			AllowPrivilegeEscalation: pulumi.Bool(false),
-			ReadOnlyRootFilesystem:   pulumi.Bool(true),
-			Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
-		},
-		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
-	}
-	job, err := batchv1.NewCronJob(ctx, name, &batchv1.CronJobArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(CopyJobName), Namespace: args.Namespace, Labels: labels},
-		Spec: &batchv1.CronJobSpecArgs{
-			Schedule:                   pulumi.String(args.Schedule),
-			ConcurrencyPolicy:          pulumi.String("Forbid"),
-			SuccessfulJobsHistoryLimit: pulumi.Int(3),
-			FailedJobsHistoryLimit:     pulumi.Int(3),
-			JobTemplate: &batchv1.JobTemplateSpecArgs{Spec: &batchv1.JobSpecArgs{
-				BackoffLimit:          pulumi.Int(2),
-				ActiveDeadlineSeconds: pulumi.Int(4 * 3600),
-				Template: &corev1.PodTemplateSpecArgs{
-					Metadata: &metav1.ObjectMetaArgs{Labels: labels},
-					Spec: &corev1.PodSpecArgs{
-						RestartPolicy:                pulumi.String("OnFailure"),
-						AutomountServiceAccountToken: pulumi.Bool(false),
-						SecurityContext: &corev1.PodSecurityContextArgs{
-							RunAsNonRoot:   pulumi.Bool(true),
-							RunAsUser:      pulumi.Int(65534),
-							SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-						},
-						Containers: corev1.ContainerArray{container},
-						Volumes: corev1.VolumeArray{corev1.VolumeArgs{
-							Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
-						}},
-					},
-				},
-			}},
-		},
-	}, pulumi.Parent(c))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	// The namespace denies egress by default; the copy talks HTTPS to S3.
-	if _, err := networkingv1.NewNetworkPolicy(ctx, name+"-egress", &networkingv1.NetworkPolicyArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(CopyJobName), Namespace: args.Namespace},
-		Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: labels},
-			PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
-				Ports: networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(443)}},
-			}},
-		},
-	}, pulumi.Parent(c)); err != nil {
 		return nil, wrap(err)
 	}
 	c.Job = job.Metadata.Name().Elem()

@@ -25,6 +25,9 @@ type Bucket struct {
 	Name string
 	// Region is where it lives; default the provider's region.
 	Region string
+	// Unversioned keeps no old versions, for a bucket whose retention
+	// must delete for good (the audit log); others keep every version.
+	Unversioned bool
 }
 
 // ObjectStorage is a stack's buckets, versioned and protected, and one EC2
@@ -95,7 +98,7 @@ func NewObjectStorage(ctx *pulumi.Context, name string, args *ObjectStorageArgs,
 		if _, err := objectstorage.NewContainer(ctx, b.Name, &objectstorage.ContainerArgs{
 			Name:       pulumi.String(b.Name),
 			Region:     openstackcloud.Optional(b.Region),
-			Versioning: pulumi.Bool(true),
+			Versioning: pulumi.Bool(!b.Unversioned),
 			// A bucket with backups in it is never emptied by Pulumi.
 			ForceDestroy: pulumi.Bool(false),
 		}, pulumi.Parent(c), pulumi.Provider(p), pulumi.Protect(true)); err != nil {

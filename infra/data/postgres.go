@@ -105,6 +105,10 @@ type PostgresArgs struct {
 	// with their CRDs, the monitoring CRDs. Empty when another stack
 	// installed them.
 	Ready []pulumi.Resource
+	// ExternalCredentials: the owner's credentials Secret is an
+	// ExternalSecret from OpenBao (security.externalSecrets), not
+	// generated here.
+	ExternalCredentials bool
 }
 
 var (
@@ -126,9 +130,12 @@ func IsBackupSchedule(s string) bool { return cron6.MatchString(s) }
 // weeks or months).
 func IsRetention(s string) bool { return retention.MatchString(s) }
 
+// DefaultClusterName names a cluster whose args name none.
+const DefaultClusterName = "postgres"
+
 func (a *PostgresArgs) name() string {
 	if a.Name == "" {
-		return "postgres"
+		return DefaultClusterName
 	}
 	return a.Name
 }
@@ -188,6 +195,10 @@ func credentialsSecret(n string) string { return n + "-app" }
 func s3Secret(n string) string          { return n + "-backup-s3" }
 func objectStore(n string) string       { return n + "-backups" }
 func recoveryStore(n string) string     { return n + "-recovery-source" }
+
+// CredentialsSecret is the name of the owner's credentials Secret
+// (basic-auth: username, password) of the cluster serverName.
+func CredentialsSecret(serverName string) string { return credentialsSecret(serverName) }
 
 // backupLocation is where a namespace's backups are: s3://<bucket>/<namespace>.
 type backupLocation struct {
@@ -315,26 +326,13 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	}
 	child := pulumi.Parent(c)
 
-	rnd, err := random.NewProvider(ctx, name, nil, child)
-	if err != nil {
-		return nil, wrap(fmt.Errorf("random provider: %w", err))
-	}
-	password, err := random.NewRandomPassword(ctx, name+"-password", &random.RandomPasswordArgs{
-		Length: pulumi.Int(32), Special: pulumi.Bool(false),
-	}, child, pulumi.Provider(rnd))
-	if err != nil {
-		return nil, wrap(fmt.Errorf("password: %w", err))
-	}
-	creds, err := corev1.NewSecret(ctx, name+"-app", &corev1.SecretArgs{
-		Metadata: meta(credentialsSecret(n)),
-		Type:     pulumi.String("kubernetes.io/basic-auth"),
-		StringData: pulumi.ToSecret(pulumi.StringMap{
-			"username": pulumi.String(args.Owner),
-			"password": password.Result,
-		}).(pulumi.StringMapOutput),
-	}, child)
-	if err != nil {
-		return nil, wrap(fmt.Errorf("credentials: %w", err))
+	var ready []pulumi.Resource
+	if !args.ExternalCredentials {
+		creds, err := args.credentials(ctx, name, meta(credentialsSecret(n)), child)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		ready = append(ready, creds)
 	}
 	s3, err := corev1.NewSecret(ctx, name+"-backup-s3", &corev1.SecretArgs{
 		Metadata: meta(s3Secret(n)),
@@ -349,7 +347,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		return nil, wrap(fmt.Errorf("S3 credentials: %w", err))
 	}
 
-	ready := append([]pulumi.Resource{creds, s3}, args.Ready...)
+	ready = append(append(ready, s3), args.Ready...)
 	store, err := custom(ctx, name+"-object-store", "barmancloud.cnpg.io/v1", "ObjectStore", objectStore(n), args.Namespace,
 		args.objectStoreSpec(args.ownSource(), "REGION", args.Backup.Retention), child, pulumi.DependsOn(ready))
 	if err != nil {
@@ -383,12 +381,39 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		return nil, wrap(err)
 	}
 	c.Host = pulumi.Sprintf("%s-rw", n)
-	c.CredentialsSecret = creds.Metadata.Name().Elem()
+	c.CredentialsSecret = pulumi.String(credentialsSecret(n)).ToStringOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": c.Host, "credentialsSecret": c.CredentialsSecret})
 }
 
+// credentials generates the owner's password (its own random provider)
+// and writes the basic-auth Secret.
+func (a *PostgresArgs) credentials(ctx *pulumi.Context, name string, meta *metav1.ObjectMetaArgs, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
+	rnd, err := random.NewProvider(ctx, name, nil, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("random provider: %w", err)
+	}
+	password, err := random.NewRandomPassword(ctx, name+"-password", &random.RandomPasswordArgs{
+		Length: pulumi.Int(32), Special: pulumi.Bool(false),
+	}, append(opts, pulumi.Provider(rnd))...)
+	if err != nil {
+		return nil, fmt.Errorf("password: %w", err)
+	}
+	creds, err := corev1.NewSecret(ctx, name+"-app", &corev1.SecretArgs{
+		Metadata: meta,
+		Type:     pulumi.String("kubernetes.io/basic-auth"),
+		StringData: pulumi.ToSecret(pulumi.StringMap{
+			"username": pulumi.String(a.Owner),
+			"password": password.Result,
+		}).(pulumi.StringMapOutput),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	return creds, nil
+}
+
 // networkPolicy admits PostgreSQL (5432) from the namespace's pods only,
-// the operator to the instances' status port (8000) and Prometheus to the
+// the operator to the instances' status port (8000) and PostgreSQL and Prometheus to the
 // metrics port (9187); the instances may reach each other, the Kubernetes
 // API and S3 (HTTPS).
 func (a *PostgresArgs) networkPolicy(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) error {
@@ -409,7 +434,8 @@ func (a *PostgresArgs) networkPolicy(ctx *pulumi.Context, name string, opts ...p
 			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{
 				networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{}}}, Ports: port(5432)},
-				networkingv1.NetworkPolicyIngressRuleArgs{From: fromNamespace(a.OperatorNamespace), Ports: port(8000)},
+				// The operator reads each instance's status and connects to PostgreSQL.
+				networkingv1.NetworkPolicyIngressRuleArgs{From: fromNamespace(a.OperatorNamespace), Ports: append(port(8000), port(5432)...)},
 				networkingv1.NetworkPolicyIngressRuleArgs{From: fromNamespace(a.MonitoringNamespace), Ports: port(9187)},
 			},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{

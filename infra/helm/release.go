@@ -79,6 +79,10 @@ type ReleaseArgs struct {
 	MaxHistory int
 	// WaitForJobs makes the release wait for the chart's Jobs.
 	WaitForJobs bool
+	// SkipAwait installs without waiting for the workloads to be ready
+	// (and so without Helm's atomic rollback), for a chart whose pods stay
+	// unready until someone acts (a sealed OpenBao).
+	SkipAwait bool
 }
 
 func (a *ReleaseArgs) validate() error {
@@ -106,6 +110,7 @@ type releaseInputs struct {
 	Timeout        pulumi.IntInput       `pulumi:"timeout"`
 	MaxHistory     pulumi.IntInput       `pulumi:"maxHistory"`
 	WaitForJobs    pulumi.BoolInput      `pulumi:"waitForJobs"`
+	SkipAwait      pulumi.BoolInput      `pulumi:"skipAwait"`
 	Compat         pulumi.StringPtrInput `pulumi:"compat"`
 }
 
@@ -125,6 +130,7 @@ type releaseState struct {
 	Timeout        int             `pulumi:"timeout"`
 	MaxHistory     int             `pulumi:"maxHistory"`
 	WaitForJobs    bool            `pulumi:"waitForJobs"`
+	SkipAwait      bool            `pulumi:"skipAwait"`
 	Compat         *string         `pulumi:"compat"`
 }
 
@@ -143,7 +149,8 @@ func NewRelease(ctx *pulumi.Context, name string, args *ReleaseArgs, opts ...pul
 		Name:          pulumi.String(args.Name),
 		Namespace:     args.Namespace,
 		Values:        args.Values,
-		Atomic:        pulumi.Bool(true),
+		Atomic:        pulumi.Bool(!args.SkipAwait),
+		SkipAwait:     pulumi.Bool(args.SkipAwait),
 		CleanupOnFail: pulumi.Bool(true),
 		Timeout:       pulumi.Int(orDefault(args.Timeout, DefaultTimeout)),
 		MaxHistory:    pulumi.Int(orDefault(args.MaxHistory, DefaultMaxHistory)),

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/helm"
+	"gitlab.com/camps-ch/infra/infra/netpol"
 )
 
 // BlackboxType is the type token of the Blackbox component.
@@ -138,9 +139,15 @@ func NewBlackbox(ctx *pulumi.Context, name string, args *BlackboxArgs, opts ...p
 	if args.Chart != nil {
 		chart = *args.Chart
 	}
+	// The monitoring namespace denies by default; the exporter's own
+	// allowance joins the namespace's.
+	policies, err := netpol.Add(ctx, name, args.Namespace, blackboxNetwork(), pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("blackbox %q: %w", name, err)
+	}
 	if _, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: args.Namespace, Values: values,
-	}, pulumi.Parent(c)); err != nil {
+	}, pulumi.Parent(c), pulumi.DependsOn(policies)); err != nil {
 		return nil, fmt.Errorf("blackbox %q: %w", name, err)
 	}
 	c.Prober = pulumi.String(BlackboxProber).ToStringOutput()

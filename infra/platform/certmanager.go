@@ -17,6 +17,10 @@ const CertManagerType = "camps:platform:CertManager"
 // CertManagerChart is the pinned cert-manager chart.
 var CertManagerChart = helm.Chart{Name: "cert-manager", Version: "v1.21.1", Repository: "https://charts.jetstack.io"}
 
+// CloudflareTokenSecret holds cert-manager's Cloudflare API token for
+// DNS-01, under CloudflareTokenKey.
+const CloudflareTokenSecret, CloudflareTokenKey = "cloudflare-api-token", "api-token"
+
 // CertManagerNamespace is cert-manager's namespace; ClusterIssuers read
 // their secrets from it (the cluster resource namespace).
 const CertManagerNamespace = "cert-manager"
@@ -70,6 +74,10 @@ type CertManagerArgs struct {
 	// CloudflareToken is the API token for DNS-01 (Zone.DNS edit, Zone.Zone
 	// read); required, kept secret.
 	CloudflareToken pulumi.StringInput
+	// ExternalToken: the token's Secret is an ExternalSecret from OpenBao
+	// (security.externalSecrets), not written here; CloudflareToken is
+	// unused.
+	ExternalToken bool
 	// Resources of the containers; default DefaultCertManagerResources.
 	Resources *CertManagerResources
 	// MonitoringReady are what the ServiceMonitor waits for (the monitoring CRDs).
@@ -80,7 +88,7 @@ func (a *CertManagerArgs) validate() error {
 	switch {
 	case a == nil:
 		return errors.New("args are required")
-	case a.CloudflareToken == nil:
+	case a.CloudflareToken == nil && !a.ExternalToken:
 		return errors.New("a Cloudflare API token is required")
 	}
 	return nil
@@ -173,11 +181,11 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("cert-manager %q: %w", name, err) }
-	ns, err := newNamespace(ctx, name, CertManagerNamespace, Restricted, pulumi.Parent(c))
+	ns, err := NewNamespace(ctx, name, CertManagerNamespace, Restricted, certManagerNetwork(name), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
-	c.Namespace = ns.Metadata.Name().Elem()
+	c.Namespace = ns.Name
 	values, err := helm.Values(args.values())
 	if err != nil {
 		return nil, wrap(err)
@@ -191,7 +199,7 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 		// The startupapicheck Job is a post-install hook: waiting for it
 		// means waiting for the CRDs and the webhook.
 		WaitForJobs: true,
-	}, pulumi.Parent(c))
+	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -202,14 +210,17 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 		return nil, wrap(err)
 	}
 
-	const tokenSecret, tokenKey = "cloudflare-api-token", "api-token"
-	token, err := corev1.NewSecret(ctx, name+"-cloudflare-token", &corev1.SecretArgs{
-		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(tokenSecret), Namespace: c.Namespace},
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{tokenKey: pulumi.ToSecret(args.CloudflareToken.ToStringOutput()).(pulumi.StringOutput)},
-	}, pulumi.Parent(c))
-	if err != nil {
-		return nil, wrap(fmt.Errorf("cloudflare token secret: %w", err))
+	issuerDeps := []pulumi.Resource{release}
+	if !args.ExternalToken {
+		token, err := corev1.NewSecret(ctx, name+"-cloudflare-token", &corev1.SecretArgs{
+			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(CloudflareTokenSecret), Namespace: c.Namespace},
+			Type:       pulumi.String("Opaque"),
+			StringData: pulumi.StringMap{CloudflareTokenKey: pulumi.ToSecret(args.CloudflareToken.ToStringOutput()).(pulumi.StringOutput)},
+		}, pulumi.Parent(c))
+		if err != nil {
+			return nil, wrap(fmt.Errorf("cloudflare token secret: %w", err))
+		}
+		issuerDeps = append(issuerDeps, token)
 	}
 	issuers := []struct{ name, server string }{
 		{IssuerStaging, LetsEncryptStaging},
@@ -220,14 +231,14 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 			"server":              is.server,
 			"privateKeySecretRef": map[string]any{"name": is.name + "-account-key"},
 			"solvers": []any{map[string]any{"dns01": map[string]any{"cloudflare": map[string]any{
-				"apiTokenSecretRef": map[string]any{"name": tokenSecret, "key": tokenKey},
+				"apiTokenSecretRef": map[string]any{"name": CloudflareTokenSecret, "key": CloudflareTokenKey},
 			}}}},
 		}
 		if args.Email != "" {
 			acme["email"] = args.Email
 		}
 		if _, err := customResource(ctx, name+"-"+is.name, "cert-manager.io/v1", "ClusterIssuer", is.name, nil,
-			map[string]any{"acme": acme}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{release, token})); err != nil {
+			map[string]any{"acme": acme}, pulumi.Parent(c), pulumi.DependsOn(issuerDeps)); err != nil {
 			return nil, wrap(err)
 		}
 	}

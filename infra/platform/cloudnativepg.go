@@ -109,11 +109,11 @@ func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs,
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("cloudnative-pg %q: %w", name, err) }
-	ns, err := newNamespace(ctx, name, CloudNativePGNamespace, Restricted, pulumi.Parent(c))
+	ns, err := NewNamespace(ctx, name, CloudNativePGNamespace, Restricted, cloudNativePGNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
-	c.Namespace = ns.Metadata.Name().Elem()
+	c.Namespace = ns.Name
 	r := args.resources()
 	operatorValues, err := helm.Values(cnpgValues{
 		ReplicaCount: 1, CRDs: enabledCreate{Create: true}, Resources: r.Operator,
@@ -128,7 +128,7 @@ func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs,
 	}
 	operator, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: operatorValues,
-	}, pulumi.Parent(c), pulumi.DependsOn(args.MonitoringReady))
+	}, pulumi.Parent(c), pulumi.DependsOn(append(append([]pulumi.Resource{}, ns.Policies...), args.MonitoringReady...)))
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -249,11 +249,11 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(IngressType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	ns, err := newNamespace(ctx, name, IngressNamespace, Restricted, pulumi.Parent(c))
+	ns, err := NewNamespace(ctx, name, IngressNamespace, Restricted, ingressNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("ingress %q: %w", name, err)
 	}
-	c.Namespace = ns.Metadata.Name().Elem()
+	c.Namespace = ns.Name
 
 	lbIP := args.LoadBalancerIP
 	if lbIP == nil {
@@ -268,7 +268,7 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 	}
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values,
-	}, pulumi.Parent(c))
+	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))
 	if err != nil {
 		return nil, fmt.Errorf("ingress %q: %w", name, err)
 	}

@@ -268,11 +268,11 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("longhorn %q: %w", name, err) }
-	ns, err := newNamespace(ctx, name, LonghornNamespace, Privileged, pulumi.Parent(c))
+	ns, err := NewNamespace(ctx, name, LonghornNamespace, Privileged, longhornNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
-	c.Namespace = ns.Metadata.Name().Elem()
+	c.Namespace = ns.Name
 	if t := args.BackupTarget; t != nil && t.Credentials != nil {
 		if _, err := corev1.NewSecret(ctx, name+"-backup-credentials", &corev1.SecretArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(t.CredentialSecret), Namespace: c.Namespace},
@@ -299,7 +299,7 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	}
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values, Timeout: 900,
-	}, pulumi.Parent(c), pulumi.Protect(true))
+	}, pulumi.Parent(c), pulumi.Protect(true), pulumi.DependsOn(ns.Policies))
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -442,11 +442,11 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("monitoring %q: %w", name, err) }
-	ns, err := newNamespace(ctx, name, MonitoringNamespace, Privileged, pulumi.Parent(c))
+	ns, err := NewNamespace(ctx, name, MonitoringNamespace, Privileged, monitoringNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
-	c.Namespace = ns.Metadata.Name().Elem()
+	c.Namespace = ns.Name
 	meta := func(n string) *metav1.ObjectMetaArgs {
 		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: c.Namespace}
 	}
@@ -490,7 +490,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	}
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values, Timeout: 900,
-	}, pulumi.Parent(c))
+	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -13,6 +13,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/netpol"
 	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
@@ -90,11 +91,21 @@ func bytes(q string) int64 {
 	return n
 }
 
-// newNamespace creates a platform namespace with its Pod Security level
-// enforced, audited and warned. It is protected: deleting a namespace
-// deletes everything in it (volumes, certificates, the ACME account).
-func newNamespace(ctx *pulumi.Context, name, ns, level string, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
-	opts = append(opts, pulumi.Protect(true))
+// Namespace is a platform namespace and its network policies.
+type Namespace struct {
+	*corev1.Namespace
+	// Name is the namespace's name, once created.
+	Name pulumi.StringOutput
+	// Policies are the default deny and the allowances: a release waits
+	// for them, so its pods never start with the deny alone.
+	Policies []pulumi.Resource
+}
+
+// NewNamespace creates a platform namespace with its Pod Security level
+// enforced, audited and warned, a default deny of all traffic and the
+// allowances. It is protected: deleting a namespace deletes everything in
+// it (volumes, certificates, the ACME account).
+func NewNamespace(ctx *pulumi.Context, name, ns, level string, allows []netpol.Allow, opts ...pulumi.ResourceOption) (*Namespace, error) {
 	n, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(ns),
@@ -105,11 +116,15 @@ func newNamespace(ctx *pulumi.Context, name, ns, level string, opts ...pulumi.Re
 				"pod-security.kubernetes.io/warn":    pulumi.String(level),
 			},
 		},
-	}, opts...)
+	}, append(opts, pulumi.Protect(true))...)
 	if err != nil {
 		return nil, fmt.Errorf("namespace %s: %w", ns, err)
 	}
-	return n, nil
+	out := &Namespace{Namespace: n, Name: n.Metadata.Name().Elem()}
+	if out.Policies, err = netpol.New(ctx, name, out.Name, allows, opts...); err != nil {
+		return nil, fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	return out, nil
 }
 
 // preferSpread is a soft pod anti-affinity that spreads a workload's pods

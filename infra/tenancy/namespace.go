@@ -85,6 +85,9 @@ type Registry struct {
 	Username string
 	// Token is the deploy token; it stays secret end to end.
 	Token pulumi.StringInput
+	// External: the pull secret is an ExternalSecret from OpenBao
+	// (security.externalSecrets), not written here; Token is unused.
+	External bool
 }
 
 func (a *NamespaceArgs) validate() error {
@@ -95,7 +98,7 @@ func (a *NamespaceArgs) validate() error {
 		return errors.New("the ingress and monitoring namespaces are required")
 	case a.DeployerGroup == "":
 		return errors.New("a deployer group is required")
-	case a.Registry.Server == "" || a.Registry.Username == "" || a.Registry.Token == nil:
+	case a.Registry.Server == "" || a.Registry.Username == "" || (a.Registry.Token == nil && !a.Registry.External):
 		return errors.New("the registry server, username and token are required")
 	}
 	return nil
@@ -341,6 +344,10 @@ func DockerConfigJSON(server, username, token string) (string, error) {
 }
 
 func (n *Namespace) pullSecret(ctx *pulumi.Context, name string, reg Registry, meta metaFunc, opts []pulumi.ResourceOption) error {
+	if reg.External {
+		n.PullSecret = pulumi.String(PullSecretName).ToStringOutput()
+		return nil
+	}
 	config := pulumi.ToSecret(reg.Token.ToStringOutput().ApplyT(func(token string) (string, error) {
 		return DockerConfigJSON(reg.Server, reg.Username, token)
 	})).(pulumi.StringOutput)

@@ -1,0 +1,121 @@
+package data
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// rcloneJob is an rclone command on a schedule, against S3 remotes.
+type rcloneJob struct {
+	// Name of the CronJob, its Secret (<Name>-s3) and its network policy.
+	Name      string
+	Namespace pulumi.StringInput
+	// Schedule is a five-field cron.
+	Schedule string
+	// Remotes are rclone's remotes by name: each an S3 bucket's endpoint
+	// and region, reached with the one EC2 credential.
+	Remotes              map[string]S3Location
+	AccessKey, SecretKey pulumi.StringInput
+	// Args are rclone's command and arguments.
+	Args []string
+}
+
+// newRcloneJob creates the CronJob under Pod Security restricted (no
+// service account token, read-only root), its credentials Secret, and
+// its egress: HTTPS to S3 only.
+func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.ResourceOption) (*batchv1.CronJob, error) {
+	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(j.Name)}
+	names := make([]string, 0, len(j.Remotes))
+	for n := range j.Remotes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	creds := pulumi.StringMap{}
+	env := corev1.EnvVarArray{}
+	for _, n := range names {
+		at, prefix := j.Remotes[n], "RCLONE_CONFIG_"+strings.ToUpper(n)+"_"
+		creds[prefix+"ACCESS_KEY_ID"] = j.AccessKey
+		creds[prefix+"SECRET_ACCESS_KEY"] = j.SecretKey
+		for _, kv := range [][2]string{{"TYPE", "s3"}, {"PROVIDER", "Other"}, {"ENDPOINT", at.Endpoint}, {"REGION", at.Region}, {"FORCE_PATH_STYLE", "true"}} {
+			env = append(env, corev1.EnvVarArgs{Name: pulumi.String(prefix + kv[0]), Value: pulumi.String(kv[1])})
+		}
+	}
+	secret, err := corev1.NewSecret(ctx, name+"-credentials", &corev1.SecretArgs{
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(j.Name + "-s3"), Namespace: j.Namespace},
+		StringData: pulumi.ToSecret(creds).(pulumi.StringMapOutput),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	env = append(env, corev1.EnvVarArgs{Name: pulumi.String("HOME"), Value: pulumi.String("/tmp")})
+	container := corev1.ContainerArgs{
+		Name:    pulumi.String("rclone"),
+		Image:   pulumi.String(RcloneImage),
+		Args:    pulumi.ToStringArray(append(append([]string{}, j.Args...), "--stats-one-line", "-v")),
+		Env:     env,
+		EnvFrom: corev1.EnvFromSourceArray{corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: secret.Metadata.Name()}}},
+		Resources: &corev1.ResourceRequirementsArgs{
+			Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
+			Limits:   pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("256Mi")},
+		},
+		SecurityContext: &corev1.SecurityContextArgs{
+			AllowPrivilegeEscalation: pulumi.Bool(false),
+			ReadOnlyRootFilesystem:   pulumi.Bool(true),
+			Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
+		},
+		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
+	}
+	job, err := batchv1.NewCronJob(ctx, name, &batchv1.CronJobArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(j.Name), Namespace: j.Namespace, Labels: labels},
+		Spec: &batchv1.CronJobSpecArgs{
+			Schedule:                   pulumi.String(j.Schedule),
+			ConcurrencyPolicy:          pulumi.String("Forbid"),
+			SuccessfulJobsHistoryLimit: pulumi.Int(3),
+			FailedJobsHistoryLimit:     pulumi.Int(3),
+			JobTemplate: &batchv1.JobTemplateSpecArgs{Spec: &batchv1.JobSpecArgs{
+				BackoffLimit:          pulumi.Int(2),
+				ActiveDeadlineSeconds: pulumi.Int(4 * 3600),
+				Template: &corev1.PodTemplateSpecArgs{
+					Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+					Spec: &corev1.PodSpecArgs{
+						RestartPolicy:                pulumi.String("OnFailure"),
+						AutomountServiceAccountToken: pulumi.Bool(false),
+						SecurityContext: &corev1.PodSecurityContextArgs{
+							RunAsNonRoot:   pulumi.Bool(true),
+							RunAsUser:      pulumi.Int(65534),
+							SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+						},
+						Containers: corev1.ContainerArray{container},
+						Volumes: corev1.VolumeArray{corev1.VolumeArgs{
+							Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
+						}},
+					},
+				},
+			}},
+		},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cron job: %w", err)
+	}
+	// The namespace denies egress by default; rclone talks HTTPS to S3.
+	if _, err := networkingv1.NewNetworkPolicy(ctx, name+"-egress", &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(j.Name), Namespace: j.Namespace},
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: labels},
+			PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
+				Ports: networkingv1.NetworkPolicyPortArray{networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(443)}},
+			}},
+		},
+	}, opts...); err != nil {
+		return nil, fmt.Errorf("network policy: %w", err)
+	}
+	return job, nil
+}

@@ -1,0 +1,326 @@
+package security
+
+import (
+	"errors"
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/data"
+	"gitlab.com/camps-ch/infra/infra/helm"
+	"gitlab.com/camps-ch/infra/infra/netpol"
+	"gitlab.com/camps-ch/infra/infra/platform"
+)
+
+// AuditSinkType is the type token of the AuditSink component.
+const AuditSinkType = "camps:security:AuditSink"
+
+// VectorChart is Vector's chart (app 0.56.0), the audit log's pipeline.
+var VectorChart = helm.Chart{Name: "vector", Version: "0.56.0", Repository: "https://helm.vector.dev"}
+
+// AuditNamespace holds the sink.
+const AuditNamespace = "audit"
+
+// Names of the sink's objects and its listening ports.
+const (
+	auditRelease    = "vector"
+	auditSecret     = "audit-sink"
+	auditPort       = 8080
+	auditMetrics    = 9598
+	auditAPIPort    = 8686
+	auditRetention  = "audit-retention"
+	auditKeyPrefix  = "audit/"
+	auditBufferSize = 512 << 20
+)
+
+// AuditSink receives the API server's audit events over HTTPS, through
+// the ingress and Cloudflare (the managed control plane is outside the
+// cluster), and writes them to a bucket; a daily job deletes what is
+// older than the retention.
+type AuditSink struct {
+	pulumi.ResourceState
+
+	// URL is where the API server sends its events.
+	URL pulumi.StringOutput `pulumi:"url"`
+}
+
+// AuditSinkArgs configure the sink. Every field is required.
+type AuditSinkArgs struct {
+	// Host is the sink's public name.
+	Host string
+	// IngressClass and ClusterIssuer serve it over TLS.
+	IngressClass, ClusterIssuer string
+	// Token is the bearer token the API server presents (a secret).
+	Token pulumi.StringInput
+	// Bucket keeps the log; AccessKey and SecretKey reach it.
+	Bucket               data.S3Location
+	AccessKey, SecretKey pulumi.StringInput
+	// RetentionDays is how long the log is kept.
+	RetentionDays int
+	// StorageClass holds Vector's disk buffer (Longhorn).
+	StorageClass string
+	// Ready are what the release waits for: the monitoring CRDs (its
+	// PodMonitor) and Longhorn (its volume).
+	Ready []pulumi.Resource
+}
+
+func (a *AuditSinkArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.Host == "" || a.IngressClass == "" || a.ClusterIssuer == "" || a.StorageClass == "":
+		return errors.New("a host, an ingress class, a cluster issuer and a storage class are required")
+	case a.Token == nil || a.AccessKey == nil || a.SecretKey == nil:
+		return errors.New("the token and the bucket's credentials are required")
+	case a.Bucket.Bucket == "" || a.Bucket.Endpoint == "" || a.Bucket.Region == "":
+		return errors.New("the bucket, its endpoint and its region are required")
+	case a.RetentionDays < 1:
+		return fmt.Errorf("retention %d days: at least one day is required", a.RetentionDays)
+	}
+	return nil
+}
+
+// vectorPods are the sink's pods.
+var vectorPods = map[string]string{"app.kubernetes.io/name": "vector"}
+
+// auditNetwork: the ingress controller brings the API server's events,
+// Prometheus scrapes Vector, Vector and the retention job talk HTTPS to
+// S3; nothing here calls the Kubernetes API.
+func auditNetwork() []netpol.Allow {
+	return []netpol.Allow{
+		{Name: "dns", Egress: []netpol.Flow{netpol.DNS}},
+		{Name: "vector", Pods: vectorPods,
+			Ingress: []netpol.Flow{
+				{Peers: []netpol.Peer{platform.IngressPeer}, Ports: netpol.TCP(auditPort)},
+				{Peers: []netpol.Peer{platform.PrometheusPeer}, Ports: netpol.TCP(auditMetrics)},
+			},
+			Egress: []netpol.Flow{netpol.HTTPS}},
+	}
+}
+
+// vectorConfig is Vector's pipeline: the webhook's EventList batches,
+// authenticated by the bearer token, split into one event per line of
+// gzip'd JSON under audit/YYYY/MM/DD/, buffered on disk so a restart or an
+// S3 outage loses nothing. Secrets come from the environment.
+func vectorConfig(b data.S3Location) map[string]any {
+	return map[string]any{
+		"data_dir": "/vector-data-dir",
+		"api":      map[string]any{"enabled": true, "address": fmt.Sprintf("0.0.0.0:%d", auditAPIPort)},
+		"sources": map[string]any{
+			"apiserver": map[string]any{
+				"type": "http_server", "address": fmt.Sprintf("0.0.0.0:%d", auditPort),
+				"path": "/", "strict_path": true, "method": "POST",
+				"decoding": map[string]any{"codec": "json"},
+				"framing":  map[string]any{"method": "bytes"},
+				"auth": map[string]any{
+					"strategy": "custom",
+					"source":   `.headers.authorization == "Bearer ${AUDIT_TOKEN}"`,
+				},
+			},
+			"internal": map[string]any{"type": "internal_metrics"},
+		},
+		"transforms": map[string]any{
+			"events": map[string]any{
+				"type": "remap", "inputs": []string{"apiserver"}, "drop_on_error": true,
+				"source": ". = array!(.items)",
+			},
+		},
+		"sinks": map[string]any{
+			"s3": map[string]any{
+				"type": "aws_s3", "inputs": []string{"events"},
+				"bucket": b.Bucket, "region": b.Region, "endpoint": b.Endpoint, "force_path_style": true,
+				"key_prefix":  auditKeyPrefix + "%Y/%m/%d/",
+				"compression": "gzip",
+				"encoding":    map[string]any{"codec": "json"},
+				"framing":     map[string]any{"method": "newline_delimited"},
+				"batch":       map[string]any{"timeout_secs": 300, "max_bytes": 10_000_000},
+				"auth": map[string]any{
+					"access_key_id": "${AWS_ACCESS_KEY_ID}", "secret_access_key": "${AWS_SECRET_ACCESS_KEY}",
+				},
+				"buffer": map[string]any{"type": "disk", "max_size": auditBufferSize, "when_full": "block"},
+			},
+			"prom_exporter": map[string]any{
+				"type": "prometheus_exporter", "inputs": []string{"internal"},
+				"address": fmt.Sprintf("0.0.0.0:%d", auditMetrics),
+			},
+		},
+	}
+}
+
+// vectorValues are the chart's values: one aggregator under Pod Security
+// restricted (the image runs as root unless told otherwise), its buffer on
+// a 1Gi volume, the secrets from the sink's Secret.
+func vectorValues(a *AuditSinkArgs) map[string]any {
+	fromSecret := func(env, key string) map[string]any {
+		return map[string]any{"name": env, "valueFrom": map[string]any{
+			"secretKeyRef": map[string]any{"name": auditSecret, "key": key}}}
+	}
+	probe := map[string]any{"httpGet": map[string]any{"path": "/health", "port": "api"}}
+	return map[string]any{
+		"role":     "Aggregator",
+		"replicas": 1,
+		"podSecurityContext": map[string]any{
+			"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
+			"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+		},
+		"securityContext": map[string]any{
+			"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+			"capabilities": map[string]any{"drop": []string{"ALL"}},
+		},
+		"resources": map[string]any{
+			"requests": map[string]any{"cpu": "50m", "memory": "128Mi"},
+			"limits":   map[string]any{"cpu": "500m", "memory": "512Mi"},
+		},
+		"persistence": map[string]any{"enabled": true, "storageClassName": a.StorageClass, "size": "1Gi"},
+		"env": []any{
+			fromSecret("AUDIT_TOKEN", "token"),
+			fromSecret("AWS_ACCESS_KEY_ID", "accessKey"),
+			fromSecret("AWS_SECRET_ACCESS_KEY", "secretKey"),
+		},
+		"readinessProbe": probe,
+		"livenessProbe":  probe,
+		"podMonitor":     map[string]any{"enabled": true},
+		"customConfig":   vectorConfig(a.Bucket),
+	}
+}
+
+// NewAuditSink creates the audit namespace (restricted, default deny), the
+// sink's Secret, Vector, its Ingress and the retention job.
+func NewAuditSink(ctx *pulumi.Context, name string, args *AuditSinkArgs, opts ...pulumi.ResourceOption) (*AuditSink, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("audit sink %q: %w", name, err)
+	}
+	c := &AuditSink{}
+	if err := ctx.RegisterComponentResource(AuditSinkType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error { return fmt.Errorf("audit sink %q: %w", name, err) }
+	ns, err := platform.NewNamespace(ctx, name, AuditNamespace, platform.Restricted, auditNetwork(), pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	secret, err := corev1.NewSecret(ctx, name+"-secret", &corev1.SecretArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(auditSecret), Namespace: ns.Name},
+		StringData: pulumi.ToSecret(pulumi.StringMap{
+			"token": args.Token, "accessKey": args.AccessKey, "secretKey": args.SecretKey,
+		}).(pulumi.StringMapOutput),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	values, err := helm.Values(vectorValues(args))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	deps := append(append([]pulumi.Resource{secret}, ns.Policies...), args.Ready...)
+	if _, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
+		Chart: VectorChart, Name: auditRelease, Namespace: ns.Name, Values: values,
+	}, pulumi.Parent(c), pulumi.DependsOn(deps)); err != nil {
+		return nil, wrap(err)
+	}
+	if _, err := networkingv1.NewIngress(ctx, name, &networkingv1.IngressArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(auditRelease), Namespace: ns.Name,
+			Annotations: pulumi.StringMap{
+				"cert-manager.io/cluster-issuer": pulumi.String(args.ClusterIssuer),
+				// A batch is up to 400 events; NGINX's default is 1m.
+				"nginx.org/client-max-body-size": pulumi.String("16m"),
+			},
+		},
+		Spec: &networkingv1.IngressSpecArgs{
+			IngressClassName: pulumi.String(args.IngressClass),
+			Tls: networkingv1.IngressTLSArray{networkingv1.IngressTLSArgs{
+				Hosts: pulumi.ToStringArray([]string{args.Host}), SecretName: pulumi.String("audit-sink-tls"),
+			}},
+			Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
+				Host: pulumi.String(args.Host),
+				Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{
+					networkingv1.HTTPIngressPathArgs{
+						Path: pulumi.String("/"), PathType: pulumi.String("Prefix"),
+						Backend: networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
+							Name: pulumi.String(auditRelease),
+							Port: &networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(auditPort)},
+						}},
+					},
+				}},
+			}},
+		},
+	}, pulumi.Parent(c)); err != nil {
+		return nil, wrap(err)
+	}
+	if _, err := data.NewObjectExpiry(ctx, name+"-retention", &data.ObjectExpiryArgs{
+		Name: auditRetention, Namespace: ns.Name, At: args.Bucket, Path: auditKeyPrefix,
+		MaxAgeDays: args.RetentionDays, Schedule: "30 4 * * *",
+		AccessKey: args.AccessKey, SecretKey: args.SecretKey,
+	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies)); err != nil {
+		return nil, wrap(err)
+	}
+	c.URL = pulumi.Sprintf("https://%s/", args.Host).ToStringOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"url": c.URL})
+}
+
+// AuditWebhookType is the type token of the AuditWebhook component.
+const AuditWebhookType = "camps:security:AuditWebhook"
+
+// AuditWebhook is the API server's side of audit logging: the policy, the
+// bearer token it presents to the sink, and the webhook kubeconfig that
+// carries both the sink's URL and the token.
+type AuditWebhook struct {
+	pulumi.ResourceState
+
+	// Policy is the audit policy (AuditPolicy).
+	Policy pulumi.StringOutput `pulumi:"policy"`
+	// Token is the bearer token: 48 letters and digits (safe in Vector's
+	// configuration), secret.
+	Token pulumi.StringOutput `pulumi:"token"`
+	// Config is the webhook's kubeconfig, secret.
+	Config pulumi.StringOutput `pulumi:"config"`
+}
+
+// NewAuditWebhook generates the token (with its own random provider) and
+// renders the policy and the kubeconfig for the sink at host.
+func NewAuditWebhook(ctx *pulumi.Context, name, host string, opts ...pulumi.ResourceOption) (*AuditWebhook, error) {
+	if host == "" {
+		return nil, fmt.Errorf("audit webhook %q: the sink's host is required", name)
+	}
+	policy, err := AuditPolicy()
+	if err != nil {
+		return nil, fmt.Errorf("audit webhook %q: policy: %w", name, err)
+	}
+	c := &AuditWebhook{}
+	if err := ctx.RegisterComponentResource(AuditWebhookType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	rnd, err := random.NewProvider(ctx, name, nil, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("audit webhook %q: random provider: %w", name, err)
+	}
+	token, err := random.NewRandomPassword(ctx, name+"-token", &random.RandomPasswordArgs{
+		Length: pulumi.Int(48), Special: pulumi.Bool(false),
+	}, pulumi.Parent(c), pulumi.Provider(rnd))
+	if err != nil {
+		return nil, fmt.Errorf("audit webhook %q: token: %w", name, err)
+	}
+	c.Policy = pulumi.String(policy).ToStringOutput()
+	c.Token = pulumi.ToSecret(token.Result).(pulumi.StringOutput)
+	c.Config = pulumi.ToSecret(c.Token.ApplyT(func(t string) (string, error) {
+		return webhookKubeconfig(host, t)
+	})).(pulumi.StringOutput)
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"policy": c.Policy, "token": c.Token, "config": c.Config})
+}
+
+// webhookKubeconfig is the kubeconfig the API server sends its events
+// with: the sink's URL and the bearer token.
+func webhookKubeconfig(host, token string) (string, error) {
+	return toYAML(map[string]any{
+		"apiVersion": "v1", "kind": "Config",
+		"clusters":        []any{map[string]any{"name": "audit-sink", "cluster": map[string]any{"server": "https://" + host + "/"}}},
+		"users":           []any{map[string]any{"name": "kube-apiserver", "user": map[string]any{"token": token}}},
+		"contexts":        []any{map[string]any{"name": "audit-sink", "context": map[string]any{"cluster": "audit-sink", "user": "kube-apiserver"}}},
+		"current-context": "audit-sink",
+	})
+}

@@ -1,0 +1,369 @@
+package security
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/customresource"
+	"gitlab.com/camps-ch/infra/infra/helm"
+	"gitlab.com/camps-ch/infra/infra/netpol"
+	"gitlab.com/camps-ch/infra/infra/platform"
+)
+
+// OpenBaoType is the type token of the OpenBao component.
+const OpenBaoType = "camps:security:OpenBao"
+
+// OpenBaoChart is OpenBao's chart (app v2.6.2). OpenBao, not Vault: it is
+// the Linux Foundation's MPL-2.0 fork of Vault (Vault is under the BSL
+// since 1.15), API-compatible, so the External Secrets Operator's vault
+// provider reads it; and it takes audit devices declaratively in its
+// configuration (since 2.4), where Vault needs an API call.
+var OpenBaoChart = helm.Chart{Name: "openbao", Version: "0.29.2", Repository: "https://openbao.github.io/openbao-helm"}
+
+// OpenBao's namespace, release and the names clients use.
+const (
+	OpenBaoNamespace = "openbao"
+	openBaoRelease   = "openbao"
+	// OpenBaoAddress is the active node, over TLS.
+	OpenBaoAddress = "https://openbao-active.openbao.svc:8200"
+	// OpenBaoCASecret holds the CA that signs OpenBao's certificate
+	// (key ca.crt): clients verify OpenBao with it.
+	OpenBaoCASecret = "openbao-ca"
+	// KVMount is the KV version 2 engine the application secrets live in,
+	// under <namespace>/<secret name>.
+	KVMount = "camps"
+	// ESORole and ESOPolicy are the Kubernetes auth role and the policy of
+	// the External Secrets Operator: read under KVMount, nothing else.
+	ESORole   = "external-secrets"
+	ESOPolicy = "external-secrets"
+	// BootstrapConfigMap holds the configuration script the runbook runs
+	// once after initialisation.
+	BootstrapConfigMap = "openbao-bootstrap"
+)
+
+// Where the server finds its certificate, its bootstrap script and keeps
+// its audit log.
+const (
+	tlsDir       = "/openbao/userconfig/tls"
+	bootstrapDir = "/openbao/userconfig/bootstrap"
+	auditLog     = "/openbao/audit/audit.log"
+	serverSecret = "openbao-server-tls"
+)
+
+// OpenBao is the secrets store: a Raft cluster of one replica per zone
+// behind TLS, its data and audit log on Longhorn. It starts sealed:
+// docs/runbooks/openbao.md initialises and unseals it.
+type OpenBao struct {
+	pulumi.ResourceState
+
+	// Address is the active node's URL.
+	Address pulumi.StringOutput `pulumi:"address"`
+	// Release is the Helm release (the ClusterSecretStore waits for it).
+	Release *helm.Release
+}
+
+// OpenBaoArgs configure OpenBao.
+type OpenBaoArgs struct {
+	// Replicas are the Raft voters, spread one per zone; 3 or 5.
+	Replicas int
+	// StorageSize and AuditStorageSize are each replica's volumes.
+	StorageSize, AuditStorageSize string
+	// StorageClass is Longhorn's.
+	StorageClass string
+	// ESONamespace and ESOServiceAccount are who may log in with the
+	// ESORole, and reach OpenBao through the network.
+	ESONamespace, ESOServiceAccount string
+	// CertManagerReady are what the certificates wait for.
+	CertManagerReady []pulumi.Resource
+	// Ready are what the release waits for: Longhorn and the monitoring
+	// CRDs.
+	Ready []pulumi.Resource
+}
+
+func (a *OpenBaoArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.Replicas != 3 && a.Replicas != 5:
+		return fmt.Errorf("%d replicas: Raft needs 3 or 5 voters", a.Replicas)
+	case a.StorageSize == "" || a.AuditStorageSize == "" || a.StorageClass == "":
+		return errors.New("the storage sizes and class are required")
+	case a.ESONamespace == "" || a.ESOServiceAccount == "":
+		return errors.New("the External Secrets Operator's namespace and service account are required")
+	}
+	return nil
+}
+
+// openBaoPods are the server's pods.
+var openBaoPods = map[string]string{"app.kubernetes.io/name": "openbao", "component": "server"}
+
+// openBaoNetwork: the replicas talk Raft and forward requests to each
+// other (8200, 8201), the External Secrets Operator reads secrets (8200),
+// Prometheus scrapes (8200), and the servers call the API server (service
+// registration, token reviews for Kubernetes auth).
+func openBaoNetwork(esoNamespace string) []netpol.Allow {
+	return []netpol.Allow{
+		platform.DNSAndAPI,
+		{Name: "openbao", Pods: openBaoPods,
+			Ingress: []netpol.Flow{
+				netpol.Within(openBaoPods, 8200, 8201),
+				netpol.From(esoNamespace, nil, 8200),
+				{Peers: []netpol.Peer{platform.PrometheusPeer}, Ports: netpol.TCP(8200)},
+			},
+			Egress: []netpol.Flow{netpol.Within(openBaoPods, 8200, 8201)}},
+	}
+}
+
+// openBaoConfig is the server's HCL: TLS on the listener, metrics without
+// a token (Prometheus scrapes every replica), Raft joining the other
+// replicas by their stable names, a file audit device on the audit
+// volume, Kubernetes service registration (the active and standby
+// Services follow the leader).
+func openBaoConfig(replicas int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `ui = false
+
+listener "tcp" {
+  address         = "[::]:8200"
+  cluster_address = "[::]:8201"
+  tls_cert_file   = "%[1]s/tls.crt"
+  tls_key_file    = "%[1]s/tls.key"
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+}
+
+storage "raft" {
+  path = "/openbao/data"
+`, tlsDir)
+	for i := range replicas {
+		fmt.Fprintf(&b, `
+  retry_join {
+    leader_api_addr       = "https://%[1]s-%[2]d.%[1]s-internal:8200"
+    leader_ca_cert_file   = "%[3]s/ca.crt"
+    leader_tls_servername = "%[1]s-%[2]d.%[1]s-internal"
+  }
+`, openBaoRelease, i, tlsDir)
+	}
+	fmt.Fprintf(&b, `}
+
+service_registration "kubernetes" {}
+
+telemetry {
+  prometheus_retention_time = "1h"
+  disable_hostname          = true
+}
+
+audit "file" "file" {
+  description = "every request and response, HMAC'd, on the audit volume"
+  options {
+    file_path = "%s"
+  }
+}
+`, auditLog)
+	return b.String()
+}
+
+// esoPolicy lets the External Secrets Operator read the application
+// secrets and nothing else.
+var esoPolicy = fmt.Sprintf(`path "%[1]s/data/*" {
+  capabilities = ["read"]
+}
+`, KVMount)
+
+// bootstrapScript configures a freshly initialised OpenBao for the
+// External Secrets Operator: the KV engine, Kubernetes auth (the server's
+// own service account reviews tokens), the read-only policy and the role
+// bound to the operator's service account. It is idempotent.
+func bootstrapScript(esoNamespace, esoServiceAccount string) string {
+	return fmt.Sprintf(`#!/bin/sh
+# Run once after initialising and unsealing (docs/runbooks/openbao.md):
+#   kubectl -n %[1]s exec -ti %[2]s-0 -- env BAO_TOKEN=<root token> sh %[3]s/configure.sh
+set -eu
+bao secrets list -format=json | grep -q '"%[4]s/"' || bao secrets enable -path=%[4]s -version=2 kv
+bao auth list -format=json | grep -q '"kubernetes/"' || bao auth enable kubernetes
+bao write auth/kubernetes/config kubernetes_host="https://${KUBERNETES_SERVICE_HOST}:${KUBERNETES_SERVICE_PORT}"
+bao policy write %[5]s %[3]s/%[5]s.hcl
+bao write auth/kubernetes/role/%[6]s \
+  bound_service_account_names=%[7]s \
+  bound_service_account_namespaces=%[8]s \
+  audience=%[9]s \
+  token_policies=%[5]s \
+  token_ttl=1h
+echo "OpenBao is ready for the External Secrets Operator."
+`, OpenBaoNamespace, openBaoRelease, bootstrapDir, KVMount, ESOPolicy, ESORole, esoServiceAccount, esoNamespace, ESOAudience)
+}
+
+// ESOAudience is the audience of the tokens the operator presents, which
+// the role requires.
+const ESOAudience = "openbao"
+
+// openBaoValues are the chart's values: HA Raft with TLS, one replica per
+// zone (and per node, the chart's default anti-affinity), Pod Security
+// restricted (the chart's default container context does not drop
+// capabilities), no injector, no UI.
+func openBaoValues(a *OpenBaoArgs) map[string]any {
+	storage := func(size string) map[string]any {
+		return map[string]any{"enabled": true, "size": size, "storageClass": a.StorageClass}
+	}
+	return map[string]any{
+		"global":   map[string]any{"tlsDisable": false},
+		"injector": map[string]any{"enabled": false},
+		"server": map[string]any{
+			"resources": map[string]any{
+				"requests": map[string]any{"cpu": "100m", "memory": "256Mi"},
+				"limits":   map[string]any{"cpu": "500m", "memory": "512Mi"},
+			},
+			"ha": map[string]any{
+				"enabled": true, "replicas": a.Replicas,
+				"raft": map[string]any{"enabled": true, "setNodeId": true, "config": openBaoConfig(a.Replicas)},
+			},
+			"dataStorage":  storage(a.StorageSize),
+			"auditStorage": storage(a.AuditStorageSize),
+			"topologySpreadConstraints": []any{map[string]any{
+				"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+				"labelSelector": map[string]any{"matchLabels": openBaoPods},
+			}},
+			"volumes": []any{
+				map[string]any{"name": "tls", "secret": map[string]any{"secretName": serverSecret}},
+				map[string]any{"name": "bootstrap", "configMap": map[string]any{"name": BootstrapConfigMap}},
+			},
+			"volumeMounts": []any{
+				map[string]any{"name": "tls", "mountPath": tlsDir, "readOnly": true},
+				map[string]any{"name": "bootstrap", "mountPath": bootstrapDir, "readOnly": true},
+			},
+			"extraEnvironmentVars": map[string]any{"BAO_CACERT": tlsDir + "/ca.crt"},
+			"statefulSet": map[string]any{"securityContext": map[string]any{
+				"pod": map[string]any{
+					"runAsNonRoot": true, "runAsUser": 100, "runAsGroup": 1000, "fsGroup": 1000,
+					"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+				},
+				"container": map[string]any{
+					"allowPrivilegeEscalation": false,
+					"capabilities":             map[string]any{"drop": []string{"ALL"}},
+				},
+			}},
+		},
+		"ui": map[string]any{"enabled": false},
+	}
+}
+
+// serverNames are the DNS names OpenBao answers to: its Services and
+// every replica behind the headless one.
+func serverNames() []string {
+	ns := OpenBaoNamespace
+	var out []string
+	for _, svc := range []string{openBaoRelease, openBaoRelease + "-active", openBaoRelease + "-standby"} {
+		out = append(out, svc+"."+ns+".svc", svc+"."+ns+".svc.cluster.local")
+	}
+	internal := openBaoRelease + "-internal"
+	return append(out, "*."+internal, "*."+internal+"."+ns+".svc", "*."+internal+"."+ns+".svc.cluster.local")
+}
+
+// NewOpenBao creates the namespace (restricted, default deny), a private
+// CA and the server certificate (cert-manager), the bootstrap ConfigMap,
+// the release (protected: its volumes hold every secret) and the
+// PodMonitor that scrapes every replica.
+func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pulumi.ResourceOption) (*OpenBao, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("openbao %q: %w", name, err)
+	}
+	c := &OpenBao{}
+	if err := ctx.RegisterComponentResource(OpenBaoType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	wrap := func(err error) error { return fmt.Errorf("openbao %q: %w", name, err) }
+	ns, err := platform.NewNamespace(ctx, name, OpenBaoNamespace, platform.Restricted, openBaoNetwork(args.ESONamespace), pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	certs, err := openBaoCertificates(ctx, name, ns.Name, args.CertManagerReady, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	bootstrap, err := corev1.NewConfigMap(ctx, name+"-bootstrap", &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(BootstrapConfigMap), Namespace: ns.Name},
+		Data: pulumi.StringMap{
+			"configure.sh":     pulumi.String(bootstrapScript(args.ESONamespace, args.ESOServiceAccount)),
+			ESOPolicy + ".hcl": pulumi.String(esoPolicy),
+		},
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	values, err := helm.Values(openBaoValues(args))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	deps := append(append(append([]pulumi.Resource{bootstrap}, certs...), ns.Policies...), args.Ready...)
+	// The pods stay unready until someone unseals them: the release does
+	// not wait for them.
+	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
+		Chart: OpenBaoChart, Name: openBaoRelease, Namespace: ns.Name, Values: values, SkipAwait: true,
+	}, pulumi.Parent(c), pulumi.Protect(true), pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	if _, err := customresource.New(ctx, name, customresource.Object{
+		APIVersion: "monitoring.coreos.com/v1", Kind: "PodMonitor", Name: openBaoRelease, Namespace: ns.Name,
+	}, map[string]any{
+		"selector": map[string]any{"matchLabels": openBaoPods},
+		"podMetricsEndpoints": []any{map[string]any{
+			"port": "https", "scheme": "https", "path": "/v1/sys/metrics", "params": map[string]any{"format": []string{"prometheus"}},
+			"interval": "30s",
+			"tlsConfig": map[string]any{
+				"ca":         map[string]any{"secret": map[string]any{"name": OpenBaoCASecret, "key": "ca.crt"}},
+				"serverName": openBaoRelease + "." + OpenBaoNamespace + ".svc",
+			},
+		}},
+	}, pulumi.Parent(c), pulumi.DependsOn(append([]pulumi.Resource{c.Release}, args.Ready...))); err != nil {
+		return nil, wrap(err)
+	}
+	c.Address = pulumi.String(OpenBaoAddress).ToStringOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"address": c.Address})
+}
+
+// openBaoCertificates: a self-signed issuer makes a CA (ten years), the
+// CA issues the server's certificate for every name it answers to (three
+// years, renewed 90 days before: OpenBao reads it at start and on SIGHUP,
+// see the runbook).
+func openBaoCertificates(ctx *pulumi.Context, name string, ns pulumi.StringInput, ready []pulumi.Resource, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	opts = append(opts, pulumi.DependsOn(ready))
+	type object struct {
+		suffix, kind, objName string
+		spec                  map[string]any
+	}
+	ecdsa := map[string]any{"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"}
+	objects := []object{
+		{"selfsigned", "Issuer", "openbao-selfsigned", map[string]any{"selfSigned": map[string]any{}}},
+		{"ca", "Certificate", OpenBaoCASecret, map[string]any{
+			"isCA": true, "commonName": "OpenBao CA", "secretName": OpenBaoCASecret,
+			"duration": "87600h", "renewBefore": "8760h", "privateKey": ecdsa,
+			"issuerRef": map[string]any{"kind": "Issuer", "name": "openbao-selfsigned"},
+		}},
+		{"ca-issuer", "Issuer", "openbao-ca", map[string]any{"ca": map[string]any{"secretName": OpenBaoCASecret}}},
+		{"server", "Certificate", serverSecret, map[string]any{
+			"secretName": serverSecret, "commonName": openBaoRelease + "." + OpenBaoNamespace + ".svc",
+			"dnsNames": serverNames(), "ipAddresses": []string{"127.0.0.1"},
+			"duration": "26280h", "renewBefore": "2160h", "privateKey": ecdsa,
+			"usages":    []string{"server auth", "client auth", "digital signature", "key encipherment"},
+			"issuerRef": map[string]any{"kind": "Issuer", "name": "openbao-ca"},
+		}},
+	}
+	var out []pulumi.Resource
+	for _, o := range objects {
+		r, err := customresource.New(ctx, name+"-"+o.suffix, customresource.Object{
+			APIVersion: "cert-manager.io/v1", Kind: o.kind, Name: o.objName, Namespace: ns,
+		}, o.spec, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
