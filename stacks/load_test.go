@@ -77,16 +77,16 @@ func TestSecretNeverPrints(t *testing.T) {
 // be whole and consistent.
 func FuzzLoad(f *testing.F) {
 	f.Add("1", `{"mode":"create","pools":[{"name":"p","zone":"az-1","minInstances":1,"maxInstances":2}]}`,
-		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"availability":99.5,"latencyThresholdMs":200}`, `{"postgres":{"instances":3,"retention":"30d"}}`)
-	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"enabled":true,"hosts":["uat.camps.ch"],"latencyPercentile":95}`, `{"longhornBackups":true,"copyRegion":"dc3-a"}`)
-	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{}`, `{}`)
-	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"latencyThresholdMs":150,"path":"x"}`, `{"postgres":{"backupSchedule":"0 1 * * *","recovery":{"serverName":"postgres"}}}`)
-	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `null`, `null`)
-	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry, receivers, slo, dataCfg string) {
+		`[{"name":"uat","quota":{"requestsCpu":"500m"}}]`, `{"install":true,"monitoring":{"grafanaHost":"g.camps.ch"}}`, `{"username":"u"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"availability":99.5,"latencyThresholdMs":200}`, `{"postgres":{"instances":3,"retention":"30d"}}`, `{"audit":{"retentionDays":30}}`)
+	f.Add("2", `{}`, `[]`, `{"longhorn":{"capacity":"1Ti","snapshot":{"cron":"* * *"}},"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"x"}}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"enabled":true,"hosts":["uat.camps.ch"],"latencyPercentile":95}`, `{"longhornBackups":true,"copyRegion":"dc3-a"}`, `{"openbao":{"enabled":true,"storageSize":"20Gi"},"externalSecrets":true}`)
+	f.Add("2", `{"attachStack":"uat"}`, `[]`, `{}`, `{}`, "- name: team\n  webhook_configs: [{url: https://x}]", `{}`, `{}`, `{"audit":{"host":"audit.camps.ch"}}`)
+	f.Add("x", `{"pools":[{"minInstances":"2"}]}`, `[{"name":"Prod","egressCidrs":["x"]}]`, `[]`, `null`, "- name: team\n  webhook_configs: [{url: https://x}]", `{"latencyThresholdMs":150,"path":"x"}`, `{"postgres":{"backupSchedule":"0 1 * * *","recovery":{"serverName":"postgres"}}}`, `{"openbao":{"storageSize":"-1"},"audit":{"enabled":"yes"}}`)
+	f.Add("1", `{"mode":"attach"}`, `[{"name":"a","limits":{"maxCpu":"1e40"}}]`, `{"install":null}`, `{"server":"h"}`, "- name: team\n  webhook_configs: [{url: https://x}]", `null`, `null`, `null`)
+	f.Fuzz(func(t *testing.T, phase, cluster, namespaces, platform, registry, receivers, slo, dataCfg, security string) {
 		src := source(map[string]string{
 			KeyPhase: phase, KeyCluster: cluster, KeyNamespaces: namespaces, KeyPlatform: platform,
 			KeyRegistry: registry, KeyRegistryToken: "token", KeyDNSToken: "token", KeyReceivers: receivers,
-			KeySLO: slo, KeyData: dataCfg,
+			KeySLO: slo, KeyData: dataCfg, KeySecurity: security,
 		}, KeyRegistryToken, KeyDNSToken, KeyReceivers)
 		c, err := Load(src, "fuzz")
 		if err != nil {
@@ -132,6 +132,19 @@ func FuzzLoad(f *testing.F) {
 		}
 		if *c.Data.LonghornBackups && !*c.Platform.Install {
 			t.Fatal("accepted Longhorn backups on a stack without the platform")
+		}
+		sec := c.Security
+		if sec.Audit.Enabled == nil || sec.OpenBao.Enabled == nil || sec.ExternalSecrets == nil || sec.Audit.RetentionDays == nil {
+			t.Fatal("a security switch left unset")
+		}
+		if *sec.OpenBao.Enabled && (c.Cluster.Mode != ModeCreate || len(c.poolZones()) < 3 || !*c.Platform.Install) {
+			t.Fatalf("accepted OpenBao on %d zones", len(c.poolZones()))
+		}
+		if *sec.ExternalSecrets && !*sec.OpenBao.Enabled {
+			t.Fatal("accepted external secrets without OpenBao")
+		}
+		if *sec.Audit.Enabled && (sec.Audit.Host == "" || *sec.Audit.RetentionDays < 1 || c.Cluster.Mode != ModeCreate) {
+			t.Fatalf("accepted audit settings %+v", sec.Audit)
 		}
 		if c.SLO.Enabled == nil {
 			t.Fatal("slo.enabled left unset")

@@ -49,6 +49,7 @@ func TestReadmeDocumentsEverything(t *testing.T) {
 		stacks.KeyPlatform:   reflect.TypeFor[stacks.Platform](),
 		stacks.KeyNamespaces: reflect.TypeFor[[]stacks.Namespace](),
 		stacks.KeyRegistry:   reflect.TypeFor[stacks.Registry](),
+		stacks.KeySecurity:   reflect.TypeFor[stacks.SecurityConfig](),
 	}
 	paths := 0
 	for _, key := range stacks.Keys {

@@ -2,10 +2,14 @@ package stacks_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"gitlab.com/camps-ch/infra/infra/infomaniak"
+	"gitlab.com/camps-ch/infra/infra/security"
+	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 )
 
@@ -85,4 +89,249 @@ func TestExecOnlyInUat(t *testing.T) {
 			}
 		}
 	}
+}
+
+const (
+	externalSecretType = "kubernetes:external-secrets.io/v1:ExternalSecret"
+	secretType         = "kubernetes:core/v1:Secret"
+	networkPolicyType  = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+)
+
+// prodPhase2 is prod's phase 2 plan, with extra settings.
+func prodPhase2(t *testing.T, set map[string]string) *stackrun.Result {
+	t.Helper()
+	opts := map[string]string{key("phase"): "2"}
+	maps.Copy(opts, set)
+	return mustRun(t, stackrun.Options{Stack: "prod", Set: opts})
+}
+
+// TestOpenBaoIsHighlyAvailable: three Raft voters, one per zone, TLS from
+// a private CA, data and audit log on Longhorn, the release protected.
+func TestOpenBaoIsHighlyAvailable(t *testing.T) {
+	res := prodPhase2(t, nil)
+	bao := releases(t, res)["openbao"]
+	if bao == nil {
+		t.Fatal("no OpenBao release in prod's phase 2")
+	}
+	if !bao.Protect {
+		t.Error("the OpenBao release is not protected")
+	}
+	for path, want := range map[string]any{
+		"values.global.tlsDisable":                                                 false,
+		"values.injector.enabled":                                                  false,
+		"values.server.ha.enabled":                                                 true,
+		"values.server.ha.replicas":                                                3,
+		"values.server.ha.raft.enabled":                                            true,
+		"values.server.ha.raft.setNodeId":                                          true,
+		"values.server.dataStorage.storageClass":                                   "longhorn",
+		"values.server.auditStorage.enabled":                                       true,
+		"values.server.auditStorage.storageClass":                                  "longhorn",
+		"values.server.topologySpreadConstraints[0].topologyKey":                   "topology.kubernetes.io/zone",
+		"values.server.topologySpreadConstraints[0].whenUnsatisfiable":             "DoNotSchedule",
+		"values.server.statefulSet.securityContext.container.capabilities.drop[0]": "ALL",
+		"values.server.statefulSet.securityContext.pod.runAsNonRoot":               true,
+	} {
+		wantValue(t, bao, path, want)
+	}
+	config := bao.String("values.server.ha.raft.config")
+	for _, want := range []string{`storage "raft"`, `tls_cert_file`, `audit "file"`, `unauthenticated_metrics_access = true`,
+		`leader_api_addr       = "https://openbao-0.openbao-internal:8200"`, `leader_api_addr       = "https://openbao-2.openbao-internal:8200"`} {
+		if !strings.Contains(config, want) {
+			t.Errorf("OpenBao's configuration lacks %s:\n%s", want, config)
+		}
+	}
+	if n := strings.Count(config, "retry_join"); n != 3 {
+		t.Errorf("%d retry_join blocks, want 3", n)
+	}
+	cert := find(t, res, "kubernetes:cert-manager.io/v1:Certificate", "openbao-server")
+	names := strings.Join(stringsAt(t, cert, "spec.dnsNames"), " ")
+	for _, want := range []string{"openbao-active.openbao.svc", "*.openbao-internal"} {
+		if !strings.Contains(names, want) {
+			t.Errorf("the server certificate does not name %s: %s", want, names)
+		}
+	}
+	find(t, res, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "openbao")
+	script := find(t, res, "kubernetes:core/v1:ConfigMap", "openbao-bootstrap").String(`data["configure.sh"]`)
+	for _, want := range []string{"bound_service_account_names=external-secrets", "bound_service_account_namespaces=external-secrets",
+		"audience=openbao", "token_policies=external-secrets", "-path=camps -version=2 kv"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the bootstrap script lacks %s", want)
+		}
+	}
+}
+
+// TestExternalSecretsSwitch: the operator and its store are there in
+// phase 2; the application secrets move to ExternalSecrets, with the same
+// names and types, once security.externalSecrets is on, and not before.
+func TestExternalSecretsSwitch(t *testing.T) {
+	moved := map[string]string{ // resource name → Secret name
+		"production-gitlab-registry":        "gitlab-registry",
+		"production-postgres-app":           "postgres-app",
+		"cert-manager-cloudflare-api-token": "cloudflare-api-token",
+	}
+	types := map[string]string{"gitlab-registry": "kubernetes.io/dockerconfigjson", "postgres-app": "kubernetes.io/basic-auth", "cloudflare-api-token": "Opaque"}
+	secretNames := func(res *stackrun.Result) map[string]bool {
+		out := map[string]bool{}
+		for _, s := range res.Recorder.OfType(secretType) {
+			out[s.String("metadata.name")] = true
+		}
+		return out
+	}
+
+	before := prodPhase2(t, nil)
+	store := find(t, before, "kubernetes:external-secrets.io/v1:ClusterSecretStore", "external-secrets-store")
+	for path, want := range map[string]string{
+		"spec.provider.vault.server":                                 "https://openbao-active.openbao.svc:8200",
+		"spec.provider.vault.path":                                   "camps",
+		"spec.provider.vault.version":                                "v2",
+		"spec.provider.vault.auth.kubernetes.role":                   "external-secrets",
+		"spec.provider.vault.caProvider.name":                        "openbao-ca",
+		"spec.provider.vault.auth.kubernetes.serviceAccountRef.name": "external-secrets",
+		"spec.conditions[0].namespaces[0]":                           "cert-manager",
+		"spec.conditions[0].namespaces[1]":                           "production",
+	} {
+		if got := store.String(path); got != want {
+			t.Errorf("store %s = %q, want %q", path, got, want)
+		}
+	}
+	if n := len(before.Recorder.OfType(externalSecretType)); n != 0 {
+		t.Errorf("%d ExternalSecrets before the switch", n)
+	}
+	for _, name := range moved {
+		if !secretNames(before)[name] {
+			t.Errorf("before the switch Pulumi writes no Secret %s", name)
+		}
+	}
+
+	after := prodPhase2(t, map[string]string{key("security"): `{"externalSecrets": true}`})
+	written := secretNames(after)
+	for res, name := range moved {
+		es := find(t, after, externalSecretType, "external-secrets-"+res)
+		if got := es.String("metadata.name"); got != name {
+			t.Errorf("ExternalSecret %s is named %q, want %q", res, got, name)
+		}
+		if got := es.String("spec.target.template.type"); got != types[name] {
+			t.Errorf("ExternalSecret %s makes a %q Secret, want %q", name, got, types[name])
+		}
+		if got := es.String("spec.secretStoreRef.name"); got != "openbao" {
+			t.Errorf("ExternalSecret %s reads store %q", name, got)
+		}
+		if written[name] {
+			t.Errorf("Pulumi still writes Secret %s after the switch", name)
+		}
+	}
+	pull := find(t, after, externalSecretType, "external-secrets-production-gitlab-registry")
+	if tpl := pull.String(`spec.target.template.data[".dockerconfigjson"]`); !strings.Contains(tpl, `"registry.gitlab.com"`) || !strings.Contains(tpl, "b64enc") {
+		t.Errorf("pull secret template %s", tpl)
+	}
+	// Without Pulumi's copy there is no password to generate.
+	if _, ok := after.Recorder.Find("random:index/randomPassword:RandomPassword", "postgres-production-password"); ok {
+		t.Error("the database password is still generated after the switch")
+	}
+}
+
+// TestAuditLogging: prod's phase 2 cluster gets the audit policy and a
+// secret webhook kubeconfig pointing at the sink, which runs behind the
+// ingress at its record.
+func TestAuditLogging(t *testing.T) {
+	res := prodPhase2(t, nil)
+	kaas := find(t, res, infomaniak.ClusterType, "cluster")
+	policy, err := security.AuditPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kaas.String("apiServer.auditPolicy"); got != policy {
+		t.Errorf("audit policy on the cluster:\n%s\nwant:\n%s", got, policy)
+	}
+	if !kaas.IsSecret("apiServer.auditWebhookConfig") {
+		t.Error("the audit webhook kubeconfig (with its token) is not secret")
+	}
+	if cfg := kaas.String("apiServer.auditWebhookConfig"); !strings.Contains(cfg, "server: https://audit-prod.camps.ch/") || !strings.Contains(cfg, "token: ") {
+		t.Errorf("webhook kubeconfig:\n%s", cfg)
+	}
+	ing := find(t, res, "kubernetes:networking.k8s.io/v1:Ingress", "audit-sink")
+	if got := ing.String("spec.rules[0].host"); got != "audit-prod.camps.ch" {
+		t.Errorf("sink host %q", got)
+	}
+	// Proxied: the origin lock admits only Cloudflare.
+	if r, ok := records(res)["A audit-prod.camps.ch"]; !ok {
+		t.Error("no DNS record for the sink")
+	} else if v, _ := r.Input("proxied"); !v.IsBool() || !v.BoolValue() {
+		t.Error("the sink's record is not proxied")
+	}
+	job := find(t, res, "kubernetes:batch/v1:CronJob", "audit-sink-retention")
+	if args := strings.Join(stringsAt(t, job, "spec.jobTemplate.spec.template.spec.containers[0].args"), " "); !strings.Contains(args, "--min-age 90d") || !strings.Contains(args, "store:camps-prod-audit/audit") {
+		t.Errorf("retention job args %s", args)
+	}
+	vector := releases(t, res)["audit-sink"]
+	if got := vector.String("values.customConfig.sinks.s3.bucket"); got != "camps-prod-audit" {
+		t.Errorf("sink bucket %q", got)
+	}
+	if got := vector.String("values.customConfig.sources.apiserver.auth.source"); !strings.Contains(got, "Bearer ${AUDIT_TOKEN}") {
+		t.Errorf("sink auth %q: the token must come from the environment", got)
+	}
+}
+
+// TestDefaultDenyEverywhere: every namespace of every stack and phase has
+// its default deny, and the platform namespaces their allowances.
+func TestDefaultDenyEverywhere(t *testing.T) {
+	for _, opts := range []stackrun.Options{
+		{Stack: "uat"}, {Stack: "uat", Set: map[string]string{key("phase"): "2"}},
+		{Stack: "prod"}, {Stack: "prod", Set: map[string]string{key("phase"): "2"}},
+	} {
+		res := mustRun(t, opts)
+		denied := map[string]bool{}
+		allows := map[string]int{}
+		for _, p := range res.Recorder.OfType(networkPolicyType) {
+			if p.String("metadata.name") == "default-deny" {
+				denied[p.String("metadata.namespace")] = true
+			} else {
+				allows[p.String("metadata.namespace")]++
+			}
+		}
+		for _, ns := range res.Recorder.OfType("kubernetes:core/v1:Namespace") {
+			name := ns.String("metadata.name")
+			if !denied[name] || allows[name] == 0 {
+				t.Errorf("%s %v: namespace %s: default deny %v, %d allowances", opts.Stack, opts.Set, name, denied[name], allows[name])
+			}
+		}
+	}
+}
+
+// TestPhase1HasNoPhase2Security: no OpenBao, operator, sink or audit
+// policy where the stack does not run a three-zone cluster.
+func TestPhase1HasNoPhase2Security(t *testing.T) {
+	for _, opts := range []stackrun.Options{
+		{Stack: "uat"}, {Stack: "uat", Set: map[string]string{key("phase"): "2"}}, {Stack: "prod"},
+	} {
+		res := mustRun(t, opts)
+		rel := releases(t, res)
+		for _, name := range []string{"openbao", "external-secrets", "audit-sink"} {
+			if rel[name] != nil {
+				t.Errorf("%s %v has release %s", opts.Stack, opts.Set, name)
+			}
+		}
+		if n := len(res.Recorder.OfType(externalSecretType)); n != 0 {
+			t.Errorf("%s %v has %d ExternalSecrets", opts.Stack, opts.Set, n)
+		}
+		for _, kaas := range res.Recorder.OfType(infomaniak.ClusterType) {
+			if _, ok := kaas.Input("apiServer.auditPolicy"); ok {
+				t.Errorf("%s %v sets an audit policy", opts.Stack, opts.Set)
+			}
+		}
+	}
+}
+
+// stringsAt is the string array at path.
+func stringsAt(t *testing.T, r *recorder.Resource, path string) []string {
+	t.Helper()
+	v, ok := r.Input(path)
+	if !ok || !v.IsArray() {
+		t.Fatalf("%s: %s is not an array", r.Name, path)
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		out = append(out, e.StringValue())
+	}
+	return out
 }

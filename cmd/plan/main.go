@@ -112,5 +112,8 @@ func checkPlan(w io.Writer, stack string, overrides sets, resources []*recorder.
 	for _, p := range policy.Policies {
 		fmt.Fprintf(w, "  ok   %s: %s\n", p.Name, p.Description)
 	}
+	for _, p := range policy.PlanPolicies {
+		fmt.Fprintf(w, "  ok   %s: %s\n", p.Name, p.Description)
+	}
 	return nil
 }

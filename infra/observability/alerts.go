@@ -10,6 +10,9 @@ type RuleOptions struct {
 	// LonghornBackups: Longhorn backs volumes up, so stale or missing
 	// backups alert.
 	LonghornBackups bool
+	// OpenBao: the stack runs OpenBao, so a sealed replica, a replica
+	// that cannot be scraped and a cluster without a leader alert.
+	OpenBao bool
 }
 
 // PlatformRules are the alerts kube-prometheus-stack does not ship:
@@ -215,8 +218,42 @@ or
 			},
 		)})
 	}
+	if opts.OpenBao {
+		groups = append(groups, RuleGroup{Name: "camps.openbao", Rules: rules(
+			alert{
+				name:        "OpenBaoSealed",
+				expr:        `vault_core_unsealed{namespace="` + OpenBaoNamespace + `"} == 0`,
+				forDuration: "5m",
+				severity:    Critical,
+				summary:     "An OpenBao replica is sealed.",
+				description: `OpenBao replica {{ $labels.pod }} has been sealed for 5 minutes (unsealed = {{ $value }}); it serves nothing until key holders unseal it.`,
+				runbook:     "openbao.md",
+			},
+			alert{
+				name:        "OpenBaoLeaderLost",
+				expr:        `(sum(vault_core_active{namespace="` + OpenBaoNamespace + `"}) or vector(0)) < 1`,
+				forDuration: "2m",
+				severity:    Critical,
+				summary:     "OpenBao has no active node.",
+				description: `No OpenBao replica has been active for 2 minutes ({{ $value }} active): secrets cannot be read and ExternalSecrets stop refreshing.`,
+				runbook:     "openbao.md",
+			},
+			alert{
+				name:        "OpenBaoReplicaDown",
+				expr:        `up{namespace="` + OpenBaoNamespace + `"} == 0`,
+				forDuration: "10m",
+				severity:    Warning,
+				summary:     "An OpenBao replica cannot be scraped.",
+				description: `OpenBao replica {{ $labels.pod }} has not answered Prometheus for 10 minutes (up = {{ $value }}); Raft keeps a quorum with one replica down, not two.`,
+				runbook:     "openbao.md",
+			},
+		)})
+	}
 	return groups
 }
+
+// OpenBaoNamespace is where the OpenBao alerts look.
+const OpenBaoNamespace = "openbao"
 
 // certificateTimeLeft is the seconds until each issued certificate
 // expires; cert-manager reports 0 for one not issued yet, which

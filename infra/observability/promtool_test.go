@@ -15,7 +15,7 @@ import (
 // stacks: 99.5 % and p90 < 200 ms on one node, 99.9 % and p95 < 100 ms on
 // the HA cluster).
 var ruleFiles = map[string][]RuleGroup{
-	"platform.rules.yaml":   PlatformRules(RuleOptions{LonghornBackups: true}),
+	"platform.rules.yaml":   PlatformRules(RuleOptions{LonghornBackups: true, OpenBao: true}),
 	"slo-phase1.rules.yaml": SLOs{Namespace: "production", Availability: 0.995, LatencyObjective: 0.90, LatencyThresholdMs: 200, Page: true}.Rules(),
 	"slo-phase2.rules.yaml": SLOs{Namespace: "production", Availability: 0.999, LatencyObjective: 0.95, LatencyThresholdMs: 100, Page: true}.Rules(),
 	// uat: every burn a warning.
@@ -79,8 +79,8 @@ func TestPromtool(t *testing.T) {
 		run("check", "rules", name)
 	}
 	tests, _ := filepath.Glob(filepath.Join(dir, "*.test.yaml"))
-	if len(tests) != 5 {
-		t.Fatalf("found %d promtool test files, want 5", len(tests))
+	if len(tests) != 6 {
+		t.Fatalf("found %d promtool test files, want 6", len(tests))
 	}
 	for _, f := range tests {
 		name := filepath.Base(f)

@@ -41,9 +41,9 @@ var StatefulTypes = []string{
 	"openstack:objectstorage/container:Container",
 }
 
-// StatefulReleases are releases whose uninstall deletes data: Longhorn
-// takes every volume with it.
-var StatefulReleases = []string{"longhorn-system"}
+// StatefulReleases are releases whose uninstall deletes data, by
+// namespace: Longhorn takes every volume with it, OpenBao every secret.
+var StatefulReleases = []string{"longhorn-system", "openbao"}
 
 // Violation is one resource breaking one policy.
 type Violation struct {
@@ -101,8 +101,64 @@ func breakGlassOnly(r *recorder.Resource) []string {
 	return out
 }
 
-// Check runs every policy on every resource and returns the violations,
-// sorted.
+// PlanPolicy is one rule over the plan as a whole: how resources relate.
+type PlanPolicy struct {
+	Name        string
+	Description string
+	check       func(resources []*recorder.Resource) []Violation
+}
+
+// PlanPolicies are the project's rules across resources.
+var PlanPolicies = []PlanPolicy{
+	{"namespaces-default-deny", "every namespace the program creates has a NetworkPolicy " + DefaultDeny +
+		" that selects all its pods and allows no traffic in or out", defaultDenyEverywhere},
+}
+
+// DefaultDeny is the name of the deny-all NetworkPolicy of a namespace.
+const DefaultDeny = "default-deny"
+
+const networkPolicyType = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+func defaultDenyEverywhere(rs []*recorder.Resource) []Violation {
+	denied := map[string]bool{}
+	for _, r := range rs {
+		if r.Type == networkPolicyType && r.String("metadata.name") == DefaultDeny && deniesAll(r) {
+			denied[r.String("metadata.namespace")] = true
+		}
+	}
+	var out []Violation
+	for _, r := range rs {
+		if r.Type == namespaceType && !r.Read && !denied[r.String("metadata.name")] {
+			out = append(out, Violation{Policy: "namespaces-default-deny", Resource: r.Type + " " + r.Name,
+				Message: fmt.Sprintf("namespace %q has no NetworkPolicy %s denying all ingress and egress", r.String("metadata.name"), DefaultDeny)})
+		}
+	}
+	return out
+}
+
+// deniesAll: the policy selects every pod ({} selector), covers both
+// directions and allows nothing.
+func deniesAll(r *recorder.Resource) bool {
+	sel, ok := r.Input("spec.podSelector")
+	if !ok || !sel.IsObject() || len(sel.ObjectValue()) != 0 {
+		return false
+	}
+	types := map[string]bool{}
+	if v, ok := r.Input("spec.policyTypes"); ok && v.IsArray() {
+		for _, e := range v.ArrayValue() {
+			types[e.StringValue()] = true
+		}
+	}
+	for _, rules := range []string{"spec.ingress", "spec.egress"} {
+		if v, ok := r.Input(rules); ok && v.IsArray() && len(v.ArrayValue()) > 0 {
+			return false
+		}
+	}
+	return types["Ingress"] && types["Egress"]
+}
+
+// Check runs every policy on every resource, and the plan policies on
+// the plan, and returns the violations, sorted.
 func Check(resources []*recorder.Resource) []Violation {
 	var out []Violation
 	for _, r := range resources {
@@ -111,6 +167,9 @@ func Check(resources []*recorder.Resource) []Violation {
 				out = append(out, Violation{Policy: p.Name, Resource: r.Type + " " + r.Name, Message: msg})
 			}
 		}
+	}
+	for _, p := range PlanPolicies {
+		out = append(out, p.check(resources)...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out

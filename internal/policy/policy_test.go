@@ -55,6 +55,17 @@ func find(t *testing.T, rs []*recorder.Resource, typ, name string) *recorder.Res
 	return nil
 }
 
+// without drops a resource from the plan.
+func without(rs []*recorder.Resource, typ, name string) []*recorder.Resource {
+	var out []*recorder.Resource
+	for _, r := range rs {
+		if r.Type != typ || r.Name != name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // set replaces the input at a top-level key.
 func set(r *recorder.Resource, key string, v resource.PropertyValue) {
 	r.Inputs[resource.PropertyKey(key)] = v
@@ -121,6 +132,21 @@ func TestSeededViolationsFail(t *testing.T) {
 				Inputs: resource.NewPropertyMapFromMap(map[string]any{"metadata": map[string]any{"name": "camps-break-glass"},
 					"roleRef": map[string]any{"name": "cluster-admin"}, "subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "ci"}}})})
 		}, "break-glass-only", "subjects[0] is a ServiceAccount"},
+		{"a namespace without a default deny", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			return without(rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "cert-manager-default-deny")
+		}, "namespaces-default-deny", `namespace "cert-manager" has no NetworkPolicy default-deny`},
+		{"a default deny that allows", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			deny := find(t, rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "uat-default-deny")
+			set(deny, "spec", obj(map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress", "Egress"},
+				"ingress": []any{map[string]any{}}}))
+			return rs
+		}, "namespaces-default-deny", `namespace "uat" has no NetworkPolicy default-deny`},
+		{"a default deny of some pods", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
+			deny := find(t, rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "longhorn-default-deny")
+			set(deny, "spec", obj(map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app": "x"}},
+				"policyTypes": []any{"Ingress", "Egress"}}))
+			return rs
+		}, "namespaces-default-deny", `namespace "longhorn-system" has no NetworkPolicy default-deny`},
 		{"a plain kubeconfig", func(t *testing.T, rs []*recorder.Resource) []*recorder.Resource {
 			set(find(t, rs, "pulumi:providers:kubernetes", "cluster"), "kubeconfig", resource.NewProperty("apiVersion: v1"))
 			return rs
@@ -142,4 +168,17 @@ func TestSeededViolationsFail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnprotectedOpenBaoFails: OpenBao's volumes hold every secret; its
+// release (prod's phase 2) must be protected.
+func TestUnprotectedOpenBaoFails(t *testing.T) {
+	rs := plan(t, plans[3])
+	find(t, rs, "kubernetes:helm.sh/v3:Release", "openbao").Protect = false
+	for _, v := range policy.Check(rs) {
+		if v.Policy == "stateful-protected" && strings.Contains(v.Resource, "openbao") {
+			return
+		}
+	}
+	t.Error("an unprotected OpenBao release passed")
 }
