@@ -14,6 +14,7 @@ import (
 	"gitlab.com/camps-ch/infra/infra/cloudflareip"
 	"gitlab.com/camps-ch/infra/infra/helm"
 	"gitlab.com/camps-ch/infra/infra/platform"
+	"gitlab.com/camps-ch/infra/infra/security"
 	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
@@ -577,6 +578,13 @@ func (c *Config) Budget() Budget {
 		"blackbox-exporter":     a.Blackbox.Requests(),
 		"cloudnative-pg":        a.CloudNativePG.Requests(),
 	}}
+	if *c.Security.OpenBao.Enabled {
+		b.Components["openbao"] = security.OpenBaoRequests(openBaoReplicas)
+		b.Components["external-secrets"] = security.ExternalSecretsRequests()
+	}
+	if *c.Security.Audit.Enabled {
+		b.Components["audit-sink"] = security.AuditSinkRequests()
+	}
 	for _, r := range b.Components {
 		b.Total = b.Total.Add(r)
 	}

@@ -235,12 +235,15 @@ func (c *Config) auditSinkArgs(token pulumi.StringOutput, store *data.ObjectStor
 	}
 }
 
+// openBaoReplicas are OpenBao's Raft voters: one per zone.
+const openBaoReplicas = 3
+
 // openBaoArgs: three voters, one per zone, on Longhorn, readable by the
 // External Secrets Operator's service account.
 func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring, longhorn *platform.Longhorn) *security.OpenBaoArgs {
 	o := c.Security.OpenBao
 	return &security.OpenBaoArgs{
-		Replicas: 3, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize, StorageClass: platform.StorageClass,
+		Replicas: openBaoReplicas, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize, StorageClass: platform.StorageClass,
 		ESONamespace: security.ExternalSecretsNamespace, ESOServiceAccount: security.ESOServiceAccount,
 		CertManagerReady: []pulumi.Resource{cm.Release},
 		Ready:            []pulumi.Resource{mon.Release, longhorn.Release},

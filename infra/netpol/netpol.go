@@ -7,6 +7,7 @@ package netpol
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
@@ -34,11 +35,12 @@ func TCP(ports ...int) []Port {
 
 // Peer is the other end of a flow: pods (all when Pods is empty) in one
 // namespace (Namespace; empty: the policy's own), or in every namespace
-// (AnyNamespace).
+// (AnyNamespace); or addresses outside the cluster (CIDR, alone).
 type Peer struct {
 	Namespace    string
 	AnyNamespace bool
 	Pods         map[string]string
+	CIDR         string
 }
 
 // Flow is traffic to (egress) or from (ingress) the peers on the ports.
@@ -51,10 +53,12 @@ type Flow struct {
 }
 
 // Allow is one NetworkPolicy, allow-<Name>, for the pods matching Pods
-// (every pod of the namespace when empty).
+// (every pod of the namespace when empty) and, with Without, lacking that
+// label.
 type Allow struct {
 	Name    string
 	Pods    map[string]string
+	Without string
 	Ingress []Flow
 	Egress  []Flow
 }
@@ -116,6 +120,11 @@ func Validate(allows []Allow) error {
 				if p.AnyNamespace && p.Namespace != "" {
 					errs = append(errs, fmt.Errorf("allow-%s: a peer in namespace %s and in any namespace", a.Name, p.Namespace))
 				}
+				if p.CIDR != "" {
+					if _, err := netip.ParsePrefix(p.CIDR); err != nil || p.Namespace != "" || p.AnyNamespace || len(p.Pods) > 0 {
+						errs = append(errs, fmt.Errorf("allow-%s: peer %q is not a CIDR alone", a.Name, p.CIDR))
+					}
+				}
 			}
 			for _, p := range f.Ports {
 				if p.Port < 1 || p.Port > 65535 || (p.EndPort != 0 && p.EndPort <= p.Port) || p.EndPort > 65535 {
@@ -173,6 +182,14 @@ func Add(ctx *pulumi.Context, name string, namespace pulumi.StringInput, allows 
 
 func (a Allow) spec() *networkingv1.NetworkPolicySpecArgs {
 	s := &networkingv1.NetworkPolicySpecArgs{PodSelector: selector(a.Pods)}
+	if a.Without != "" {
+		s.PodSelector = &metav1.LabelSelectorArgs{
+			MatchLabels: s.PodSelector.(*metav1.LabelSelectorArgs).MatchLabels,
+			MatchExpressions: metav1.LabelSelectorRequirementArray{metav1.LabelSelectorRequirementArgs{
+				Key: pulumi.String(a.Without), Operator: pulumi.String("DoesNotExist"),
+			}},
+		}
+	}
 	var types []string
 	if len(a.Ingress) > 0 {
 		types = append(types, "Ingress")
@@ -200,6 +217,10 @@ func (f Flow) peers() networkingv1.NetworkPolicyPeerArray {
 	}
 	out := networkingv1.NetworkPolicyPeerArray{}
 	for _, p := range f.Peers {
+		if p.CIDR != "" {
+			out = append(out, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(p.CIDR)}})
+			continue
+		}
 		peer := networkingv1.NetworkPolicyPeerArgs{PodSelector: selector(p.Pods)}
 		switch {
 		case p.AnyNamespace:

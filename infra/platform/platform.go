@@ -62,6 +62,16 @@ func (r Requests) String() string {
 	return fmt.Sprintf("%dm CPU, %dMi memory", r.MilliCPU, r.Memory>>20)
 }
 
+// NewResources is res for the platform's other packages.
+func NewResources(reqCPU, reqMem, limCPU, limMem string) Resources {
+	return res(reqCPU, reqMem, limCPU, limMem)
+}
+
+// RequestsOf is requestsOf for the platform's other packages.
+func RequestsOf(replicas int, containers ...Resources) Requests {
+	return requestsOf(replicas, containers...)
+}
+
 // requestsOf sums the requests of containers, each running `replicas` times.
 // Quantities are validated by the caller; an unparsable one counts as zero.
 func requestsOf(replicas int, containers ...Resources) Requests {

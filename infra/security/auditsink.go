@@ -84,6 +84,12 @@ func (a *AuditSinkArgs) validate() error {
 	return nil
 }
 
+// vectorResources size the sink.
+var vectorResources = platform.NewResources("50m", "128Mi", "500m", "512Mi")
+
+// AuditSinkRequests are the CPU and memory the sink asks for.
+func AuditSinkRequests() platform.Requests { return platform.RequestsOf(1, vectorResources) }
+
 // vectorPods are the sink's pods.
 var vectorPods = map[string]string{"app.kubernetes.io/name": "vector"}
 
@@ -171,10 +177,7 @@ func vectorValues(a *AuditSinkArgs) map[string]any {
 			"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
 			"capabilities": map[string]any{"drop": []string{"ALL"}},
 		},
-		"resources": map[string]any{
-			"requests": map[string]any{"cpu": "50m", "memory": "128Mi"},
-			"limits":   map[string]any{"cpu": "500m", "memory": "512Mi"},
-		},
+		"resources":   vectorResources,
 		"persistence": map[string]any{"enabled": true, "storageClassName": a.StorageClass, "size": "1Gi"},
 		"env": []any{
 			fromSecret("AUDIT_TOKEN", "token"),

@@ -77,21 +77,27 @@ func esoNetwork() []netpol.Allow {
 // them, the Secrets they own); ServiceMonitors on. The chart's security
 // contexts already satisfy Pod Security restricted.
 func esoValues() map[string]any {
-	res := func(cpu, mem, limCPU, limMem string) map[string]any {
-		return map[string]any{
-			"requests": map[string]any{"cpu": cpu, "memory": mem},
-			"limits":   map[string]any{"cpu": limCPU, "memory": limMem},
-		}
-	}
 	return map[string]any{
 		"installCRDs":    true,
 		"crds":           map[string]any{"annotations": map[string]any{"helm.sh/resource-policy": "keep"}},
 		"replicaCount":   1,
-		"resources":      res("25m", "64Mi", "200m", "256Mi"),
+		"resources":      esoResources.controller,
 		"serviceMonitor": map[string]any{"enabled": true},
-		"webhook":        map[string]any{"replicaCount": 1, "resources": res("10m", "32Mi", "100m", "128Mi")},
-		"certController": map[string]any{"resources": res("10m", "32Mi", "100m", "128Mi")},
+		"webhook":        map[string]any{"replicaCount": 1, "resources": esoResources.webhook},
+		"certController": map[string]any{"resources": esoResources.certController},
 	}
+}
+
+// esoResources size the operator's three components.
+var esoResources = struct{ controller, webhook, certController platform.Resources }{
+	controller:     platform.NewResources("25m", "64Mi", "200m", "256Mi"),
+	webhook:        platform.NewResources("10m", "32Mi", "100m", "128Mi"),
+	certController: platform.NewResources("10m", "32Mi", "100m", "128Mi"),
+}
+
+// ExternalSecretsRequests are the CPU and memory the operator asks for.
+func ExternalSecretsRequests() platform.Requests {
+	return platform.RequestsOf(1, esoResources.controller, esoResources.webhook, esoResources.certController)
 }
 
 // NewExternalSecrets creates the namespace (restricted, default deny), the

@@ -99,6 +99,14 @@ func (a *OpenBaoArgs) validate() error {
 	return nil
 }
 
+// openBaoResources size each replica.
+var openBaoResources = platform.NewResources("100m", "256Mi", "500m", "512Mi")
+
+// OpenBaoRequests are the CPU and memory the replicas ask for.
+func OpenBaoRequests(replicas int) platform.Requests {
+	return platform.RequestsOf(replicas, openBaoResources)
+}
+
 // openBaoPods are the server's pods.
 var openBaoPods = map[string]string{"app.kubernetes.io/name": "openbao", "component": "server"}
 
@@ -215,10 +223,7 @@ func openBaoValues(a *OpenBaoArgs) map[string]any {
 		"global":   map[string]any{"tlsDisable": false},
 		"injector": map[string]any{"enabled": false},
 		"server": map[string]any{
-			"resources": map[string]any{
-				"requests": map[string]any{"cpu": "100m", "memory": "256Mi"},
-				"limits":   map[string]any{"cpu": "500m", "memory": "512Mi"},
-			},
+			"resources": openBaoResources,
 			"ha": map[string]any{
 				"enabled": true, "replicas": a.Replicas,
 				"raft": map[string]any{"enabled": true, "setNodeId": true, "config": openBaoConfig(a.Replicas)},

@@ -11,9 +11,10 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/netpol"
 )
 
 // ComponentType is the type token of the Namespace component.
@@ -149,7 +150,7 @@ func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ..
 
 	steps := []func() error{
 		func() error { return n.guardRails(ctx, name, args, meta, child) },
-		func() error { return n.networkPolicies(ctx, name, args, meta, child) },
+		func() error { return n.networkPolicies(ctx, name, args, child) },
 		func() error { return n.deployer(ctx, name, args, meta, child) },
 		func() error { return n.pullSecret(ctx, name, args.Registry, meta, child) },
 	}
@@ -194,85 +195,31 @@ func (n *Namespace) guardRails(ctx *pulumi.Context, name string, args *Namespace
 	return nil
 }
 
-// namespaceSelector selects a namespace by the name label Kubernetes sets.
-func namespaceSelector(ns string) *metav1.LabelSelectorArgs {
-	return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}}
-}
-
-func (n *Namespace) networkPolicies(ctx *pulumi.Context, name string, args *NamespaceArgs, meta metaFunc, opts []pulumi.ResourceOption) error {
-	allPods := &metav1.LabelSelectorArgs{}
-	publicPods := allPods
-	if args.PrivatePodsLabel != "" {
-		publicPods = &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{
-			metav1.LabelSelectorRequirementArgs{Key: pulumi.String(args.PrivatePodsLabel), Operator: pulumi.String("DoesNotExist")},
-		}}
+// networkPolicies deny everything by default, then admit the namespace's
+// own pods, the ingress controller and Prometheus (not to private pods:
+// the databases), DNS, and egress to EgressCIDRs.
+func (n *Namespace) networkPolicies(ctx *pulumi.Context, name string, args *NamespaceArgs, opts []pulumi.ResourceOption) error {
+	fromNamespace := func(suffix, ns string) netpol.Allow {
+		return netpol.Allow{Name: suffix, Without: args.PrivatePodsLabel,
+			Ingress: []netpol.Flow{{Peers: []netpol.Peer{{Namespace: ns}}}}}
 	}
-	type policy struct {
-		suffix string
-		spec   *networkingv1.NetworkPolicySpecArgs
-	}
-	policies := []policy{
-		{"default-deny", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: allPods,
-			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
-		}},
-		{"allow-same-namespace", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: allPods,
-			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: allPods}},
-			}},
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
-				To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{PodSelector: allPods}},
-			}},
-		}},
-		{"allow-from-ingress", ingressFrom(publicPods, args.IngressNamespace)},
-		{"allow-from-monitoring", ingressFrom(publicPods, args.MonitoringNamespace)},
-		{"allow-dns", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: allPods,
-			PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{
-				To: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: namespaceSelector("kube-system"),
-					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
-				}},
-				Ports: networkingv1.NetworkPolicyPortArray{
-					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
-					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
-				},
-			}},
-		}},
+	allows := []netpol.Allow{
+		{Name: "same-namespace", Ingress: []netpol.Flow{netpol.Within(nil)}, Egress: []netpol.Flow{netpol.Within(nil)}},
+		fromNamespace("from-ingress", args.IngressNamespace),
+		fromNamespace("from-monitoring", args.MonitoringNamespace),
+		{Name: "dns", Egress: []netpol.Flow{netpol.DNS}},
 	}
 	if len(args.EgressCIDRs) > 0 {
-		peers := networkingv1.NetworkPolicyPeerArray{}
+		cidrs := netpol.Flow{}
 		for _, cidr := range args.EgressCIDRs {
-			peers = append(peers, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
+			cidrs.Peers = append(cidrs.Peers, netpol.Peer{CIDR: cidr})
 		}
-		policies = append(policies, policy{"allow-egress-cidrs", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: allPods,
-			PolicyTypes: pulumi.ToStringArray([]string{"Egress"}),
-			Egress:      networkingv1.NetworkPolicyEgressRuleArray{networkingv1.NetworkPolicyEgressRuleArgs{To: peers}},
-		}})
+		allows = append(allows, netpol.Allow{Name: "egress-cidrs", Egress: []netpol.Flow{cidrs}})
 	}
-	for _, p := range policies {
-		if _, err := networkingv1.NewNetworkPolicy(ctx, name+"-"+p.suffix, &networkingv1.NetworkPolicyArgs{
-			Metadata: meta(p.suffix),
-			Spec:     p.spec,
-		}, opts...); err != nil {
-			return fmt.Errorf("network policy %s: %w", p.suffix, err)
-		}
+	if _, err := netpol.New(ctx, name, n.Name, allows, opts...); err != nil {
+		return fmt.Errorf("network policies: %w", err)
 	}
 	return nil
-}
-
-func ingressFrom(pods *metav1.LabelSelectorArgs, ns string) *networkingv1.NetworkPolicySpecArgs {
-	return &networkingv1.NetworkPolicySpecArgs{
-		PodSelector: pods,
-		PolicyTypes: pulumi.ToStringArray([]string{"Ingress"}),
-		Ingress: networkingv1.NetworkPolicyIngressRuleArray{networkingv1.NetworkPolicyIngressRuleArgs{
-			From: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespaceSelector(ns)}},
-		}},
-	}
 }
 
 // deployerRules let a CI deployer ship and observe an application, but not

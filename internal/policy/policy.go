@@ -23,6 +23,8 @@ const (
 	namespaceType = "kubernetes:core/v1:Namespace"
 	serviceType   = "kubernetes:core/v1:Service"
 	secretType    = "kubernetes:core/v1:Secret"
+	// externalSecretType is the External Secrets Operator's ExternalSecret.
+	externalSecretType = "kubernetes:external-secrets.io/v1:ExternalSecret"
 )
 
 // IngressNamespace is the one namespace whose release may ask for a
@@ -274,6 +276,11 @@ func noPlaintextSecrets(r *recorder.Resource) []string {
 	walk("", resource.NewProperty(r.Inputs), func(path string, leaf resource.PropertyValue) {
 		key := path[strings.LastIndexAny(path, ".[")+1:]
 		key = strings.Trim(key, `"]`)
+		// An ExternalSecret's data[].secretKey names a key of the Secret it
+		// fills; the value stays in OpenBao.
+		if r.Type == externalSecretType && key == "secretKey" && strings.HasPrefix(path, ".spec.data[") {
+			return
+		}
 		if credentialKeys[strings.ToLower(key)] && leaf.IsString() && leaf.StringValue() != "" {
 			out = append(out, fmt.Sprintf("%s holds a credential in plain text", strings.TrimPrefix(path, ".")))
 		}

@@ -20,6 +20,7 @@ var plans = []stackrun.Options{
 	{Stack: "prod"},
 	{Stack: "prod", Set: map[string]string{stacks.FullKey("phase"): "2"}},
 	{Stack: "prod", Set: map[string]string{stacks.FullKey("phase"): "2", stacks.FullKey("security"): `{"groups":{"platformAdmins":"oidc:platform-admins","auditors":"oidc:auditors","breakGlass":"oidc:break-glass"}}`}},
+	{Stack: "prod", Set: map[string]string{stacks.FullKey("phase"): "2", stacks.FullKey("security"): `{"externalSecrets":true}`}},
 }
 
 func plan(t *testing.T, opts stackrun.Options) []*recorder.Resource {
