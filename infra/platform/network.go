@@ -16,7 +16,7 @@ var (
 	grafanaPods      = map[string]string{"app.kubernetes.io/name": "grafana"}
 	operatorPods     = map[string]string{"app.kubernetes.io/name": "kube-prometheus-stack-prometheus-operator"}
 	kubeStatePods    = map[string]string{"app.kubernetes.io/name": "kube-state-metrics"}
-	blackboxPods     = map[string]string{"app.kubernetes.io/name": blackboxName}
+	blackboxPods     = map[string]string{"app.kubernetes.io/name": "prometheus-blackbox-exporter"} // the chart's name, not fullnameOverride
 	ingressPods      = map[string]string{"app.kubernetes.io/name": "nginx-ingress"}
 	certManagerPods  = map[string]string{"app.kubernetes.io/component": "controller"}
 	cmWebhookPods    = map[string]string{"app.kubernetes.io/component": "webhook"}
