@@ -90,9 +90,9 @@ func TestPolicies(t *testing.T) {
 	}
 	web, _ := rec.Find(typ, "ns-allow-web")
 	for path, want := range map[string]string{
-		`spec.podSelector.matchLabels["app"]`:                                                  "web",
-		"spec.policyTypes[0]":                                                                  "Ingress",
-		"spec.policyTypes[1]":                                                                  "Egress",
+		`spec.podSelector.matchLabels["app"]`: "web",
+		"spec.policyTypes[0]":                 "Ingress",
+		"spec.policyTypes[1]":                 "Egress",
 		`spec.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]`: "ingress-nginx",
 		`spec.ingress[0].from[0].podSelector.matchLabels["app"]`:                               "nginx",
 	} {
