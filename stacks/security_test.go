@@ -1,14 +1,19 @@
 package stacks_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"text/template"
 
 	"gitlab.com/camps-ch/infra/infra/infomaniak"
 	"gitlab.com/camps-ch/infra/infra/security"
+	"gitlab.com/camps-ch/infra/infra/tenancy"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 )
@@ -179,6 +184,13 @@ func TestExternalSecretsSwitch(t *testing.T) {
 	}
 
 	before := prodPhase2(t, nil)
+	// Pulumi's copies stay in the cluster when the switch drops them: the
+	// operator adopts them by name, and no pod finds its Secret missing.
+	for _, s := range before.Recorder.OfType(secretType) {
+		if slices.Contains(slices.Collect(maps.Values(moved)), s.String("metadata.name")) && !s.RetainOnDelete {
+			t.Errorf("Secret %s (%s) would be deleted by the switch", s.String("metadata.name"), s.Name)
+		}
+	}
 	store := find(t, before, "kubernetes:external-secrets.io/v1:ClusterSecretStore", "external-secrets-store")
 	for path, want := range map[string]string{
 		"spec.provider.vault.server":                                 "https://openbao-active.openbao.svc:8200",
@@ -220,9 +232,16 @@ func TestExternalSecretsSwitch(t *testing.T) {
 			t.Errorf("Pulumi still writes Secret %s after the switch", name)
 		}
 	}
+	// The operator's template renders the very pull secret Pulumi wrote.
 	pull := find(t, after, externalSecretType, "external-secrets-production-gitlab-registry")
-	if tpl := pull.String(`spec.target.template.data[".dockerconfigjson"]`); !strings.Contains(tpl, `"registry.gitlab.com"`) || !strings.Contains(tpl, "b64enc") {
-		t.Errorf("pull secret template %s", tpl)
+	got := renderTemplate(t, pull.String(`spec.target.template.data[".dockerconfigjson"]`),
+		map[string]string{"username": "camps-k8s-pull", "password": `t0k"en\`})
+	want, err := tenancy.DockerConfigJSON("registry.gitlab.com", "camps-k8s-pull", `t0k"en\`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !jsonEqual(t, got, want) {
+		t.Errorf("the template renders\n%s\nwant\n%s", got, want)
 	}
 	// Without Pulumi's copy there is no password to generate.
 	if _, ok := after.Recorder.Find("random:index/randomPassword:RandomPassword", "postgres-production-password"); ok {
@@ -334,4 +353,35 @@ func stringsAt(t *testing.T, r *recorder.Resource, path string) []string {
 		out = append(out, e.StringValue())
 	}
 	return out
+}
+
+// renderTemplate renders an ExternalSecret template as the operator's
+// engine v2 does (Go templates; the functions used here: toJson, b64enc).
+func renderTemplate(t *testing.T, text string, data map[string]string) string {
+	t.Helper()
+	tpl, err := template.New("t").Funcs(template.FuncMap{
+		"toJson": func(v any) (string, error) { b, err := json.Marshal(v); return string(b), err },
+		"b64enc": func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+	}).Parse(text)
+	if err != nil {
+		t.Fatalf("template %s: %v", text, err)
+	}
+	var out strings.Builder
+	if err := tpl.Execute(&out, data); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// jsonEqual compares two JSON documents.
+func jsonEqual(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("%s: %v", a, err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	return reflect.DeepEqual(x, y)
 }

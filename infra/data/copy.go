@@ -78,7 +78,7 @@ func NewBackupCopy(ctx *pulumi.Context, name string, args *BackupCopyArgs, opts 
 	wrap := func(err error) error { return fmt.Errorf("backup copy %q: %w", name, err) }
 	job, err := newRcloneJob(ctx, name, rcloneJob{
 		Name: CopyJobName, Namespace: args.Namespace, Schedule: args.Schedule,
-		Remotes:   map[string]S3Location{"src": args.From, "dst": args.To},
+		Remotes:   []remote{{"src", args.From}, {"dst", args.To}},
 		AccessKey: args.AccessKey, SecretKey: args.SecretKey,
 		Args: []string{"sync", "src:" + args.From.Bucket, "dst:" + args.To.Bucket, "--checksum", "--transfers", "4"},
 	}, pulumi.Parent(c))

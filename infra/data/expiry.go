@@ -70,7 +70,7 @@ func NewObjectExpiry(ctx *pulumi.Context, name string, args *ObjectExpiryArgs, o
 	}
 	job, err := newRcloneJob(ctx, name, rcloneJob{
 		Name: args.Name, Namespace: args.Namespace, Schedule: args.Schedule,
-		Remotes:   map[string]S3Location{"store": args.At},
+		Remotes:   []remote{{"store", args.At}},
 		AccessKey: args.AccessKey, SecretKey: args.SecretKey,
 		Args: []string{"delete", target, "--min-age", fmt.Sprintf("%dd", args.MaxAgeDays), "--use-server-modtime"},
 	}, pulumi.Parent(c))

@@ -197,8 +197,9 @@ func objectStore(n string) string       { return n + "-backups" }
 func recoveryStore(n string) string     { return n + "-recovery-source" }
 
 // CredentialsSecret is the name of the owner's credentials Secret
-// (basic-auth: username, password) of the cluster serverName.
-func CredentialsSecret(serverName string) string { return credentialsSecret(serverName) }
+// (basic-auth: username, password) of the CloudNativePG cluster named
+// cluster.
+func CredentialsSecret(cluster string) string { return credentialsSecret(cluster) }
 
 // backupLocation is where a namespace's backups are: s3://<bucket>/<namespace>.
 type backupLocation struct {
@@ -398,6 +399,8 @@ func (a *PostgresArgs) credentials(ctx *pulumi.Context, name string, meta *metav
 	if err != nil {
 		return nil, fmt.Errorf("password: %w", err)
 	}
+	// Retained when the program drops it: the switch to an ExternalSecret
+	// (ExternalCredentials) adopts it by name, with no gap for the pods.
 	creds, err := corev1.NewSecret(ctx, name+"-app", &corev1.SecretArgs{
 		Metadata: meta,
 		Type:     pulumi.String("kubernetes.io/basic-auth"),
@@ -405,7 +408,7 @@ func (a *PostgresArgs) credentials(ctx *pulumi.Context, name string, meta *metav
 			"username": pulumi.String(a.Owner),
 			"password": password.Result,
 		}).(pulumi.StringMapOutput),
-	}, opts...)
+	}, append(opts, pulumi.RetainOnDelete(true))...)
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}

@@ -2,7 +2,6 @@ package data
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -19,12 +18,18 @@ type rcloneJob struct {
 	Namespace pulumi.StringInput
 	// Schedule is a five-field cron.
 	Schedule string
-	// Remotes are rclone's remotes by name: each an S3 bucket's endpoint
-	// and region, reached with the one EC2 credential.
-	Remotes              map[string]S3Location
+	// Remotes are rclone's remotes: each an S3 bucket's endpoint and
+	// region, reached with the one EC2 credential.
+	Remotes              []remote
 	AccessKey, SecretKey pulumi.StringInput
 	// Args are rclone's command and arguments.
 	Args []string
+}
+
+// remote is an rclone remote: a name and where it is.
+type remote struct {
+	Name string
+	At   S3Location
 }
 
 // newRcloneJob creates the CronJob under Pod Security restricted (no
@@ -32,15 +37,10 @@ type rcloneJob struct {
 // its egress: HTTPS to S3 only.
 func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.ResourceOption) (*batchv1.CronJob, error) {
 	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(j.Name)}
-	names := make([]string, 0, len(j.Remotes))
-	for n := range j.Remotes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	creds := pulumi.StringMap{}
 	env := corev1.EnvVarArray{}
-	for _, n := range names {
-		at, prefix := j.Remotes[n], "RCLONE_CONFIG_"+strings.ToUpper(n)+"_"
+	for _, r := range j.Remotes {
+		at, prefix := r.At, "RCLONE_CONFIG_"+strings.ToUpper(r.Name)+"_"
 		creds[prefix+"ACCESS_KEY_ID"] = j.AccessKey
 		creds[prefix+"SECRET_ACCESS_KEY"] = j.SecretKey
 		for _, kv := range [][2]string{{"TYPE", "s3"}, {"PROVIDER", "Other"}, {"ENDPOINT", at.Endpoint}, {"REGION", at.Region}, {"FORCE_PATH_STYLE", "true"}} {

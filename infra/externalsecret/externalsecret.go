@@ -62,8 +62,10 @@ func (s Spec) ResourceName() string {
 const RefreshInterval = "1h"
 
 // New creates the ExternalSecret. The operator owns the Secret
-// (creationPolicy Owner) and keeps it if the ExternalSecret goes
-// (deletionPolicy Retain).
+// (creationPolicy Owner: it adopts a Secret of that name that has no
+// owner, and Kubernetes deletes the Secret with the ExternalSecret);
+// deletionPolicy Retain keeps the Secret when the value disappears from
+// the store.
 func New(ctx *pulumi.Context, name string, store Store, s Spec, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
 	if store.Name == "" || s.Name == "" || s.Namespace == nil || len(s.Fields) == 0 {
 		return nil, fmt.Errorf("external secret %q: %w", name, errors.New("a store, a name, a namespace and fields are required"))

@@ -110,7 +110,7 @@ type releaseInputs struct {
 	Timeout        pulumi.IntInput       `pulumi:"timeout"`
 	MaxHistory     pulumi.IntInput       `pulumi:"maxHistory"`
 	WaitForJobs    pulumi.BoolInput      `pulumi:"waitForJobs"`
-	SkipAwait      pulumi.BoolInput      `pulumi:"skipAwait"`
+	SkipAwait      pulumi.BoolPtrInput   `pulumi:"skipAwait"`
 	Compat         pulumi.StringPtrInput `pulumi:"compat"`
 }
 
@@ -130,7 +130,7 @@ type releaseState struct {
 	Timeout        int             `pulumi:"timeout"`
 	MaxHistory     int             `pulumi:"maxHistory"`
 	WaitForJobs    bool            `pulumi:"waitForJobs"`
-	SkipAwait      bool            `pulumi:"skipAwait"`
+	SkipAwait      *bool           `pulumi:"skipAwait"`
 	Compat         *string         `pulumi:"compat"`
 }
 
@@ -150,13 +150,17 @@ func NewRelease(ctx *pulumi.Context, name string, args *ReleaseArgs, opts ...pul
 		Namespace:     args.Namespace,
 		Values:        args.Values,
 		Atomic:        pulumi.Bool(!args.SkipAwait),
-		SkipAwait:     pulumi.Bool(args.SkipAwait),
 		CleanupOnFail: pulumi.Bool(true),
 		Timeout:       pulumi.Int(orDefault(args.Timeout, DefaultTimeout)),
 		MaxHistory:    pulumi.Int(orDefault(args.MaxHistory, DefaultMaxHistory)),
 		WaitForJobs:   pulumi.Bool(args.WaitForJobs),
 		// The SDK's NewRelease always sends compat "true"; so do we.
 		Compat: pulumi.StringPtr("true"),
+	}
+	// Sent only when set: a new input on the releases already deployed
+	// would show as a change.
+	if args.SkipAwait {
+		in.SkipAwait = pulumi.BoolPtr(true)
 	}
 	if in.Values == nil {
 		in.Values = pulumi.Map{}

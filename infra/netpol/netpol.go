@@ -142,9 +142,15 @@ func Validate(allows []Allow) error {
 // New creates the namespace's default deny and one policy per allowance,
 // named <name>-default-deny and <name>-allow-<Name>, and returns them (a
 // release waits for them, so its pods never start with the deny alone).
+// The deny comes last: on a namespace that runs already, traffic flows
+// on through the rollout.
 func New(ctx *pulumi.Context, name string, namespace pulumi.StringInput, allows []Allow, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	if err := Validate(allows); err != nil {
 		return nil, fmt.Errorf("network policies %s: %w", name, err)
+	}
+	allowed, err := Add(ctx, name, namespace, allows, opts...)
+	if err != nil {
+		return nil, err
 	}
 	deny, err := networkingv1.NewNetworkPolicy(ctx, name+"-"+DefaultDeny, &networkingv1.NetworkPolicyArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DefaultDeny), Namespace: namespace},
@@ -152,12 +158,11 @@ func New(ctx *pulumi.Context, name string, namespace pulumi.StringInput, allows 
 			PodSelector: &metav1.LabelSelectorArgs{},
 			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
 		},
-	}, opts...)
+	}, append(opts, pulumi.DependsOn(allowed))...)
 	if err != nil {
 		return nil, fmt.Errorf("network policy %s: %w", DefaultDeny, err)
 	}
-	rest, err := Add(ctx, name, namespace, allows, opts...)
-	return append([]pulumi.Resource{deny}, rest...), err
+	return append(allowed, deny), nil
 }
 
 // Add creates allowances in a namespace whose default deny another
@@ -221,7 +226,7 @@ func (f Flow) peers() networkingv1.NetworkPolicyPeerArray {
 			out = append(out, networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(p.CIDR)}})
 			continue
 		}
-		peer := networkingv1.NetworkPolicyPeerArgs{PodSelector: selector(p.Pods)}
+		peer := networkingv1.NetworkPolicyPeerArgs{}
 		switch {
 		case p.AnyNamespace:
 			peer.NamespaceSelector = &metav1.LabelSelectorArgs{}
@@ -229,6 +234,11 @@ func (f Flow) peers() networkingv1.NetworkPolicyPeerArray {
 			peer.NamespaceSelector = &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
 				"kubernetes.io/metadata.name": pulumi.String(p.Namespace),
 			}}
+		}
+		// A namespace alone means all its pods; without one, the pods of
+		// the policy's namespace ({} for all).
+		if len(p.Pods) > 0 || peer.NamespaceSelector == nil {
+			peer.PodSelector = selector(p.Pods)
 		}
 		out = append(out, peer)
 	}

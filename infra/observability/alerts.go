@@ -221,12 +221,17 @@ or
 	if opts.OpenBao {
 		groups = append(groups, RuleGroup{Name: "camps.openbao", Rules: rules(
 			alert{
-				name:        "OpenBaoSealed",
-				expr:        `vault_core_unsealed{namespace="` + OpenBaoNamespace + `"} == 0`,
+				// A sealed replica reports unsealed = 0 once; the series can
+				// age out while it stays sealed. Its readiness probe is
+				// `bao status`, so kube-state-metrics sees it unready (and a
+				// replica that cannot start) for as long as it lasts.
+				name: "OpenBaoSealed",
+				expr: `max by (namespace, pod) (vault_core_unsealed{namespace="` + OpenBaoNamespace + `"} == 0)
+  or max by (namespace, pod) (kube_pod_status_ready{namespace="` + OpenBaoNamespace + `", condition="true"} == 0)`,
 				forDuration: "5m",
 				severity:    Critical,
-				summary:     "An OpenBao replica is sealed.",
-				description: `OpenBao replica {{ $labels.pod }} has been sealed for 5 minutes (unsealed = {{ $value }}); it serves nothing until key holders unseal it.`,
+				summary:     "An OpenBao replica is sealed or not ready.",
+				description: `OpenBao replica {{ $labels.pod }} has been sealed or unready for 5 minutes (unsealed or ready = {{ $value }}); it serves nothing until key holders unseal it (or it starts).`,
 				runbook:     "openbao.md",
 			},
 			alert{

@@ -216,7 +216,9 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(CloudflareTokenSecret), Namespace: c.Namespace},
 			Type:       pulumi.String("Opaque"),
 			StringData: pulumi.StringMap{CloudflareTokenKey: pulumi.ToSecret(args.CloudflareToken.ToStringOutput()).(pulumi.StringOutput)},
-		}, pulumi.Parent(c))
+			// Retained when the program drops it: the switch to an
+			// ExternalSecret (ExternalToken) adopts it by name.
+		}, pulumi.Parent(c), pulumi.RetainOnDelete(true))
 		if err != nil {
 			return nil, wrap(fmt.Errorf("cloudflare token secret: %w", err))
 		}

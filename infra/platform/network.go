@@ -32,19 +32,15 @@ var PrometheusPeer = netpol.Peer{Namespace: MonitoringNamespace, Pods: prometheu
 // IngressPeer is the ingress controller, which proxies to backends.
 var IngressPeer = netpol.Peer{Namespace: IngressNamespace, Pods: ingressPods}
 
-// DNSAndAPI is what most platform pods may do: resolve names and call the
-// API server.
-var DNSAndAPI = baseline
-
 // scrapedOn admits Prometheus to the pods' metrics ports.
 func scrapedOn(pods map[string]string, ports ...int) netpol.Allow {
 	return netpol.Allow{Name: "prometheus", Pods: pods,
 		Ingress: []netpol.Flow{{Peers: []netpol.Peer{PrometheusPeer}, Ports: netpol.TCP(ports...)}}}
 }
 
-// baseline is what every platform pod may do: resolve names and call the
+// DNSAndAPI is what most platform pods may do: resolve names and call the
 // API server.
-var baseline = netpol.Allow{Name: "dns-and-api", Egress: []netpol.Flow{netpol.DNS, netpol.APIServer}}
+var DNSAndAPI = netpol.Allow{Name: "dns-and-api", Egress: []netpol.Flow{netpol.DNS, netpol.APIServer}}
 
 // monitoringNetwork: Prometheus scrapes every namespace and the nodes
 // (kubelet 10250, node-exporter 9100 on the host network); Grafana is
@@ -54,7 +50,7 @@ var baseline = netpol.Allow{Name: "dns-and-api", Egress: []netpol.Flow{netpol.DN
 func monitoringNetwork() []netpol.Allow {
 	within := func(pods map[string]string, ports ...int) netpol.Flow { return netpol.Within(pods, ports...) }
 	return []netpol.Allow{
-		baseline,
+		DNSAndAPI,
 		{Name: "prometheus", Pods: prometheusPods,
 			Ingress: []netpol.Flow{within(prometheusPods, 9090, 8080), within(grafanaPods, 9090)},
 			Egress: []netpol.Flow{
@@ -87,7 +83,7 @@ func blackboxNetwork() []netpol.Allow {
 // proxies to backends in any namespace, on their ports.
 func ingressNetwork() []netpol.Allow {
 	return []netpol.Allow{
-		baseline,
+		DNSAndAPI,
 		{Name: "load-balancer", Pods: ingressPods, Ingress: []netpol.Flow{netpol.Anywhere(80, 443)}},
 		{Name: "backends", Pods: ingressPods, Egress: []netpol.Flow{{Peers: []netpol.Peer{{AnyNamespace: true}}}}},
 		scrapedOn(ingressPods, 9113),
@@ -99,7 +95,7 @@ func ingressNetwork() []netpol.Allow {
 // checks the DNS-01 record at the zone's authoritative name servers (53).
 func certManagerNetwork(release string) []netpol.Allow {
 	return []netpol.Allow{
-		baseline,
+		DNSAndAPI,
 		{Name: "webhook", Pods: cmWebhookPods, Ingress: []netpol.Flow{netpol.Anywhere(10250)}},
 		{Name: "dns01-self-check", Pods: certManagerPods,
 			Egress: []netpol.Flow{{Ports: []netpol.Port{{Port: 53, Protocol: "UDP"}, {Port: 53}}}}},
@@ -114,7 +110,7 @@ func certManagerNetwork(release string) []netpol.Allow {
 // share managers (NFS 2049); backups go to S3 (HTTPS).
 func longhornNetwork() []netpol.Allow {
 	return []netpol.Allow{
-		baseline,
+		DNSAndAPI,
 		{Name: "longhorn", Ingress: []netpol.Flow{netpol.Within(nil)}, Egress: []netpol.Flow{netpol.Within(nil), netpol.HTTPS}},
 		{Name: "webhook", Pods: longhornManager, Ingress: []netpol.Flow{netpol.Anywhere(9502)}},
 		{Name: "nfs", Pods: shareManagerPods, Ingress: []netpol.Flow{netpol.Anywhere(2049)}},
@@ -128,7 +124,7 @@ func longhornNetwork() []netpol.Allow {
 // application namespaces.
 func cloudNativePGNetwork() []netpol.Allow {
 	return []netpol.Allow{
-		baseline,
+		DNSAndAPI,
 		{Name: "operator", Pods: cnpgOperatorPods,
 			Ingress: []netpol.Flow{netpol.Anywhere(9443)},
 			Egress: []netpol.Flow{

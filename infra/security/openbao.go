@@ -228,8 +228,11 @@ func openBaoValues(a *OpenBaoArgs) map[string]any {
 				"enabled": true, "replicas": a.Replicas,
 				"raft": map[string]any{"enabled": true, "setNodeId": true, "config": openBaoConfig(a.Replicas)},
 			},
-			"dataStorage":  storage(a.StorageSize),
-			"auditStorage": storage(a.AuditStorageSize),
+			// All replicas start at once: the chart's OrderedReady would
+			// wait for openbao-0 to be unsealed before creating the next.
+			"podManagementPolicy": "Parallel",
+			"dataStorage":         storage(a.StorageSize),
+			"auditStorage":        storage(a.AuditStorageSize),
 			"topologySpreadConstraints": []any{map[string]any{
 				"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
 				"labelSelector": map[string]any{"matchLabels": openBaoPods},

@@ -298,11 +298,13 @@ func (n *Namespace) pullSecret(ctx *pulumi.Context, name string, reg Registry, m
 	config := pulumi.ToSecret(reg.Token.ToStringOutput().ApplyT(func(token string) (string, error) {
 		return DockerConfigJSON(reg.Server, reg.Username, token)
 	})).(pulumi.StringOutput)
+	// Retained when the program drops it: the switch to an ExternalSecret
+	// (Registry.External) adopts it by name, with no gap for the pods.
 	secret, err := corev1.NewSecret(ctx, name+"-pull-secret", &corev1.SecretArgs{
 		Metadata:   meta(PullSecretName),
 		Type:       pulumi.String("kubernetes.io/dockerconfigjson"),
 		StringData: pulumi.StringMap{".dockerconfigjson": config},
-	}, opts...)
+	}, append(opts, pulumi.RetainOnDelete(true))...)
 	if err != nil {
 		return fmt.Errorf("pull secret: %w", err)
 	}

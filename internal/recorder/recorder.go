@@ -35,6 +35,9 @@ type Resource struct {
 	Provider string
 	// Protect is the protect option.
 	Protect bool
+	// RetainOnDelete is the retainOnDelete option: Pulumi forgets the
+	// resource instead of deleting it.
+	RetainOnDelete bool
 	// Dependencies are the URNs the resource depends on (explicit
 	// DependsOn and the resources its inputs come from).
 	Dependencies []string
@@ -200,6 +203,7 @@ func (m *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.Dependencies = append(r.Dependencies, rpc.GetDependencies()...)
 		for _, a := range rpc.GetAliases() {
 			r.Aliases = append(r.Aliases, a.String())
