@@ -140,10 +140,10 @@ func Validate(allows []Allow) error {
 }
 
 // New creates the namespace's default deny and one policy per allowance,
-// named <name>-default-deny and <name>-allow-<Name>, and returns them (a
-// release waits for them, so its pods never start with the deny alone).
-// The deny comes last: on a namespace that runs already, traffic flows
-// on through the rollout.
+// named <name>-default-deny and <name>-allow-<Name>, and returns the
+// allowances (a release waits for them, so the deny never blocks its
+// pods). The deny comes after them: on a namespace that runs already,
+// traffic flows on through the rollout.
 func New(ctx *pulumi.Context, name string, namespace pulumi.StringInput, allows []Allow, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	if err := Validate(allows); err != nil {
 		return nil, fmt.Errorf("network policies %s: %w", name, err)
@@ -152,7 +152,7 @@ func New(ctx *pulumi.Context, name string, namespace pulumi.StringInput, allows 
 	if err != nil {
 		return nil, err
 	}
-	deny, err := networkingv1.NewNetworkPolicy(ctx, name+"-"+DefaultDeny, &networkingv1.NetworkPolicyArgs{
+	_, err = networkingv1.NewNetworkPolicy(ctx, name+"-"+DefaultDeny, &networkingv1.NetworkPolicyArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(DefaultDeny), Namespace: namespace},
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{},
@@ -162,7 +162,7 @@ func New(ctx *pulumi.Context, name string, namespace pulumi.StringInput, allows 
 	if err != nil {
 		return nil, fmt.Errorf("network policy %s: %w", DefaultDeny, err)
 	}
-	return append(allowed, deny), nil
+	return allowed, nil
 }
 
 // Add creates allowances in a namespace whose default deny another

@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,6 +65,13 @@ func TestPolicies(t *testing.T) {
 	}
 	if _, ok := deny.Input("spec.ingress"); ok {
 		t.Error("the deny allows ingress")
+	}
+	// The deny comes after the allowances: no gap on a running namespace.
+	for _, allow := range []string{"ns-allow-dns", "ns-allow-web"} {
+		p, _ := rec.Find(typ, allow)
+		if !slices.Contains(deny.Dependencies, p.URN) {
+			t.Errorf("the deny does not wait for %s", allow)
+		}
 	}
 	for path, want := range map[string]string{
 		"spec.policyTypes[0]": "Ingress", "spec.policyTypes[1]": "Egress",

@@ -106,8 +106,8 @@ type Namespace struct {
 	*corev1.Namespace
 	// Name is the namespace's name, once created.
 	Name pulumi.StringOutput
-	// Policies are the default deny and the allowances: a release waits
-	// for them, so its pods never start with the deny alone.
+	// Policies are the allowances: a release waits for them, so the
+	// namespace's deny never blocks its pods.
 	Policies []pulumi.Resource
 }
 
