@@ -49,6 +49,7 @@ policy:
 	$(GO) run ./cmd/plan -stack uat -policy -set camps-infra:phase=2
 	$(GO) run ./cmd/plan -stack prod -policy
 	$(GO) run ./cmd/plan -stack prod -policy -set camps-infra:phase=2
+	$(GO) run ./cmd/plan -stack prod -policy -set camps-infra:phase=2 -set 'camps-infra:security={"externalSecrets":true}'
 
 ## preview: pulumi preview of a stack (needs the Pulumi CLI, a backend and credentials)
 preview: build
