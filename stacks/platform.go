@@ -299,7 +299,7 @@ func (c *Config) validatePlatform(ps *Problems) {
 	if e := pl.CertManager.Email; e != "" && !strings.Contains(e, "@") {
 		ps.add("platform.certManager.email", "%q is not an email address", e)
 	}
-	if !c.DNSToken.IsSet() {
+	if !c.DNSToken.IsSet() && !*c.Security.ExternalSecrets {
 		ps.add(KeyDNSToken, "is not set; cert-manager needs it for DNS-01: `pulumi config set --secret %s <token>`", KeyDNSToken)
 	}
 	if receivers, err := c.receivers(); err != nil {

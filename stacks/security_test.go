@@ -243,6 +243,15 @@ func TestExternalSecretsSwitch(t *testing.T) {
 	if !jsonEqual(t, got, want) {
 		t.Errorf("the template renders\n%s\nwant\n%s", got, want)
 	}
+	// The operator's secrets in the stack's config are no longer needed.
+	if _, err := run(t, stackrun.Options{Stack: "prod", Secrets: map[string]string{}, Set: map[string]string{
+		key("phase"): "2", key("security"): `{"externalSecrets": true}`,
+	}}); err != nil {
+		t.Errorf("with the switch on, the registry and DNS tokens are still required: %v", err)
+	}
+	if _, err := run(t, stackrun.Options{Stack: "prod", Secrets: map[string]string{}, Set: map[string]string{key("phase"): "2"}}); err == nil {
+		t.Error("without the switch, the stack runs without the registry and DNS tokens")
+	}
 	// Without Pulumi's copy there is no password to generate.
 	if _, ok := after.Recorder.Find("random:index/randomPassword:RandomPassword", "postgres-production-password"); ok {
 		t.Error("the database password is still generated after the switch")

@@ -254,7 +254,8 @@ func (c *Config) validateRegistry(ps *Problems) {
 	if strings.TrimSpace(c.Registry.Username) == "" {
 		ps.add("registry.username", "is empty; the namespaces' pull secret needs the deploy token's username")
 	}
-	if !c.RegistryToken.IsSet() {
+	// With security.externalSecrets the token comes from OpenBao.
+	if !c.RegistryToken.IsSet() && !*c.Security.ExternalSecrets {
 		ps.add(KeyRegistryToken, "is not set; set the deploy token with `pulumi config set --secret %s <token>`", KeyRegistryToken)
 	}
 }
