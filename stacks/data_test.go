@@ -152,7 +152,7 @@ func TestPostgresClusters(t *testing.T) {
 			if store == nil {
 				t.Fatal("no object store")
 			}
-			for path, want := range map[string]string{
+			for _, m := range store.Mismatches(map[string]string{
 				"spec.configuration.destinationPath":                    fmt.Sprintf("s3://%s/%s", tt.bucket, tt.namespace),
 				"spec.configuration.endpointURL":                        "https://s3.pub2.infomaniak.cloud",
 				"spec.configuration.s3Credentials.accessKeyId.name":     "postgres-backup-s3",
@@ -160,10 +160,8 @@ func TestPostgresClusters(t *testing.T) {
 				"spec.configuration.s3Credentials.secretAccessKey.key":  "ACCESS_SECRET_KEY",
 				"spec.retentionPolicy":                                  tt.retention,
 				"metadata.namespace":                                    tt.namespace,
-			} {
-				if got := store.String(path); got != want {
-					t.Errorf("object store %s = %q, want %q", path, got, want)
-				}
+			}) {
+				t.Error("object store " + m)
 			}
 			s3, ok := res.Recorder.Find("kubernetes:core/v1:Secret", "postgres-"+tt.namespace+"-backup-s3")
 			if !ok || s3.String("metadata.name") != "postgres-backup-s3" || !s3.IsSecret(`stringData["ACCESS_SECRET_KEY"]`) {
@@ -216,15 +214,13 @@ func TestRecoveryPath(t *testing.T) {
 	if _, ok := cl.Input("spec.bootstrap.initdb"); ok {
 		t.Error("a recovered cluster also runs initdb")
 	}
-	for path, want := range map[string]string{
+	for _, m := range cl.Mismatches(map[string]string{
 		"spec.bootstrap.recovery.source":                        "backup-postgres",
 		"spec.bootstrap.recovery.recoveryTarget.targetTime":     "2026-11-28T08:00:00Z",
 		"spec.externalClusters[0].name":                         "backup-postgres",
 		"spec.externalClusters[0].plugin.parameters.serverName": "postgres",
 		"spec.plugins[0].parameters.serverName":                 "postgres-2",
-	} {
-		if got := cl.String(path); got != want {
-			t.Errorf("%s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error(m)
 	}
 }

@@ -95,12 +95,10 @@ func TestZoneSettingsAndCAAOnlyInProd(t *testing.T) {
 		}
 		if tt.own {
 			s := settings[0]
-			for path, want := range map[string]string{
+			for _, m := range s.Mismatches(map[string]string{
 				"settings.ssl": "strict", "settings.alwaysUseHttps": "on", "settings.minTlsVersion": "1.2", "settings.tls13": "on",
-			} {
-				if got := s.String(path); got != want {
-					t.Errorf("%s = %q, want %q", path, got, want)
-				}
+			}) {
+				t.Error(m)
 			}
 			if v, _ := s.Input("settings.securityHeader.enabled"); !v.BoolValue() {
 				t.Error("HSTS is off")

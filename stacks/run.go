@@ -325,7 +325,7 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 		DashboardLabels:  map[string]string{platform.DashboardLabel: platform.DashboardLabelValue},
 		FolderAnnotation: platform.DashboardFolderLabel,
 		MonitoringReady:  ready,
-		Rules:            observability.RuleOptions{LonghornBackups: *cfg.Data.LonghornBackups, OpenBao: *cfg.Security.OpenBao.Enabled},
+		Rules:            cfg.ruleOptions(),
 	}, providers); err != nil {
 		return platformReady{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gitlab.com/camps-ch/infra/infra/observability"
+	"gitlab.com/camps-ch/infra/infra/security"
 )
 
 // SLOConfig is the `slo` key: the objectives of the stack's public hosts,
@@ -138,3 +139,13 @@ func (c *Config) sloArgs() *observability.SLOArgs {
 // ratio turns a percentage into a ratio without float noise in the rules
 // (99.9 / 100 is 0.9990000000000001): percentages keep 7 digits.
 func ratio(percent float64) float64 { return math.Round(percent*1e7) / 1e9 }
+
+// ruleOptions are the optional platform alerts this stack's setup calls
+// for.
+func (c *Config) ruleOptions() observability.RuleOptions {
+	opts := observability.RuleOptions{LonghornBackups: *c.Data.LonghornBackups}
+	if *c.Security.OpenBao.Enabled {
+		opts.OpenBaoNamespace = security.OpenBaoNamespace
+	}
+	return opts
+}

@@ -72,12 +72,10 @@ func number(t *testing.T, r *recorder.Resource, path string) int {
 func TestUatCreatesTheSharedCluster(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat"})
 	kaas := find(t, res, infomaniak.ClusterType, "cluster")
-	for path, want := range map[string]string{
+	for _, m := range kaas.Mismatches(map[string]string{
 		"name": "camps-shared", "region": "dc4-a", "packName": "shared", "kubernetesVersion": "1.35",
-	} {
-		if got := kaas.String(path); got != want {
-			t.Errorf("cluster %s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error("cluster " + m)
 	}
 	pools := res.Recorder.OfType(infomaniak.InstancePoolType)
 	if len(pools) != 1 {

@@ -3,7 +3,6 @@ package data
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -46,21 +45,18 @@ type BackupCopyArgs struct {
 }
 
 func (a *BackupCopyArgs) validate() error {
-	switch {
-	case a == nil || a.Namespace == nil:
-		return errors.New("a namespace is required")
-	case a.From.Bucket == "" || a.To.Bucket == "" || a.From == a.To:
-		return errors.New("two different buckets are required")
-	case !strings.HasPrefix(a.From.Endpoint, "https://") || !strings.HasPrefix(a.To.Endpoint, "https://"):
-		return errors.New("the endpoints must be https:// URLs")
-	case a.From.Region == "" || a.To.Region == "":
-		return errors.New("both regions are required")
-	case a.AccessKey == nil || a.SecretKey == nil:
-		return errors.New("credentials are required")
-	case len(strings.Fields(a.Schedule)) != 5:
-		return fmt.Errorf("schedule %q is not a five-field cron", a.Schedule)
+	if a == nil {
+		return errors.New("args are required")
 	}
-	return nil
+	if a.From == a.To {
+		return errors.New("two different buckets are required")
+	}
+	for _, l := range []S3Location{a.From, a.To} {
+		if err := l.validate(); err != nil {
+			return err
+		}
+	}
+	return validateJob(a.Namespace, a.AccessKey, a.SecretKey, a.Schedule)
 }
 
 // NewBackupCopy mirrors From into To with rclone (sync: what the source's

@@ -40,18 +40,15 @@ type ObjectExpiryArgs struct {
 
 func (a *ObjectExpiryArgs) validate() error {
 	switch {
-	case a == nil || a.Namespace == nil || a.Name == "":
-		return errors.New("a name and a namespace are required")
-	case !IsBucketName(a.At.Bucket) || !strings.HasPrefix(a.At.Endpoint, "https://") || a.At.Region == "":
-		return errors.New("a bucket, its https:// endpoint and its region are required")
+	case a == nil || a.Name == "":
+		return errors.New("a name is required")
 	case a.MaxAgeDays < 1:
 		return fmt.Errorf("retention %d days: at least one day is required", a.MaxAgeDays)
-	case a.AccessKey == nil || a.SecretKey == nil:
-		return errors.New("credentials are required")
-	case len(strings.Fields(a.Schedule)) != 5:
-		return fmt.Errorf("schedule %q is not a five-field cron", a.Schedule)
 	}
-	return nil
+	if err := a.At.validate(); err != nil {
+		return err
+	}
+	return validateJob(a.Namespace, a.AccessKey, a.SecretKey, a.Schedule)
 }
 
 // NewObjectExpiry runs `rclone delete --min-age <days>d` on the bucket on

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -24,6 +25,34 @@ type rcloneJob struct {
 	AccessKey, SecretKey pulumi.StringInput
 	// Args are rclone's command and arguments.
 	Args []string
+}
+
+// validate refuses a location rclone cannot reach: no bucket, a plain
+// HTTP endpoint, no region (requests are signed for it).
+func (l S3Location) validate() error {
+	switch {
+	case !IsBucketName(l.Bucket):
+		return fmt.Errorf("bucket %q: a bucket name is required", l.Bucket)
+	case !strings.HasPrefix(l.Endpoint, "https://"):
+		return fmt.Errorf("bucket %s: endpoint %q is not an https:// URL", l.Bucket, l.Endpoint)
+	case l.Region == "":
+		return fmt.Errorf("bucket %s: its region is required", l.Bucket)
+	}
+	return nil
+}
+
+// validateJob checks what every rclone job needs: where it runs, its
+// credentials and its five-field cron schedule.
+func validateJob(namespace pulumi.StringInput, accessKey, secretKey pulumi.StringInput, schedule string) error {
+	switch {
+	case namespace == nil:
+		return errors.New("a namespace is required")
+	case accessKey == nil || secretKey == nil:
+		return errors.New("credentials are required")
+	case len(strings.Fields(schedule)) != 5:
+		return fmt.Errorf("schedule %q is not a five-field cron", schedule)
+	}
+	return nil
 }
 
 // remote is an rclone remote: a name and where it is.

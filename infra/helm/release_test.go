@@ -76,13 +76,11 @@ func TestNewRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := rec.Find(ReleaseType, "r")
-	for path, want := range map[string]string{
+	for _, m := range r.Mismatches(map[string]string{
 		"chart": "longhorn", "version": "1.12.1", "repositoryOpts.repo": "https://charts.longhorn.io",
 		"name": "longhorn", "namespace": "longhorn-system", "compat": "true",
-	} {
-		if got := r.String(path); got != want {
-			t.Errorf("%s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error(m)
 	}
 	for path, want := range map[string]bool{"atomic": true, "cleanupOnFail": true} {
 		if v, _ := r.Input(path); v.BoolValue() != want {

@@ -45,13 +45,11 @@ func TestResourcesRegisterTheirContract(t *testing.T) {
 		t.Errorf("provider projectId = %v", v)
 	}
 	cluster, _ := rec.Find(ClusterType, "c")
-	for path, want := range map[string]string{
+	for _, m := range cluster.Mismatches(map[string]string{
 		"name": "camps", "region": "dc4-a", "packName": "shared", "kubernetesVersion": "1.35",
 		"apiServer.ipFilters[0]": "192.0.2.0/24", "apiServer.oidc.issuerUrl": "https://id.example", "apiServer.oidc.clientId": "k8s",
-	} {
-		if got := cluster.String(path); got != want {
-			t.Errorf("cluster %s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error("cluster " + m)
 	}
 	for _, path := range []string{"apiServer.auditWebhookConfig", "apiServer.oidc.ca"} {
 		if !cluster.IsSecret(path) || cluster.String(path) == "" {
@@ -65,13 +63,11 @@ func TestResourcesRegisterTheirContract(t *testing.T) {
 		t.Errorf("cluster secret outputs = %v, want [kubeconfig]", cluster.AdditionalSecretOutputs)
 	}
 	pool, _ := rec.Find(InstancePoolType, "pool")
-	for path, want := range map[string]string{
+	for _, m := range pool.Mismatches(map[string]string{
 		"name": "pool-az-1", "flavor": "a4-ram8-disk50-perf1", "availabilityZone": "az-1",
 		`labels["node-role.kubernetes.io/worker"]`: "web",
-	} {
-		if got := pool.String(path); got != want {
-			t.Errorf("pool %s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error("pool " + m)
 	}
 	if v, _ := pool.Input("maxInstances"); v.NumberValue() != 3 {
 		t.Errorf("pool maxInstances = %v, want 3", v)

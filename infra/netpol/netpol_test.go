@@ -73,40 +73,34 @@ func TestPolicies(t *testing.T) {
 			t.Errorf("the deny does not wait for %s", allow)
 		}
 	}
-	for path, want := range map[string]string{
+	for _, m := range deny.Mismatches(map[string]string{
 		"spec.policyTypes[0]": "Ingress", "spec.policyTypes[1]": "Egress",
-	} {
-		if got := deny.String(path); got != want {
-			t.Errorf("deny %s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error("deny " + m)
 	}
 	dns, _ := rec.Find(typ, "ns-allow-dns")
-	for path, want := range map[string]string{
+	for _, m := range dns.Mismatches(map[string]string{
 		"metadata.name":       "allow-dns",
 		"spec.policyTypes[0]": "Egress",
 		`spec.egress[0].to[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]`: "kube-system",
 		`spec.egress[0].to[0].podSelector.matchLabels["k8s-app"]`:                           "kube-dns",
 		"spec.egress[0].ports[0].protocol":                                                  "UDP",
 		"spec.egress[0].ports[1].protocol":                                                  "TCP",
-	} {
-		if got := dns.String(path); got != want {
-			t.Errorf("dns %s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error("dns " + m)
 	}
 	if _, ok := dns.Input("spec.ingress"); ok {
 		t.Error("an egress-only allowance restricts ingress")
 	}
 	web, _ := rec.Find(typ, "ns-allow-web")
-	for path, want := range map[string]string{
+	for _, m := range web.Mismatches(map[string]string{
 		`spec.podSelector.matchLabels["app"]`: "web",
 		"spec.policyTypes[0]":                 "Ingress",
 		"spec.policyTypes[1]":                 "Egress",
 		`spec.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]`: "ingress-nginx",
 		`spec.ingress[0].from[0].podSelector.matchLabels["app"]`:                               "nginx",
-	} {
-		if got := web.String(path); got != want {
-			t.Errorf("web %s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error("web " + m)
 	}
 	if v, _ := web.Input("spec.ingress[0].ports[0].port"); !v.IsNumber() || v.NumberValue() != 8080 {
 		t.Errorf("web ingress port %v", v)

@@ -10,9 +10,10 @@ type RuleOptions struct {
 	// LonghornBackups: Longhorn backs volumes up, so stale or missing
 	// backups alert.
 	LonghornBackups bool
-	// OpenBao: the stack runs OpenBao, so a sealed replica, a replica
-	// that cannot be scraped and a cluster without a leader alert.
-	OpenBao bool
+	// OpenBaoNamespace, when set, is where the stack runs OpenBao: a
+	// sealed replica, a replica that cannot be scraped and a cluster
+	// without a leader alert.
+	OpenBaoNamespace string
 }
 
 // PlatformRules are the alerts kube-prometheus-stack does not ship:
@@ -218,7 +219,7 @@ or
 			},
 		)})
 	}
-	if opts.OpenBao {
+	if ns := opts.OpenBaoNamespace; ns != "" {
 		groups = append(groups, RuleGroup{Name: "camps.openbao", Rules: rules(
 			alert{
 				// A sealed replica reports unsealed = 0 once; the series can
@@ -226,8 +227,8 @@ or
 				// `bao status`, so kube-state-metrics sees it unready (and a
 				// replica that cannot start) for as long as it lasts.
 				name: "OpenBaoSealed",
-				expr: `max by (namespace, pod) (vault_core_unsealed{namespace="` + OpenBaoNamespace + `"} == 0)
-  or max by (namespace, pod) (kube_pod_status_ready{namespace="` + OpenBaoNamespace + `", condition="true"} == 0)`,
+				expr: `max by (namespace, pod) (vault_core_unsealed{namespace="` + ns + `"} == 0)
+  or max by (namespace, pod) (kube_pod_status_ready{namespace="` + ns + `", condition="true"} == 0)`,
 				forDuration: "5m",
 				severity:    Critical,
 				summary:     "An OpenBao replica is sealed or not ready.",
@@ -236,7 +237,7 @@ or
 			},
 			alert{
 				name:        "OpenBaoLeaderLost",
-				expr:        `(sum(vault_core_active{namespace="` + OpenBaoNamespace + `"}) or vector(0)) < 1`,
+				expr:        `(sum(vault_core_active{namespace="` + ns + `"}) or vector(0)) < 1`,
 				forDuration: "2m",
 				severity:    Critical,
 				summary:     "OpenBao has no active node.",
@@ -245,7 +246,7 @@ or
 			},
 			alert{
 				name:        "OpenBaoReplicaDown",
-				expr:        `up{namespace="` + OpenBaoNamespace + `"} == 0`,
+				expr:        `up{namespace="` + ns + `"} == 0`,
 				forDuration: "10m",
 				severity:    Warning,
 				summary:     "An OpenBao replica cannot be scraped.",
@@ -256,9 +257,6 @@ or
 	}
 	return groups
 }
-
-// OpenBaoNamespace is where the OpenBao alerts look.
-const OpenBaoNamespace = "openbao"
 
 // certificateTimeLeft is the seconds until each issued certificate
 // expires; cert-manager reports 0 for one not issued yet, which

@@ -109,17 +109,15 @@ func TestSLOProbesAndRecords(t *testing.T) {
 	if !ok {
 		t.Fatal("no Probe")
 	}
-	for path, want := range map[string]string{
+	for _, m := range probe.Mismatches(map[string]string{
 		"metadata.namespace":                         "uat",
 		"spec.prober.url":                            "blackbox:9115",
 		"spec.module":                                "https_2xx",
 		"spec.interval":                              "30s",
 		"spec.targets.staticConfig.static[0]":        "https://uat.camps.ch/",
 		"spec.targets.staticConfig.labels.namespace": "uat",
-	} {
-		if got := probe.String(path); got != want {
-			t.Errorf("probe %s = %q, want %q", path, got, want)
-		}
+	}) {
+		t.Error("probe " + m)
 	}
 	rules, ok := rec.Find("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "slo-uat-rules")
 	if !ok || rules.String("metadata.namespace") != "uat" || rules.String("spec.groups[0].name") != "slo.uat.availability" {

@@ -15,7 +15,7 @@ import (
 // stacks: 99.5 % and p90 < 200 ms on one node, 99.9 % and p95 < 100 ms on
 // the HA cluster).
 var ruleFiles = map[string][]RuleGroup{
-	"platform.rules.yaml":   PlatformRules(RuleOptions{LonghornBackups: true, OpenBao: true}),
+	"platform.rules.yaml":   PlatformRules(RuleOptions{LonghornBackups: true, OpenBaoNamespace: "openbao"}),
 	"slo-phase1.rules.yaml": SLOs{Namespace: "production", Availability: 0.995, LatencyObjective: 0.90, LatencyThresholdMs: 200, Page: true}.Rules(),
 	"slo-phase2.rules.yaml": SLOs{Namespace: "production", Availability: 0.999, LatencyObjective: 0.95, LatencyThresholdMs: 100, Page: true}.Rules(),
 	// uat: every burn a warning.

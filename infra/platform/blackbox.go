@@ -31,7 +31,7 @@ const BlackboxProber = blackboxName + "." + MonitoringNamespace + ".svc:9115"
 const BlackboxModule = "https_2xx"
 
 // DefaultBlackboxResources size the exporter for a few probes every 30 s.
-var DefaultBlackboxResources = res("10m", "32Mi", "100m", "64Mi")
+var DefaultBlackboxResources = NewResources("10m", "32Mi", "100m", "64Mi")
 
 // Blackbox is the Prometheus blackbox exporter, which probes the public
 // hosts from inside the cluster, through Cloudflare, as users reach them.
@@ -67,7 +67,7 @@ func (a *BlackboxArgs) resources() Resources {
 }
 
 // Requests are the CPU and memory the exporter asks for.
-func (a *BlackboxArgs) Requests() Requests { return requestsOf(1, a.resources()) }
+func (a *BlackboxArgs) Requests() Requests { return RequestsOf(1, a.resources()) }
 
 type blackboxValues struct {
 	FullnameOverride   string             `json:"fullnameOverride"`

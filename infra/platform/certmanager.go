@@ -45,10 +45,10 @@ type CertManagerResources struct {
 
 // DefaultCertManagerResources fit a cluster with a few dozen certificates.
 var DefaultCertManagerResources = CertManagerResources{
-	Controller:      res("25m", "96Mi", "500m", "256Mi"),
-	Webhook:         res("10m", "32Mi", "200m", "64Mi"),
-	CAInjector:      res("10m", "96Mi", "200m", "256Mi"),
-	StartupAPICheck: res("10m", "32Mi", "100m", "64Mi"),
+	Controller:      NewResources("25m", "96Mi", "500m", "256Mi"),
+	Webhook:         NewResources("10m", "32Mi", "200m", "64Mi"),
+	CAInjector:      NewResources("10m", "96Mi", "200m", "256Mi"),
+	StartupAPICheck: NewResources("10m", "32Mi", "100m", "64Mi"),
 }
 
 // CertManager is cert-manager with Let's Encrypt ClusterIssuers solving
@@ -105,7 +105,7 @@ func (a *CertManagerArgs) resources() CertManagerResources {
 // for (the post-install check Job is not counted).
 func (a *CertManagerArgs) Requests() Requests {
 	r := a.resources()
-	return requestsOf(1, r.Controller, r.Webhook, r.CAInjector)
+	return RequestsOf(1, r.Controller, r.Webhook, r.CAInjector)
 }
 
 type certManagerValues struct {

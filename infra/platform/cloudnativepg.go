@@ -31,8 +31,8 @@ type CloudNativePGResources struct {
 
 // DefaultCloudNativePGResources fit a handful of clusters.
 var DefaultCloudNativePGResources = CloudNativePGResources{
-	Operator: res("50m", "96Mi", "500m", "256Mi"),
-	Plugin:   res("10m", "48Mi", "200m", "128Mi"),
+	Operator: NewResources("50m", "96Mi", "500m", "256Mi"),
+	Plugin:   NewResources("10m", "48Mi", "200m", "128Mi"),
 }
 
 // CloudNativePG is the PostgreSQL operator with the Barman Cloud plugin,
@@ -76,7 +76,7 @@ func (a *CloudNativePGArgs) resources() CloudNativePGResources {
 // Requests are the CPU and memory of the operator and the plugin.
 func (a *CloudNativePGArgs) Requests() Requests {
 	r := a.resources()
-	return requestsOf(1, r.Operator, r.Plugin)
+	return RequestsOf(1, r.Operator, r.Plugin)
 }
 
 type cnpgValues struct {

@@ -27,7 +27,7 @@ const IngressClass = "nginx"
 
 // DefaultIngressResources size the controller for the phase 1 traffic
 // (100+ concurrent users): the chart's request, with limits.
-var DefaultIngressResources = res("100m", "128Mi", "1", "512Mi")
+var DefaultIngressResources = NewResources("100m", "128Mi", "1", "512Mi")
 
 // Ingress is the F5 NGINX Ingress Controller behind the Octavia load balancer.
 type Ingress struct {
@@ -118,7 +118,7 @@ func (a *IngressArgs) resources() Resources {
 }
 
 // Requests are the CPU and memory the controller asks for.
-func (a *IngressArgs) Requests() Requests { return requestsOf(a.Replicas, a.resources()) }
+func (a *IngressArgs) Requests() Requests { return RequestsOf(a.Replicas, a.resources()) }
 
 // OCCM annotations of the controller's Service (OpenStack cloud controller).
 const (

@@ -40,14 +40,14 @@ type LonghornResources struct {
 
 // DefaultLonghornResources fit a few dozen volumes.
 var DefaultLonghornResources = LonghornResources{
-	Manager:                res("100m", "256Mi", "1", "512Mi"),
-	CSIAttacher:            res("10m", "32Mi", "100m", "64Mi"),
-	CSIProvisioner:         res("10m", "32Mi", "100m", "64Mi"),
-	CSIResizer:             res("10m", "32Mi", "100m", "64Mi"),
-	CSISnapshotter:         res("10m", "32Mi", "100m", "64Mi"),
-	CSIPlugin:              res("10m", "48Mi", "200m", "128Mi"),
-	CSINodeDriverRegistrar: res("5m", "16Mi", "50m", "32Mi"),
-	CSILivenessProbe:       res("5m", "16Mi", "50m", "32Mi"),
+	Manager:                NewResources("100m", "256Mi", "1", "512Mi"),
+	CSIAttacher:            NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSIProvisioner:         NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSIResizer:             NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSISnapshotter:         NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSIPlugin:              NewResources("10m", "48Mi", "200m", "128Mi"),
+	CSINodeDriverRegistrar: NewResources("5m", "16Mi", "50m", "32Mi"),
+	CSILivenessProbe:       NewResources("5m", "16Mi", "50m", "32Mi"),
 }
 
 // DefaultInstanceManagerCPU is the share of each node's CPU (percent)
@@ -173,9 +173,9 @@ func (a *LonghornArgs) SoftAntiAffinity() bool { return a.Replicas > a.Nodes }
 // instance manager's CPU reservation.
 func (a *LonghornArgs) Requests() Requests {
 	r := a.resources()
-	perNode := requestsOf(1, r.Manager, r.CSIPlugin, r.CSINodeDriverRegistrar, r.CSILivenessProbe).
+	perNode := RequestsOf(1, r.Manager, r.CSIPlugin, r.CSINodeDriverRegistrar, r.CSILivenessProbe).
 		Add(Requests{MilliCPU: a.NodeMilliCPU * int64(a.instanceManagerCPU()) / 100})
-	controllers := requestsOf(a.csiReplicas(), r.CSIAttacher, r.CSIProvisioner, r.CSIResizer, r.CSISnapshotter)
+	controllers := RequestsOf(a.csiReplicas(), r.CSIAttacher, r.CSIProvisioner, r.CSIResizer, r.CSISnapshotter)
 	return perNode.Times(a.Nodes).Add(controllers)
 }
 

@@ -48,15 +48,15 @@ type MonitoringResources struct {
 // DefaultMonitoringResources fit phase 1's small cluster: a few hundred
 // series per node, 10 days of retention.
 var DefaultMonitoringResources = MonitoringResources{
-	Prometheus:       res("200m", "768Mi", "1", "1536Mi"),
-	Alertmanager:     res("10m", "64Mi", "100m", "128Mi"),
-	ConfigReloader:   res("10m", "25Mi", "50m", "50Mi"),
-	Operator:         res("50m", "128Mi", "200m", "256Mi"),
-	AdmissionPatch:   res("10m", "32Mi", "100m", "64Mi"),
-	Grafana:          res("50m", "192Mi", "500m", "384Mi"),
-	GrafanaSidecar:   res("10m", "64Mi", "100m", "128Mi"),
-	KubeStateMetrics: res("20m", "64Mi", "200m", "128Mi"),
-	NodeExporter:     res("20m", "32Mi", "200m", "64Mi"),
+	Prometheus:       NewResources("200m", "768Mi", "1", "1536Mi"),
+	Alertmanager:     NewResources("10m", "64Mi", "100m", "128Mi"),
+	ConfigReloader:   NewResources("10m", "25Mi", "50m", "50Mi"),
+	Operator:         NewResources("50m", "128Mi", "200m", "256Mi"),
+	AdmissionPatch:   NewResources("10m", "32Mi", "100m", "64Mi"),
+	Grafana:          NewResources("50m", "192Mi", "500m", "384Mi"),
+	GrafanaSidecar:   NewResources("10m", "64Mi", "100m", "128Mi"),
+	KubeStateMetrics: NewResources("20m", "64Mi", "200m", "128Mi"),
+	NodeExporter:     NewResources("20m", "32Mi", "200m", "64Mi"),
 }
 
 // Monitoring is kube-prometheus-stack: Prometheus on Longhorn storage,
@@ -141,10 +141,10 @@ func (a *MonitoringArgs) resources() MonitoringResources {
 // two sidecars, kube-state-metrics, and node-exporter on every node.
 func (a *MonitoringArgs) Requests() Requests {
 	r := a.resources()
-	return requestsOf(a.PrometheusReplicas, r.Prometheus, r.ConfigReloader).
-		Add(requestsOf(1, r.Alertmanager, r.ConfigReloader, r.Operator, r.Grafana, r.KubeStateMetrics)).
-		Add(requestsOf(2, r.GrafanaSidecar)).
-		Add(requestsOf(a.Nodes, r.NodeExporter))
+	return RequestsOf(a.PrometheusReplicas, r.Prometheus, r.ConfigReloader).
+		Add(RequestsOf(1, r.Alertmanager, r.ConfigReloader, r.Operator, r.Grafana, r.KubeStateMetrics)).
+		Add(RequestsOf(2, r.GrafanaSidecar)).
+		Add(RequestsOf(a.Nodes, r.NodeExporter))
 }
 
 // retentionSize is 85 % of the volume, in Prometheus's units (GiB).

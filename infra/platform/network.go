@@ -39,7 +39,9 @@ func scrapedOn(pods map[string]string, ports ...int) netpol.Allow {
 }
 
 // DNSAndAPI is what most platform pods may do: resolve names and call the
-// API server.
+// API server. The API server's rule is by port alone, so it also admits
+// HTTPS to any address (ACME, Cloudflare, S3, receivers, probed sites):
+// allowances do not repeat 443.
 var DNSAndAPI = netpol.Allow{Name: "dns-and-api", Egress: []netpol.Flow{netpol.DNS, netpol.APIServer}}
 
 // monitoringNetwork: Prometheus scrapes every namespace and the nodes
@@ -60,7 +62,8 @@ func monitoringNetwork() []netpol.Allow {
 		{Name: "alertmanager", Pods: alertmanagerPods,
 			Ingress: []netpol.Flow{within(prometheusPods, 9093, 8080), within(grafanaPods, 9093),
 				{Peers: []netpol.Peer{{Pods: alertmanagerPods}}, Ports: []netpol.Port{{Port: 9094}, {Port: 9094, Protocol: "UDP"}}}},
-			Egress: []netpol.Flow{netpol.Anywhere(443, 465, 587),
+			// HTTPS receivers: DNSAndAPI's 443 already.
+			Egress: []netpol.Flow{netpol.Anywhere(465, 587),
 				{Peers: []netpol.Peer{{Pods: alertmanagerPods}}, Ports: []netpol.Port{{Port: 9094}, {Port: 9094, Protocol: "UDP"}}}}},
 		{Name: "grafana", Pods: grafanaPods,
 			Ingress: []netpol.Flow{netpol.From(IngressNamespace, ingressPods, 3000), within(prometheusPods, 3000)},
@@ -70,12 +73,12 @@ func monitoringNetwork() []netpol.Allow {
 	}
 }
 
-// blackboxNetwork: the exporter is called by Prometheus and probes the
-// sites over HTTPS.
+// blackboxNetwork: the exporter is called by Prometheus; it probes the
+// sites over HTTPS, which the monitoring namespace's DNSAndAPI (443 to
+// any address) admits already.
 func blackboxNetwork() []netpol.Allow {
 	return []netpol.Allow{{Name: "blackbox-exporter", Pods: blackboxPods,
-		Ingress: []netpol.Flow{netpol.Within(prometheusPods, 9115)},
-		Egress:  []netpol.Flow{netpol.HTTPS}}}
+		Ingress: []netpol.Flow{netpol.Within(prometheusPods, 9115)}}}
 }
 
 // ingressNetwork: the load balancer brings the internet on 80 and 443
@@ -111,7 +114,8 @@ func certManagerNetwork(release string) []netpol.Allow {
 func longhornNetwork() []netpol.Allow {
 	return []netpol.Allow{
 		DNSAndAPI,
-		{Name: "longhorn", Ingress: []netpol.Flow{netpol.Within(nil)}, Egress: []netpol.Flow{netpol.Within(nil), netpol.HTTPS}},
+		// S3 (backups) is on 443, which DNSAndAPI admits.
+		{Name: "longhorn", Ingress: []netpol.Flow{netpol.Within(nil)}, Egress: []netpol.Flow{netpol.Within(nil)}},
 		{Name: "webhook", Pods: longhornManager, Ingress: []netpol.Flow{netpol.Anywhere(9502)}},
 		{Name: "nfs", Pods: shareManagerPods, Ingress: []netpol.Flow{netpol.Anywhere(2049)}},
 		scrapedOn(longhornManager, 9500),

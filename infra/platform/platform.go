@@ -36,8 +36,8 @@ type ResourceList struct {
 	Memory string `json:"memory,omitempty"`
 }
 
-// res builds Resources from request and limit quantities.
-func res(reqCPU, reqMem, limCPU, limMem string) Resources {
+// NewResources builds Resources from request and limit quantities.
+func NewResources(reqCPU, reqMem, limCPU, limMem string) Resources {
 	return Resources{Requests: ResourceList{reqCPU, reqMem}, Limits: ResourceList{limCPU, limMem}}
 }
 
@@ -62,19 +62,9 @@ func (r Requests) String() string {
 	return fmt.Sprintf("%dm CPU, %dMi memory", r.MilliCPU, r.Memory>>20)
 }
 
-// NewResources is res for the platform's other packages.
-func NewResources(reqCPU, reqMem, limCPU, limMem string) Resources {
-	return res(reqCPU, reqMem, limCPU, limMem)
-}
-
-// RequestsOf is requestsOf for the platform's other packages.
-func RequestsOf(replicas int, containers ...Resources) Requests {
-	return requestsOf(replicas, containers...)
-}
-
-// requestsOf sums the requests of containers, each running `replicas` times.
+// RequestsOf sums the requests of containers, each running `replicas` times.
 // Quantities are validated by the caller; an unparsable one counts as zero.
-func requestsOf(replicas int, containers ...Resources) Requests {
+func RequestsOf(replicas int, containers ...Resources) Requests {
 	var total Requests
 	for _, c := range containers {
 		total = total.Add(Requests{milli(c.Requests.CPU), bytes(c.Requests.Memory)}.Times(replicas))

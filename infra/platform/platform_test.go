@@ -16,7 +16,7 @@ import (
 )
 
 func TestRequests(t *testing.T) {
-	got := requestsOf(3, res("100m", "128Mi", "1", "1Gi"), res("0.5", "1Gi", "", ""))
+	got := RequestsOf(3, NewResources("100m", "128Mi", "1", "1Gi"), NewResources("0.5", "1Gi", "", ""))
 	if got.MilliCPU != 1800 || got.Memory != 3*(128<<20+1<<30) {
 		t.Errorf("requests = %+v", got)
 	}

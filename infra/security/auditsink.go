@@ -7,7 +7,6 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/data"
@@ -264,66 +263,4 @@ func NewAuditSink(ctx *pulumi.Context, name string, args *AuditSinkArgs, opts ..
 	}
 	c.URL = pulumi.Sprintf("https://%s/", args.Host).ToStringOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"url": c.URL})
-}
-
-// AuditWebhookType is the type token of the AuditWebhook component.
-const AuditWebhookType = "camps:security:AuditWebhook"
-
-// AuditWebhook is the API server's side of audit logging: the policy, the
-// bearer token it presents to the sink, and the webhook kubeconfig that
-// carries both the sink's URL and the token.
-type AuditWebhook struct {
-	pulumi.ResourceState
-
-	// Policy is the audit policy (AuditPolicy).
-	Policy pulumi.StringOutput `pulumi:"policy"`
-	// Token is the bearer token: 48 letters and digits (safe in Vector's
-	// configuration), secret.
-	Token pulumi.StringOutput `pulumi:"token"`
-	// Config is the webhook's kubeconfig, secret.
-	Config pulumi.StringOutput `pulumi:"config"`
-}
-
-// NewAuditWebhook generates the token (with its own random provider) and
-// renders the policy and the kubeconfig for the sink at host.
-func NewAuditWebhook(ctx *pulumi.Context, name, host string, opts ...pulumi.ResourceOption) (*AuditWebhook, error) {
-	if host == "" {
-		return nil, fmt.Errorf("audit webhook %q: the sink's host is required", name)
-	}
-	policy, err := AuditPolicy()
-	if err != nil {
-		return nil, fmt.Errorf("audit webhook %q: policy: %w", name, err)
-	}
-	c := &AuditWebhook{}
-	if err := ctx.RegisterComponentResource(AuditWebhookType, name, c, opts...); err != nil {
-		return nil, err
-	}
-	rnd, err := random.NewProvider(ctx, name, nil, pulumi.Parent(c))
-	if err != nil {
-		return nil, fmt.Errorf("audit webhook %q: random provider: %w", name, err)
-	}
-	token, err := random.NewRandomPassword(ctx, name+"-token", &random.RandomPasswordArgs{
-		Length: pulumi.Int(48), Special: pulumi.Bool(false),
-	}, pulumi.Parent(c), pulumi.Provider(rnd))
-	if err != nil {
-		return nil, fmt.Errorf("audit webhook %q: token: %w", name, err)
-	}
-	c.Policy = pulumi.String(policy).ToStringOutput()
-	c.Token = pulumi.ToSecret(token.Result).(pulumi.StringOutput)
-	c.Config = pulumi.ToSecret(c.Token.ApplyT(func(t string) (string, error) {
-		return webhookKubeconfig(host, t)
-	})).(pulumi.StringOutput)
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"policy": c.Policy, "token": c.Token, "config": c.Config})
-}
-
-// webhookKubeconfig is the kubeconfig the API server sends its events
-// with: the sink's URL and the bearer token.
-func webhookKubeconfig(host, token string) (string, error) {
-	return toYAML(map[string]any{
-		"apiVersion": "v1", "kind": "Config",
-		"clusters":        []any{map[string]any{"name": "audit-sink", "cluster": map[string]any{"server": "https://" + host + "/"}}},
-		"users":           []any{map[string]any{"name": "kube-apiserver", "user": map[string]any{"token": token}}},
-		"contexts":        []any{map[string]any{"name": "audit-sink", "context": map[string]any{"cluster": "audit-sink", "user": "kube-apiserver"}}},
-		"current-context": "audit-sink",
-	})
 }

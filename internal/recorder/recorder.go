@@ -8,6 +8,7 @@ package recorder
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -110,6 +111,20 @@ func (r *Resource) String(path string) string {
 		return ""
 	}
 	return v.StringValue()
+}
+
+// Mismatches compares the string inputs at the paths with the wanted
+// values and describes each difference as `path = "got", want "want"`,
+// sorted by path (none when all match).
+func (r *Resource) Mismatches(want map[string]string) []string {
+	var out []string
+	for path, w := range want {
+		if got := r.String(path); got != w {
+			out = append(out, fmt.Sprintf("%s = %q, want %q", path, got, w))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // IsSecret tells whether the input at path, or one of its ancestors, is secret.

@@ -50,3 +50,17 @@ func TestProviderURN(t *testing.T) {
 		t.Error("no provider should give no URN")
 	}
 }
+
+func TestMismatches(t *testing.T) {
+	r := &Resource{Inputs: resource.NewPropertyMapFromMap(map[string]any{
+		"metadata": map[string]any{"name": "a", "labels": map[string]any{"x": "1"}},
+	})}
+	if got := r.Mismatches(map[string]string{"metadata.name": "a", `metadata.labels["x"]`: "1"}); len(got) != 0 {
+		t.Errorf("matching inputs: %v", got)
+	}
+	got := r.Mismatches(map[string]string{"metadata.name": "b", "metadata.namespace": "uat"})
+	want := []string{`metadata.name = "a", want "b"`, `metadata.namespace = "", want "uat"`}
+	if !slices.Equal(got, want) {
+		t.Errorf("mismatches %q, want %q", got, want)
+	}
+}
