@@ -185,9 +185,6 @@ func (r *runner) run(opts Options, depth int) (*Result, error) {
 	}
 	for key, schema := range proj.Config {
 		full := proj.Name + ":" + key
-		if schema.Secret && secret[full] {
-			continue
-		}
 		if _, set := values[full]; !set && schema.Default != nil {
 			if values[full], err = raw(schema.Default); err != nil {
 				return nil, fmt.Errorf("project: default of %s: %w", key, err)
@@ -199,7 +196,7 @@ func (r *runner) run(opts Options, depth int) (*Result, error) {
 	}
 	for key, v := range opts.Set {
 		values[key] = v
-		if proj.Config[strings.TrimPrefix(key, proj.Name+":")].Secret {
+		if slices.Contains(stacks.SecretKeys, strings.TrimPrefix(key, proj.Name+":")) {
 			secret[key] = true
 		}
 	}
