@@ -70,7 +70,8 @@ var (
 	signingAlgs   = map[string]bool{"ES256": true, "ES384": true, "ES512": true, "PS256": true, "PS384": true, "PS512": true, "RS256": true, "RS384": true, "RS512": true}
 )
 
-// Check validates the inputs, naming the field of every failure.
+// Check validates the inputs, naming the field of every failure, and
+// then checks the region, version and pack against the API's catalogue.
 func (*Cluster) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[ClusterArgs], error) {
 	args, failures, err := infer.DefaultCheck[ClusterArgs](ctx, req.NewInputs)
 	if err != nil || len(failures) > 0 {
@@ -114,6 +115,11 @@ func (*Cluster) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckR
 					fail(prop, "%q may hold only letters, digits, '-' and ':'", *v)
 				}
 			}
+		}
+	}
+	if len(failures) == 0 && known(req.NewInputs, "region", "kubernetesVersion", "packName") {
+		if err := checkClusterCatalogue(ctx, args, fail); err != nil {
+			return infer.CheckResponse[ClusterArgs]{Inputs: args}, err
 		}
 	}
 	return infer.CheckResponse[ClusterArgs]{Inputs: args, Failures: failures}, nil
@@ -184,7 +190,7 @@ func (*Cluster) Create(ctx context.Context, req infer.CreateRequest[ClusterArgs]
 		if err != nil {
 			return infer.CreateResponse[ClusterState]{}, err
 		}
-		if state.KaasID, err = c.CreateCluster(ctx, kaas.CreateCluster{
+		if state.KaasID, err = c.CreateClusterOnce(ctx, kaas.CreateCluster{
 			Name: in.Name, PackID: pack, Region: in.Region, KubernetesVersion: in.KubernetesVersion,
 		}); err != nil {
 			return infer.CreateResponse[ClusterState]{}, err

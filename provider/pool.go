@@ -26,6 +26,9 @@ type InstancePoolArgs struct {
 	MinInstances     int               `pulumi:"minInstances"`
 	MaxInstances     int               `pulumi:"maxInstances"`
 	Labels           map[string]string `pulumi:"labels,optional" provider:"replaceOnChanges"`
+	// Region is the cluster's region; Check looks the zone and flavor up
+	// in its catalogue. Optional: without it they are not looked up.
+	Region string `pulumi:"region,optional" provider:"replaceOnChanges"`
 }
 
 // InstancePoolState is a pool's state.
@@ -44,7 +47,8 @@ func (r *InstancePool) Annotate(a infer.Annotator) {
 // labelRoots are where node label keys may live.
 var labelRoots = []string{"node-role.kubernetes.io", "node-restriction.kubernetes.io", "custom.kaas.infomaniak.cloud"}
 
-// Check validates the inputs, naming the field of every failure.
+// Check validates the inputs, naming the field of every failure, and
+// then checks the zone and flavor against the region's catalogue.
 func (*InstancePool) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResponse[InstancePoolArgs], error) {
 	args, failures, err := infer.DefaultCheck[InstancePoolArgs](ctx, req.NewInputs)
 	if err != nil || len(failures) > 0 {
@@ -80,6 +84,11 @@ func (*InstancePool) Check(ctx context.Context, req infer.CheckRequest) (infer.C
 			fail("labels", "key %q must be under node-role.kubernetes.io/, node-restriction.kubernetes.io/ or custom.kaas.infomaniak.cloud/", k)
 		}
 	}
+	if len(failures) == 0 && args.Region != "" && known(req.NewInputs, "region", "availabilityZone", "flavor") {
+		if err := checkPoolCatalogue(ctx, args, fail); err != nil {
+			return infer.CheckResponse[InstancePoolArgs]{Inputs: args}, err
+		}
+	}
 	return infer.CheckResponse[InstancePoolArgs]{Inputs: args, Failures: failures}, nil
 }
 
@@ -92,6 +101,8 @@ func (*InstancePool) Diff(ctx context.Context, req infer.DiffRequest[InstancePoo
 		"kaasId": o.KaasID != n.KaasID, "flavor": o.Flavor != n.Flavor,
 		"availabilityZone": o.AvailabilityZone != n.AvailabilityZone,
 		"labels":           !maps.Equal(o.Labels, n.Labels) && len(o.Labels)+len(n.Labels) > 0,
+		// A state written before the pool knew its region has none.
+		"region": o.Region != "" && o.Region != n.Region,
 	}
 	for k, changed := range replace {
 		if changed {
@@ -133,20 +144,16 @@ func (*InstancePool) Create(ctx context.Context, req infer.CreateRequest[Instanc
 		return infer.CreateResponse[InstancePoolState]{}, err
 	}
 	in := req.Inputs
-	pools, err := c.Pools(ctx, in.KaasID)
+	// Adopt only a pool this create would have made.
+	left, err := c.PoolByName(ctx, in.KaasID, in.Name, in.Flavor, in.AvailabilityZone)
 	if err != nil {
 		return infer.CreateResponse[InstancePoolState]{}, err
 	}
-	for _, pl := range pools {
-		// Adopt only a pool this create would have made.
-		if pl.Name == in.Name && pl.Flavor == in.Flavor && pl.AvailabilityZone == in.AvailabilityZone &&
-			pl.Status != kaas.StatusDeleting && pl.Status != kaas.StatusFailed {
-			p.GetLogger(ctx).Infof("adopting instance pool %s (%d) left by an earlier create", in.Name, pl.ID)
-			state.InstancePoolID = pl.ID
-		}
-	}
-	if state.InstancePoolID == 0 {
-		state.InstancePoolID, err = c.CreatePool(ctx, in.KaasID, kaas.CreatePool{
+	if left != nil {
+		p.GetLogger(ctx).Infof("adopting instance pool %s (%d) left by an earlier create", in.Name, left.ID)
+		state.InstancePoolID = left.ID
+	} else {
+		state.InstancePoolID, err = c.CreatePoolOnce(ctx, in.KaasID, kaas.CreatePool{
 			Name: in.Name, Flavor: in.Flavor, AvailabilityZone: in.AvailabilityZone,
 			MinimumInstances: in.MinInstances, MaximumInstances: in.MaxInstances, Labels: in.Labels,
 		})

@@ -14,12 +14,14 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"gitlab.com/camps-ch/infra/provider/kaas"
 )
@@ -32,7 +34,7 @@ const Version = "0.1.0"
 
 // New builds the provider.
 func New() (p.Provider, error) {
-	return infer.NewProviderBuilder().
+	prov, err := infer.NewProviderBuilder().
 		WithDisplayName("Infomaniak KaaS").
 		WithDescription("Infomaniak managed Kubernetes (KaaS) clusters and instance pools.").
 		WithNamespace("camps").
@@ -45,6 +47,31 @@ func New() (p.Provider, error) {
 			infer.Function(&GetZones{}), infer.Function(&GetFlavors{}),
 		).
 		Build()
+	if err != nil {
+		return p.Provider{}, err
+	}
+	diffConfig := prov.DiffConfig
+	prov.DiffConfig = func(ctx context.Context, req p.DiffRequest) (p.DiffResponse, error) {
+		req.State = withoutEngineKeys(req.State)
+		return diffConfig(ctx, req)
+	}
+	return prov, nil
+}
+
+// withoutEngineKeys drops from a provider's recorded configuration what
+// is not Config's: the keys pulumi-go-provider adds to the checked
+// inputs (__pulumi-go-provider-version, __pulumi-go-provider-infer) and
+// the plugin version the engine adds. pulumi-go-provider v1.1.2 strips
+// them from the new inputs before a custom Config.Diff but decodes the
+// old state strictly, so without this every preview after the first
+// fails with "Unrecognized field '__pulumi-go-provider-version'".
+func withoutEngineKeys(m property.Map) property.Map {
+	for k := range m.AsMap() {
+		if k == "version" || strings.HasPrefix(k, "__") {
+			m = m.Delete(k)
+		}
+	}
+	return m
 }
 
 // Config is the provider's configuration.

@@ -1,8 +1,11 @@
 package provider_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,8 +13,13 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/integration"
 	presource "github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"gitlab.com/camps-ch/infra/provider"
 
 	"gitlab.com/camps-ch/infra/provider/kaas/kaastest"
 )
@@ -264,7 +272,7 @@ func TestCatalogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := resp.Return.Get("items").AsArray()
-	if items.Len() != 1 || items.Get(0).AsMap().Get("hourlyRateInclTax").AsNumber() != 0.054 {
+	if items.Len() != len(kaastest.DefaultFlavors) || items.Get(2).AsMap().Get("hourlyRateInclTax").AsNumber() != 0.054 {
 		t.Errorf("flavors = %v", resp.Return)
 	}
 	packs, err := s.Invoke(p.InvokeRequest{Token: "infomaniak:kaas:getPacks", Args: property.NewMap(nil)})
@@ -424,4 +432,74 @@ func replaces(d p.DiffResponse) bool {
 		}
 	}
 	return false
+}
+
+// TestConfigDiffAfterTheEngineRoundTrip drives the provider over its gRPC
+// surface as the engine does across two runs: the first run's CheckConfig
+// answer is recorded in the state and comes back as the old side of the
+// next run's DiffConfig, with the keys pulumi-go-provider adds to it.
+func TestConfigDiffAfterTheEngineRoundTrip(t *testing.T) {
+	prov, err := provider.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := p.RawServer(provider.Name, provider.Version, prov)(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	u := string(urn("pulumi:providers:infomaniak", "infomaniak"))
+	check := func(cfg map[string]any) *structpb.Struct {
+		t.Helper()
+		props := presource.NewPropertyMapFromMap(cfg)
+		props["token"] = presource.MakeSecret(props["token"])
+		news, err := plugin.MarshalProperties(props, plugin.MarshalOptions{KeepSecrets: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.CheckConfig(ctx, &pulumirpc.CheckRequest{Urn: u, News: news})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.GetFailures()) > 0 {
+			t.Fatalf("check config: %v", resp.GetFailures())
+		}
+		return resp.GetInputs()
+	}
+	base := map[string]any{"version": provider.Version, "token": "a", "publicCloudId": 11.0, "projectId": 22.0}
+	recorded := check(base)
+	for _, key := range []string{"__pulumi-go-provider-version", "__pulumi-go-provider-infer"} {
+		if _, ok := recorded.GetFields()[key]; !ok {
+			t.Fatalf("the checked configuration lacks %s; this test no longer reproduces the engine's state", key)
+		}
+	}
+	with := func(k string, v any) map[string]any {
+		m := maps.Clone(base)
+		m[k] = v
+		return m
+	}
+	for _, tt := range []struct {
+		name     string
+		cfg      map[string]any
+		changes  bool
+		replaces []string
+	}{
+		{"unchanged", base, false, nil},
+		{"rotated token", with("token", "b"), true, nil},
+		{"longer timeout", with("timeout", "45m"), true, nil},
+		{"another project", with("projectId", 23.0), true, []string{"projectId"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := srv.DiffConfig(ctx, &pulumirpc.DiffRequest{Urn: u, Olds: recorded, News: check(tt.cfg)})
+			if err != nil {
+				t.Fatalf("diff config against the recorded state: %v", err)
+			}
+			if changes := d.GetChanges() == pulumirpc.DiffResponse_DIFF_SOME; changes != tt.changes {
+				t.Errorf("changes %v, want %v", changes, tt.changes)
+			}
+			if !slices.Equal(d.GetReplaces(), tt.replaces) {
+				t.Errorf("replaces %v, want %v", d.GetReplaces(), tt.replaces)
+			}
+		})
+	}
 }

@@ -207,6 +207,7 @@ func (c *Cluster) create(ctx *pulumi.Context, name string, args *CreateArgs) (pu
 			Name:             pulumi.String(p.Name),
 			Flavor:           pulumi.String(p.Flavor),
 			AvailabilityZone: pulumi.String(p.Zone),
+			Region:           pulumi.String(args.Region),
 			MinInstances:     pulumi.Int(p.MinInstances),
 			MaxInstances:     pulumi.Int(p.MaxInstances),
 			Labels:           pulumi.ToStringMap(p.Labels),

@@ -9,7 +9,7 @@ import (
 // InstancePool is a pool of worker nodes of a KaaS cluster in one
 // availability zone. Autoscaling is on when MaxInstances > MinInstances.
 //
-// kaasId, availabilityZone, flavor and labels force a replacement; name and
+// kaasId, availabilityZone, flavor, labels and region force a replacement; name and
 // the instance bounds are updated in place.
 type InstancePool struct {
 	pulumi.CustomResourceState
@@ -24,6 +24,8 @@ type InstancePool struct {
 	Flavor pulumi.StringOutput `pulumi:"flavor"`
 	// AvailabilityZone is the zone, e.g. az-1.
 	AvailabilityZone pulumi.StringOutput `pulumi:"availabilityZone"`
+	// Region is the cluster's region, e.g. dc4-a.
+	Region pulumi.StringOutput `pulumi:"region"`
 	// MinInstances is the lower bound of the node count.
 	MinInstances pulumi.IntOutput `pulumi:"minInstances"`
 	// MaxInstances is the upper bound of the node count.
@@ -42,6 +44,11 @@ type InstancePoolArgs struct {
 	Flavor pulumi.StringInput
 	// AvailabilityZone of the pool, e.g. az-1.
 	AvailabilityZone pulumi.StringInput
+	// Region is the cluster's region, e.g. dc4-a: the provider's Check
+	// looks the zone and flavor up in its catalogue, so that a preview
+	// names a flavor the region does not offer. Optional: unset, they are
+	// checked only by the create.
+	Region pulumi.StringInput
 	// MinInstances is at least 1.
 	MinInstances pulumi.IntInput
 	// MaxInstances is at least MinInstances and at most 1000.
@@ -56,6 +63,7 @@ type instancePoolInputs struct {
 	Name             pulumi.StringInput    `pulumi:"name"`
 	Flavor           pulumi.StringInput    `pulumi:"flavor"`
 	AvailabilityZone pulumi.StringInput    `pulumi:"availabilityZone"`
+	Region           pulumi.StringInput    `pulumi:"region"`
 	MinInstances     pulumi.IntInput       `pulumi:"minInstances"`
 	MaxInstances     pulumi.IntInput       `pulumi:"maxInstances"`
 	Labels           pulumi.StringMapInput `pulumi:"labels"`
@@ -66,6 +74,7 @@ type instancePoolState struct {
 	Name             string            `pulumi:"name"`
 	Flavor           string            `pulumi:"flavor"`
 	AvailabilityZone string            `pulumi:"availabilityZone"`
+	Region           string            `pulumi:"region"`
 	MinInstances     int               `pulumi:"minInstances"`
 	MaxInstances     int               `pulumi:"maxInstances"`
 	Labels           map[string]string `pulumi:"labels"`

@@ -2,8 +2,10 @@ package kaas
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 )
 
 // Packs lists the control plane packs.
@@ -30,11 +32,29 @@ func (c *Client) Zones(ctx context.Context, region string) ([]string, error) {
 	return out, c.do(ctx, "GET", "/1/public_clouds/kaas/availability_zones", url.Values{"region": {region}}, nil, &out)
 }
 
-// Flavors lists the project's worker flavors in a region.
+// Flavors lists the project's worker flavors in a region, every page of
+// them (the endpoint is paginated).
 func (c *Client) Flavors(ctx context.Context, region string) ([]Flavor, error) {
 	var out []Flavor
-	return out, c.do(ctx, "GET", c.projectPath()+"/kaas/flavors", url.Values{"region": {region}}, nil, &out)
+	for n := 1; ; n++ {
+		var pg page
+		q := url.Values{"region": {region}, "page": {strconv.Itoa(n)}, "per_page": {strconv.Itoa(flavorsPerPage)}}
+		if err := c.do(ctx, "GET", c.projectPath()+"/kaas/flavors", q, nil, &pg); err != nil {
+			return nil, err
+		}
+		var items []Flavor
+		if err := json.Unmarshal(pg.data, &items); err != nil {
+			return nil, fmt.Errorf("GET flavors of %s: unexpected data: %w", region, err)
+		}
+		out = append(out, items...)
+		if n >= pg.pages || len(items) == 0 {
+			return out, nil
+		}
+	}
 }
+
+// flavorsPerPage is the page size asked of the flavors endpoint.
+const flavorsPerPage = 100
 
 // PackID resolves a pack name.
 func (c *Client) PackID(ctx context.Context, name string) (int, error) {
@@ -58,6 +78,48 @@ func (c *Client) clusterPath(id int) string { return fmt.Sprintf("%s/kaas/%d", c
 func (c *Client) CreateCluster(ctx context.Context, body CreateCluster) (int, error) {
 	var id int
 	return id, c.do(ctx, "POST", c.projectPath()+"/kaas", nil, body, &id)
+}
+
+// CreateClusterOnce creates a cluster exactly once. When the API's answer
+// leaves open whether it was created (a 5xx, a lost answer), it looks the
+// cluster up by name and region: it returns the one it finds, or creates
+// again when there is none, up to the retry policy's attempts.
+func (c *Client) CreateClusterOnce(ctx context.Context, body CreateCluster) (int, error) {
+	return c.createOnce(ctx, "cluster "+body.Name, func() (int, error) { return c.CreateCluster(ctx, body) },
+		func() (int, error) {
+			cl, err := c.ClusterByName(ctx, body.Name, body.Region)
+			if cl == nil || err != nil {
+				return 0, err
+			}
+			return cl.ID, nil
+		})
+}
+
+// createOnce runs create; after an ambiguous failure it asks find for what
+// the create may have made (0: nothing) and creates again only when find
+// found nothing.
+func (c *Client) createOnce(ctx context.Context, what string, create, find func() (int, error)) (int, error) {
+	retry := c.Retry.withDefaults()
+	for attempt := 1; ; attempt++ {
+		id, err := create()
+		if err == nil || !IsAmbiguous(err) {
+			return id, err
+		}
+		found, ferr := find()
+		if ferr != nil {
+			return 0, fmt.Errorf("creating %s: %w; then looking it up failed: %w; run the update again: it adopts %s if it was created", what, err, ferr, what)
+		}
+		if found != 0 {
+			return found, nil
+		}
+		if attempt == retry.Attempts {
+			return 0, fmt.Errorf("creating %s: %w (%d attempts, none created it); check the API's status and run the update again", what, err, attempt)
+		}
+		backoff := retry.Base << (attempt - 1)
+		if err := c.sleep(ctx, min(backoff, retry.Max)); err != nil {
+			return 0, err
+		}
+	}
 }
 
 // Cluster reads a cluster, with its pack.
@@ -117,6 +179,38 @@ func (c *Client) poolPath(cluster, pool int) string {
 func (c *Client) CreatePool(ctx context.Context, cluster int, body CreatePool) (int, error) {
 	var id int
 	return id, c.do(ctx, "POST", c.clusterPath(cluster)+"/instance_pools", nil, body, &id)
+}
+
+// CreatePoolOnce creates an instance pool exactly once, as
+// CreateClusterOnce does a cluster: after an ambiguous failure it looks
+// for the pool (same name, flavor and zone) and creates again only when
+// there is none.
+func (c *Client) CreatePoolOnce(ctx context.Context, cluster int, body CreatePool) (int, error) {
+	return c.createOnce(ctx, "instance pool "+body.Name, func() (int, error) { return c.CreatePool(ctx, cluster, body) },
+		func() (int, error) {
+			pl, err := c.PoolByName(ctx, cluster, body.Name, body.Flavor, body.AvailabilityZone)
+			if pl == nil || err != nil {
+				return 0, err
+			}
+			return pl.ID, nil
+		})
+}
+
+// PoolByName finds the cluster's pool of that name, flavor and zone that
+// is neither failed nor being deleted: one an earlier create made. It
+// returns nil when there is none.
+func (c *Client) PoolByName(ctx context.Context, cluster int, name, flavor, zone string) (*Pool, error) {
+	pools, err := c.Pools(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	for _, pl := range pools {
+		if pl.Name == name && pl.Flavor == flavor && pl.AvailabilityZone == zone &&
+			pl.Status != StatusDeleting && pl.Status != StatusFailed {
+			return &pl, nil
+		}
+	}
+	return nil, nil
 }
 
 // Pool reads an instance pool.

@@ -154,6 +154,28 @@ type envelope struct {
 	Result string          `json:"result"`
 	Data   json.RawMessage `json:"data"`
 	Error  *apiError       `json:"error"`
+	// Pages is the page count of a paginated list (page, per_page).
+	Pages int `json:"pages"`
+}
+
+// page is one page of a paginated list: its data and the page count.
+type page struct {
+	data  json.RawMessage
+	pages int
+}
+
+// IsAmbiguous tells whether err leaves open whether the API acted on the
+// request: a 5xx answer (a proxy's 502 included) or no answer at all. A
+// create that fails so may have created what it asked for.
+func IsAmbiguous(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status >= 500
+	}
+	return true
 }
 
 type apiError struct {
@@ -309,6 +331,10 @@ func decodeData(method, path string, raw []byte, out any) error {
 	}
 	if len(env.Data) == 0 || string(env.Data) == "null" {
 		return fmt.Errorf("%s %s: answer has no data", method, path)
+	}
+	if p, ok := out.(*page); ok {
+		p.data, p.pages = env.Data, env.Pages
+		return nil
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
 		return fmt.Errorf("%s %s: unexpected data: %w", method, path, err)

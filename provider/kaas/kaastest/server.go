@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,10 @@ type Response struct {
 	Status int
 	Header map[string]string
 	Body   string
+	// Lost serves the request as usual but never answers it: the fake
+	// acts, then closes the connection (a create whose answer is lost).
+	// Status, Header and Body are then unused.
+	Lost bool `json:",omitempty"`
 }
 
 // Server is the fake API. Its fields may be changed between requests.
@@ -40,6 +46,15 @@ type Server struct {
 	FailCluster bool
 	// LabelsAsList answers pool labels as ["key: value"] strings.
 	LabelsAsList bool
+	// Flavors is the catalogue; default DefaultFlavors.
+	Flavors []Flavor
+	// Kubeconfig is the kubeconfig every cluster answers; default a
+	// stub naming the cluster.
+	Kubeconfig string
+	// TokenValue is the token the fake accepts; default Token.
+	TokenValue string
+	// Logf, when set, logs each request and its status.
+	Logf func(format string, args ...any)
 
 	faults   map[string][]Response
 	clusters map[int]*cluster
@@ -78,16 +93,51 @@ var packs = []map[string]any{
 
 var versions = []string{"1.36", "1.35", "1.34"}
 
-var zones = map[string][]string{"dc4-a": {"az-1", "az-2", "az-3"}, "dc3-a": {}}
+// zones are the regions' availability zones: az-1..3 in dc4-a as reported
+// from the live API; dc3-a's from the OpenAPI document's enum (unconfirmed).
+var zones = map[string][]string{"dc4-a": {"az-1", "az-2", "az-3"}, "dc3-a": {"dc3-a-04", "dc3-a-09", "dc3-a-10"}}
 
-// New starts a fake serving project 11/22.
+// Flavor is a worker flavor of the fake's catalogue.
+type Flavor struct {
+	Name               string
+	CPU, RAM, Storage  int
+	Available          bool
+	HourExcl, HourIncl float64
+}
+
+// DefaultFlavors is the fake's catalogue, the same in every region. The
+// names follow the API's documented scheme; which of them the real API
+// offers is not confirmed (shared/INFOMANIAK-KAAS.md): the documentation's
+// examples are a1-ram2-disk20-perf1 and a4-ram8-disk20-perf1, a field
+// report a8-ram16-disk20-perf1. The program's preset,
+// a4-ram8-disk50-perf1, is among them so that the fake can create its
+// clusters; a real preview checks it against the real catalogue.
+var DefaultFlavors = []Flavor{
+	{"a1-ram2-disk20-perf1", 1, 2, 20, true, 0.0125, 0.0135},
+	{"a2-ram4-disk20-perf1", 2, 4, 20, true, 0.025, 0.027},
+	{"a4-ram8-disk20-perf1", 4, 8, 20, true, 0.05, 0.054},
+	{"a4-ram8-disk50-perf1", 4, 8, 50, true, 0.055, 0.059},
+	{"a8-ram16-disk20-perf1", 8, 16, 20, true, 0.1, 0.108},
+	{"a8-ram16-disk50-perf1", 8, 16, 50, true, 0.105, 0.113},
+	{"a16-ram64-disk100-perf2", 16, 64, 100, false, 0.4, 0.432},
+}
+
+// New starts a fake serving project 11/22 on a loopback port.
 func New() *Server {
-	s := &Server{PublicCloudID: 11, ProjectID: 22, Steps: 2, faults: map[string][]Response{}, clusters: map[int]*cluster{}, nextID: 1000}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s := NewUnstarted()
+	s.Start()
 	return s
 }
 
-// Fail queues answers for the next requests whose "METHOD path" starts with key.
+// NewUnstarted is New without starting: set Listener (or Config) first.
+func NewUnstarted() *Server {
+	s := &Server{PublicCloudID: 11, ProjectID: 22, Steps: 2, Flavors: DefaultFlavors, TokenValue: Token, faults: map[string][]Response{}, clusters: map[int]*cluster{}, nextID: 1000}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Fail queues answers for the next requests whose "METHOD path" starts
+// with key; of several matching keys, the longest answers first.
 func (s *Server) Fail(key string, rs ...Response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,24 +210,60 @@ var (
 	reProject = regexp.MustCompile(`^/1/public_clouds/(\d+)/projects/(\d+)/kaas(?:/(\d+))?(/kube_config|/instance_pools|/apiserver|/ip_filters)?(?:/(\d+))?$`)
 )
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := r.Method + " " + r.URL.Path
 	s.requests = append(s.requests, key)
-	for prefix, rs := range s.faults {
-		if strings.HasPrefix(key, prefix) && len(rs) > 0 {
+	w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
+	if s.Logf != nil {
+		defer func() { s.Logf("%s?%s: %s", key, r.URL.RawQuery, w.outcome) }()
+	}
+	// The longest matching prefix answers first.
+	prefixes := slices.SortedFunc(maps.Keys(s.faults), func(a, b string) int { return len(b) - len(a) })
+	for _, prefix := range prefixes {
+		if rs := s.faults[prefix]; strings.HasPrefix(key, prefix) && len(rs) > 0 {
 			f := rs[0]
 			s.faults[prefix] = rs[1:]
+			if f.Lost {
+				rec := httptest.NewRecorder()
+				s.answer(rec, r)
+				w.outcome = fmt.Sprintf("served %d, answer lost (injected)", rec.Code)
+				if conn, _, err := http.NewResponseController(rw).Hijack(); err == nil {
+					_ = conn.Close()
+				}
+				return
+			}
+			w.outcome = fmt.Sprintf("%d (injected)", f.Status)
 			for k, v := range f.Header {
 				w.Header().Set(k, v)
 			}
 			w.WriteHeader(f.Status)
-			_, _ = io.WriteString(w, f.Body)
+			_, _ = io.WriteString(w.ResponseWriter, f.Body)
 			return
 		}
 	}
-	if r.Header.Get("Authorization") != "Bearer "+Token {
+	s.answer(w, r)
+	w.outcome = strconv.Itoa(w.status)
+}
+
+// statusWriter remembers the status it was given.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	outcome string
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// answer serves a request as the API would.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+s.TokenValue {
 		write(w, http.StatusUnauthorized, apiErr("not_authorized", "Authorization required"))
 		return
 	}
@@ -196,8 +282,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == fmt.Sprintf("/1/public_clouds/%d/projects/%d/kaas/flavors", s.PublicCloudID, s.ProjectID) {
-		write(w, 200, []map[string]any{{"name": "a4-ram8-disk50-perf1", "cpu": 4, "ram": 8, "storage": 50, "is_available": true,
-			"rates": []any{map[string]any{"hour_excl_tax": 0.05, "hour_incl_tax": 0.054}}}})
+		s.flavors(w, r)
 		return
 	}
 	m := reProject.FindStringSubmatch(r.URL.Path)
@@ -233,6 +318,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		switch {
+		case m[4] == "/kube_config" && s.Kubeconfig != "":
+			write(w, 200, s.Kubeconfig)
 		case m[4] == "/kube_config":
 			write(w, 200, fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: %s}]\n", c.Name))
 		case m[4] == "/apiserver" && r.Method == "PATCH":
@@ -254,6 +341,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.cluster(w, r.Method, c, body)
 		}
 	}
+}
+
+// flavors answers a page of the catalogue (page, per_page; default all).
+func (s *Server) flavors(w http.ResponseWriter, r *http.Request) {
+	if _, ok := zones[r.URL.Query().Get("region")]; !ok {
+		write(w, 422, map[string]any{"code": "validation_failed", "description": "Validation failed",
+			"errors": []map[string]any{{"code": "attribute_invalid", "description": "unknown region", "context": map[string]any{"attribute": "region"}}}})
+		return
+	}
+	all := []map[string]any{}
+	for _, f := range s.Flavors {
+		all = append(all, map[string]any{"name": f.Name, "cpu": f.CPU, "ram": f.RAM, "storage": f.Storage, "is_available": f.Available,
+			"is_memory_optimized": false, "is_iops_optimized": false, "is_gpu_optimized": false,
+			"rates": []any{map[string]any{"hour_excl_tax": f.HourExcl, "hour_incl_tax": f.HourIncl}}})
+	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+	if page < 1 || per < 1 {
+		write(w, 200, all)
+		return
+	}
+	pages := (len(all) + per - 1) / per
+	from, to := min((page-1)*per, len(all)), min(page*per, len(all))
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"result": "success", "data": all[from:to],
+		"total": len(all), "page": page, "pages": pages, "items_per_page": per})
 }
 
 func (s *Server) step(status *string, pending *int, next string) {
