@@ -8,7 +8,7 @@ FORMAT ?= text
 GO     ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema fuzz
+.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema fuzz e2e-tools e2e
 
 all: lint test
 
@@ -67,6 +67,17 @@ drift:
 ## up: pulumi up of a stack (needs the Pulumi CLI, a backend and credentials)
 up: build
 	pulumi up --stack $(STACK)
+
+## e2e-tools: build the end-to-end run's tools from the Go module proxy into E2E_CACHE (once per version; ~20 min cold)
+E2E_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/camps-infra-e2e
+E2E_CHARTS ?=
+e2e-tools:
+	E2E_CACHE="$(E2E_CACHE)" e2e/tools/build.sh
+
+## e2e: the program through the real Pulumi engine, a local kube-apiserver and a fake KaaS API (after make e2e-tools; E2E_CHARTS=dir for the platform)
+e2e: build
+	cd provider && $(GO) build -o ../bin/kaas-fake ./cmd/kaas-fake
+	$(GO) run ./cmd/e2e -tools "$(E2E_CACHE)/bin" -charts "$(E2E_CHARTS)"
 
 ## schema: regenerate contract/outputs.schema.json and provider/schema.json
 schema:
