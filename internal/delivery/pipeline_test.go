@@ -286,6 +286,11 @@ func TestDeliveryFlow(t *testing.T) {
 		if !slices.Equal(drift.kinds(), []string{"schedule"}) || drift.Variables["STACK"] != stack || drift.Resource != up.Resource {
 			t.Errorf("drift-%s: kinds %v, stack %v, resource group %q", stack, drift.kinds(), drift.Variables["STACK"], drift.Resource)
 		}
+		// Without the up's environment, the drift job sees none of the
+		// variables scoped to it and fails on every schedule.
+		if drift.Environment["name"] != up.Environment["name"] || drift.Environment["action"] != "verify" {
+			t.Errorf("drift-%s: environment %v, want %v with action verify", stack, drift.Environment, up.Environment["name"])
+		}
 	}
 	notify, ok := p.jobs["drift-notify"]
 	if !ok || len(notify.Rules) != 1 || notify.Rules[0]["when"] != "on_failure" ||
@@ -333,5 +338,40 @@ func TestDeliveryFlow(t *testing.T) {
 	}
 	if img, _ := p.variables["GO_IMAGE"].(string); !regexp.MustCompile(`^golang:1\.26\.[0-9]+-bookworm$`).MatchString(img) {
 		t.Errorf("GO_IMAGE %q is not a pinned Go 1.26 image", img)
+	}
+}
+
+// maskable is GitLab's rule for a masked variable's value: one line of 8
+// characters or more from the Base64 alphabet (RFC 4648, with its URL-safe
+// variant) and @ : . ~.
+var maskable = regexp.MustCompile(`^[A-Za-z0-9+/=_@:.~-]{8,}$`)
+
+// TestMaskedVariablesAreMaskable: every variable the pipeline documents
+// as masked has an example value GitLab accepts as masked; a variable
+// whose values GitLab cannot mask is documented as plain, not secret.
+func TestMaskedVariablesAreMaskable(t *testing.T) {
+	b, err := os.ReadFile(root + "/.gitlab-ci.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^#   ([A-Z][A-Z0-9_]+)\s+(masked|plain)\s+.*\(e\.g\. ([^ )]+)`)
+	vars := map[string]bool{}
+	for _, m := range line.FindAllStringSubmatch(string(b), -1) {
+		name, masked, example := m[1], m[2] == "masked", m[3]
+		vars[name] = true
+		if masked && !maskable.MatchString(example) {
+			t.Errorf("%s is documented as masked, but GitLab cannot mask a value like %q", name, example)
+		}
+		if !masked && strings.Contains(strings.ToLower(name), "token") {
+			t.Errorf("%s is a token documented as plain", name)
+		}
+	}
+	for _, name := range []string{"PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "INFOMANIAK_TOKEN", "CLOUDFLARE_API_TOKEN", "GITLAB_COMMENT_TOKEN", "DRIFT_WEBHOOK_URL"} {
+		if !vars[name] {
+			t.Errorf("the pipeline does not document %s (name, masked or plain, an example)", name)
+		}
+	}
+	if !strings.Contains(string(b), "role Reporter") || !strings.Contains(string(b), "expiry") {
+		t.Error("the comment token's least scope (Reporter, an expiry) is not documented")
 	}
 }

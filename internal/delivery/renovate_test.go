@@ -48,6 +48,7 @@ type packageRule struct {
 	MatchManagers               []string `json:"matchManagers"`
 	MatchDatasources            []string `json:"matchDatasources"`
 	MatchDepNames               []string `json:"matchDepNames"`
+	MatchFileNames              []string `json:"matchFileNames"`
 	Automerge                   *bool    `json:"automerge"`
 	DependencyDashboardApproval bool     `json:"dependencyDashboardApproval"`
 	GroupName                   string   `json:"groupName"`
@@ -265,4 +266,140 @@ func TestRenovateFindsThePipelineTools(t *testing.T) {
 			t.Errorf("Renovate reads %s at %q, the pipeline pins %q", dep, got[dep], v)
 		}
 	}
+}
+
+// managersOf returns the custom managers whose file patterns match file.
+func managersOf(t *testing.T, r renovate, file string) []customManager {
+	t.Helper()
+	var out []customManager
+	for _, m := range r.CustomManagers {
+		for _, p := range m.ManagerFilePatterns {
+			if pattern(t, p).MatchString(file) {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestRenovateSkipsTestFiles: a test's fixture (a chart, an image) is not
+// a pin; a manager reading it would rewrite the fixture and break the test.
+func TestRenovateSkipsTestFiles(t *testing.T) {
+	r := loadRenovate(t)
+	tests, code := 0, 0
+	err := filepath.WalkDir(root+"/infra", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		file := strings.TrimPrefix(path, root+"/")
+		ms := managersOf(t, r, file)
+		switch {
+		case strings.HasSuffix(file, "_test.go"):
+			tests++
+			for _, m := range ms {
+				t.Errorf("manager %q reads the test file %s", m.Description, file)
+			}
+		case len(ms) == 0:
+			t.Errorf("no manager reads %s", file)
+		default:
+			code++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tests == 0 || code == 0 {
+		t.Fatalf("walked %d test files and %d others under infra/", tests, code)
+	}
+}
+
+// TestRenovateFindsThePinnedImages: every image constant in infra/
+// (XImage = "registry/name:tag") is found with its version.
+func TestRenovateFindsThePinnedImages(t *testing.T) {
+	r := loadRenovate(t)
+	constant := regexp.MustCompile(`(?m)^const \w+Image = "([^":]+):([^"]+)"`)
+	images := 0
+	err := filepath.WalkDir(root+"/infra", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		file := strings.TrimPrefix(path, root+"/")
+		for _, c := range constant.FindAllStringSubmatch(string(src), -1) {
+			images++
+			found := false
+			for _, m := range managersOf(t, r, file) {
+				for _, ms := range m.MatchStrings {
+					re := regexp.MustCompile(ms)
+					for _, sub := range re.FindAllStringSubmatch(string(src), -1) {
+						if re.SubexpIndex("depName") > 0 && sub[re.SubexpIndex("depName")] == c[1] &&
+							sub[re.SubexpIndex("currentValue")] == c[2] && m.DatasourceTemplate == "docker" {
+							found = true
+						}
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s: image %s:%s is found by no docker manager", file, c[1], c[2])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if images < 2 {
+		t.Fatalf("found %d image constants in infra/, want PostgreSQL's and rclone's", images)
+	}
+}
+
+// TestRenovateGroupsTheModules: the provider module, pinned by
+// pulumi-go-provider to an older SDK, is not in the Pulumi group (the
+// last matching rule wins); the e2e's Kubernetes moves as one.
+func TestRenovateGroupsTheModules(t *testing.T) {
+	r := loadRenovate(t)
+	group := func(file, pkg string) string {
+		g := ""
+		for _, rule := range r.PackageRules {
+			if len(rule.MatchFileNames) > 0 && !containsStr(rule.MatchFileNames, file) {
+				continue
+			}
+			if len(rule.MatchPackageNames) > 0 && !matchesAny(t, rule.MatchPackageNames, pkg) {
+				continue
+			}
+			if len(rule.MatchManagers)+len(rule.MatchDatasources)+len(rule.MatchDepNames)+len(rule.MatchUpdateTypes) > 0 {
+				continue
+			}
+			if rule.GroupName != "" {
+				g = rule.GroupName
+			}
+		}
+		return g
+	}
+	for _, tt := range []struct{ file, pkg, want string }{
+		{"go.mod", "github.com/pulumi/pulumi/sdk/v3", "Pulumi"},
+		{"e2e/tools/pulumi/go.mod", "github.com/pulumi/pulumi/pkg/v3", "Pulumi"},
+		{"provider/go.mod", "github.com/pulumi/pulumi/sdk/v3", "provider module"},
+		{"provider/go.mod", "github.com/pulumi/pulumi-go-provider", "provider module"},
+		{"e2e/tools/kubernetes/go.mod", "k8s.io/kubernetes", "e2e Kubernetes"},
+	} {
+		if got := group(tt.file, tt.pkg); got != tt.want {
+			t.Errorf("%s in %s: group %q, want %q", tt.pkg, tt.file, got, tt.want)
+		}
+	}
+}
+
+// matchesAny applies Renovate's package name matchers: "/regex/" or the name.
+func matchesAny(t *testing.T, matchers []string, name string) bool {
+	for _, m := range matchers {
+		if strings.HasPrefix(m, "/") && pattern(t, m).MatchString(name) || m == name {
+			return true
+		}
+	}
+	return false
 }
