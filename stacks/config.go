@@ -175,7 +175,8 @@ type Pool struct {
 	Name string `json:"name"`
 	// Zone is the availability zone, e.g. az-1.
 	Zone string `json:"zone"`
-	// Flavor of the nodes. Default: the phase's flavor, a4-ram8-disk50-perf1.
+	// Flavor of the nodes. Default: the phase's flavor, a4-ram8-disk50-perf1
+	// (an assumed name: see presetFlavor).
 	Flavor string `json:"flavor"`
 	// MinInstances is the smallest node count, at least 1. Default: the phase's.
 	MinInstances *int `json:"minInstances"`

@@ -17,6 +17,15 @@ type preset struct {
 	limits            Limits
 }
 
+// presetFlavor is the node flavor of both phases: 4 vCPU, 8 GB, a 50 GB
+// disk. The name follows Infomaniak's scheme (a<vCPU>-ram<GB>-disk<GB>-perf<n>)
+// but is assumed, not confirmed: the API's own example is
+// a4-ram8-disk20-perf1 and a field report shows a8-ram16-disk20-perf1
+// (shared/INFOMANIAK-KAAS.md). The provider checks every pool's flavor
+// against the project's live catalogue in Check, so a preview names the
+// offered flavors if it is not one of them; set cluster.pools[].flavor then.
+const presetFlavor = "a4-ram8-disk50-perf1"
+
 // defaultRegistry is the registry of the team's GitLab.
 const defaultRegistry = "registry.gitlab.com"
 
@@ -29,7 +38,7 @@ var presets = map[int]preset{
 		pack:              "shared",
 		kubernetesVersion: "1.35",
 		pools: []Pool{
-			{Zone: "az-1", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(1)},
+			{Zone: "az-1", Flavor: presetFlavor, MinInstances: ptr(1), MaxInstances: ptr(1)},
 		},
 		quota: Quota{
 			RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "2", LimitsMemory: "4Gi",
@@ -45,9 +54,9 @@ var presets = map[int]preset{
 		pack:              "shared",
 		kubernetesVersion: "1.35",
 		pools: []Pool{
-			{Zone: "az-1", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(3)},
-			{Zone: "az-2", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(3)},
-			{Zone: "az-3", Flavor: "a4-ram8-disk50-perf1", MinInstances: ptr(1), MaxInstances: ptr(3)},
+			{Zone: "az-1", Flavor: presetFlavor, MinInstances: ptr(1), MaxInstances: ptr(3)},
+			{Zone: "az-2", Flavor: presetFlavor, MinInstances: ptr(1), MaxInstances: ptr(3)},
+			{Zone: "az-3", Flavor: presetFlavor, MinInstances: ptr(1), MaxInstances: ptr(3)},
 		},
 		quota: Quota{
 			RequestsCPU: "4", RequestsMemory: "8Gi", LimitsCPU: "8", LimitsMemory: "16Gi",

@@ -238,7 +238,7 @@ func (r *runner) do(ctx context.Context, rn run) error {
 	if err := rn.do(ctx, r, p); err != nil {
 		return err
 	}
-	if err := r.leftovers(ctx); err != nil {
+	if err := r.leftovers(ctx, p); err != nil {
 		return err
 	}
 	fmt.Printf("  %s done in %s\n", rn.name, time.Since(start).Round(time.Second))
@@ -247,8 +247,8 @@ func (r *runner) do(ctx context.Context, rn run) error {
 
 // leftovers fails when the API server holds objects the run made, or the
 // fake a cluster.
-func (r *runner) leftovers(ctx context.Context) error {
-	return r.step("no object and no cluster left", func(io.Writer) (string, error) {
+func (r *runner) leftovers(ctx context.Context, p *project) error {
+	return p.step("no object and no cluster left", func(io.Writer) (string, error) {
 		objs, err := r.kube.Objects(ctx)
 		if err != nil {
 			return "", err
@@ -286,13 +286,8 @@ func (r *runner) leftovers(ctx context.Context) error {
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
 
-// step runs one step, logging its output to a file, and prints its line:
-// name, what it did, seconds.
-func (r *runner) step(name string, f func(log io.Writer) (string, error)) error {
-	return (&project{}).step(name, f)
-}
-
-// step of a project keeps its log beside the project.
+// step runs one step, logging its output to a file beside the project,
+// and prints its line: name, what it did, seconds.
 func (p *project) step(name string, f func(log io.Writer) (string, error)) error {
 	start := time.Now()
 	var log io.Writer = io.Discard

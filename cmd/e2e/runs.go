@@ -35,15 +35,7 @@ func phase1(ctx context.Context, r *runner, p *project) error {
 	if err := p.unofferedFlavor(ctx, uat); err != nil {
 		return err
 	}
-	steps := []func() error{
-		func() error { return p.preview(ctx, uat, false) },
-		func() error { return p.up(ctx, r, uat) },
-		func() error { return p.clusters(ctx, r, map[string]int{"camps-shared": 1}) },
-		func() error { return p.preview(ctx, uat, true) },
-		func() error { return p.refresh(ctx, uat) },
-		func() error { return p.preview(ctx, uat, true) },
-	}
-	if err := all(steps...); err != nil {
+	if err := p.settle(ctx, r, uat, map[string]int{"camps-shared": 1}); err != nil {
 		return err
 	}
 	prod, err := p.stack(ctx, "prod", prodSecrets...)
@@ -51,12 +43,7 @@ func phase1(ctx context.Context, r *runner, p *project) error {
 		return err
 	}
 	return all(
-		func() error { return p.preview(ctx, prod, false) },
-		func() error { return p.up(ctx, r, prod) },
-		func() error { return p.clusters(ctx, r, map[string]int{"camps-shared": 1}) },
-		func() error { return p.preview(ctx, prod, true) },
-		func() error { return p.refresh(ctx, prod) },
-		func() error { return p.preview(ctx, prod, true) },
+		func() error { return p.settle(ctx, r, prod, map[string]int{"camps-shared": 1}) },
 		func() error { return p.destroy(ctx, r, prod) },
 		func() error { return p.destroy(ctx, r, uat) },
 	)
@@ -73,13 +60,22 @@ func phase2(ctx context.Context, r *runner, p *project) error {
 		return err
 	}
 	return all(
-		func() error { return p.preview(ctx, prod, false) },
-		func() error { return p.up(ctx, r, prod) },
-		func() error { return p.clusters(ctx, r, map[string]int{"camps-prod": 3}) },
-		func() error { return p.preview(ctx, prod, true) },
-		func() error { return p.refresh(ctx, prod) },
-		func() error { return p.preview(ctx, prod, true) },
+		func() error { return p.settle(ctx, r, prod, map[string]int{"camps-prod": 3}) },
 		func() error { return p.destroy(ctx, r, prod) },
+	)
+}
+
+// settle previews and deploys a stack, checks the KaaS API's clusters
+// (name → pools), and previews it twice, before and after a refresh,
+// expecting no change: the state settles after one up.
+func (p *project) settle(ctx context.Context, r *runner, s auto.Stack, clusters map[string]int) error {
+	return all(
+		func() error { return p.preview(ctx, s, false) },
+		func() error { return p.up(ctx, r, s) },
+		func() error { return p.clusters(ctx, r, clusters) },
+		func() error { return p.preview(ctx, s, true) },
+		func() error { return p.refresh(ctx, s) },
+		func() error { return p.preview(ctx, s, true) },
 	)
 }
 
