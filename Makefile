@@ -87,5 +87,4 @@ schema:
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	$(GO) test ./stacks -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/quantity -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	cd provider && $(GO) test ./kaas -run '^$$' -fuzz FuzzLabels -fuzztime $(FUZZTIME)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,4 +86,63 @@ func calls(fn *ast.FuncDecl, method string) bool {
 		return !found
 	})
 	return found
+}
+
+// The design's two kinds of infra packages: components (what a stack
+// composes) and building blocks (what components are built from).
+var (
+	components     = []string{"cluster", "data", "edge", "observability", "platform", "security", "tenancy"}
+	buildingBlocks = []string{"cloudflareip", "convention", "customresource", "externalsecret", "helm", "infomaniak", "netpol", "openstackcloud"}
+)
+
+// TestComponentsStandAlone checks the import rule over infra/: a component
+// imports building blocks, never another component, and a building block
+// imports no component. A value two components share flows through stacks.
+func TestComponentsStandAlone(t *testing.T) {
+	dirs, err := os.ReadDir("../infra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "gitlab.com/camps-ch/infra/infra/"
+	checked := 0
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		pkg := d.Name()
+		isComponent := slices.Contains(components, pkg)
+		if !isComponent && !slices.Contains(buildingBlocks, pkg) {
+			t.Errorf("infra/%s is neither a component nor a building block: classify it here", pkg)
+			continue
+		}
+		files, err := filepath.Glob(filepath.Join("../infra", pkg, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				other, ok := strings.CutPrefix(p, prefix)
+				if !ok || !slices.Contains(components, other) {
+					continue
+				}
+				if isComponent {
+					t.Errorf("%s: component %s imports component %s: pass what they share through stacks, or move it to a building block", path, pkg, other)
+				} else {
+					t.Errorf("%s: building block %s imports component %s", path, pkg, other)
+				}
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("checked %d files under infra/; the walk is broken", checked)
+	}
 }

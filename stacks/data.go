@@ -8,9 +8,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/infra/platform"
-	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
 // DataConfig is the `data` key: the stack's object storage, Longhorn
@@ -201,7 +201,7 @@ func (c *Config) validateData(ps *Problems) {
 	}
 	for _, q := range [][2]string{{"storageSize", pg.StorageSize}, {"requestsCpu", pg.RequestsCPU},
 		{"requestsMemory", pg.RequestsMemory}, {"limitsCpu", pg.LimitsCPU}, {"limitsMemory", pg.LimitsMemory}} {
-		if _, err := quantity.Parse(q[1]); err != nil {
+		if _, err := parseQuantity(q[1]); err != nil {
 			ps.add("data.postgres."+q[0], "%v", err)
 		}
 	}
@@ -291,7 +291,7 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 		Instances:    *pg.Instances,
 		ZoneSpread:   *pg.Instances > 1 && c.multiNode(),
 		StorageSize:  pg.StorageSize,
-		StorageClass: platform.StorageClass,
+		StorageClass: convention.StorageClass,
 		Requests:     map[string]string{"cpu": pg.RequestsCPU, "memory": pg.RequestsMemory},
 		Limits:       map[string]string{"cpu": pg.LimitsCPU, "memory": pg.LimitsMemory},
 		Database:     pg.Database, Owner: pg.Owner,
@@ -300,8 +300,8 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 			AccessKey: store.AccessKey, SecretKey: store.SecretKey,
 			Schedule: pg.BackupSchedule, Retention: pg.Retention, ServerName: pg.ServerName,
 		},
-		OperatorNamespace:   platform.CloudNativePGNamespace,
-		MonitoringNamespace: platform.MonitoringNamespace,
+		OperatorNamespace:   convention.CloudNativePGNamespace,
+		MonitoringNamespace: convention.MonitoringNamespace,
 		ExternalCredentials: *c.Security.ExternalSecrets,
 	}
 	if r := pg.Recovery; r != nil {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
 func source(values map[string]string, secrets ...string) MapSource {
@@ -156,7 +154,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		for _, ns := range c.Namespaces {
 			for _, q := range []string{ns.Quota.RequestsCPU, ns.Quota.LimitsMemory, ns.Limits.MaxCPU, ns.Limits.DefaultRequestMemory} {
-				if _, err := quantity.Parse(q); err != nil {
+				if _, err := parseQuantity(q); err != nil {
 					t.Fatalf("accepted quantity %q: %v", q, err)
 				}
 			}

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"math/big"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -12,10 +11,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"gitlab.com/camps-ch/infra/infra/cloudflareip"
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
 	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/security"
-	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
 // Platform is the `platform` key: the in-cluster platform.
@@ -139,7 +138,7 @@ type platformPreset struct {
 	retention          string
 	storageSize        string
 	prometheusReplicas int
-	prometheus         platform.Resources
+	prometheus         convention.Resources
 }
 
 // platformPresets size the platform by the cluster it runs on, not by the
@@ -149,9 +148,9 @@ var platformPresets = map[bool]platformPreset{
 	false: {ingressReplicas: 1, longhornReplicas: 2, retention: "10d", storageSize: "8Gi",
 		prometheusReplicas: 1, prometheus: platform.DefaultMonitoringResources.Prometheus},
 	true: {ingressReplicas: 3, longhornReplicas: 3, retention: "15d", storageSize: "8Gi",
-		prometheusReplicas: 2, prometheus: platform.Resources{
-			Requests: platform.ResourceList{CPU: "500m", Memory: "2Gi"},
-			Limits:   platform.ResourceList{CPU: "2", Memory: "4Gi"},
+		prometheusReplicas: 2, prometheus: convention.Resources{
+			Requests: convention.ResourceList{CPU: "500m", Memory: "2Gi"},
+			Limits:   convention.ResourceList{CPU: "2", Memory: "4Gi"},
 		}},
 }
 
@@ -362,25 +361,23 @@ func (c *Config) longhornFits(replicas int) string {
 // the nodes' disks, and that Prometheus fits Longhorn.
 func (c *Config) validateStorage(ps *Problems) {
 	lh, mon := c.Platform.Longhorn, c.Platform.Monitoring
-	capacity, err := quantity.Parse(lh.Capacity)
+	capacity, err := parseQuantity(lh.Capacity)
 	if err != nil {
 		ps.add("platform.longhorn.capacity", "%v", err)
 		return
 	}
-	storage, err := quantity.Parse(mon.StorageSize)
+	storage, err := parseQuantity(mon.StorageSize)
 	if err != nil {
 		ps.add("platform.monitoring.storageSize", "%v", err)
 		return
 	}
 	disk := c.usableDisk()
-	need := new(big.Rat).Mul(capacity, big.NewRat(int64(*lh.Replicas), 1))
-	if need.Cmp(new(big.Rat).SetInt64(disk)) > 0 {
-		gb := new(big.Rat).Quo(need, big.NewRat(1_000_000_000, 1))
-		ps.add("platform.longhorn.capacity", "%s × %d replicas needs %s GB; the nodes' disks offer Longhorn %d GB (%d %% of %d node(s))",
-			lh.Capacity, *lh.Replicas, gb.FloatString(1), disk/1_000_000_000, longhornUsableDisk, len(c.nodes()))
+	need := capacity.Value() * int64(*lh.Replicas)
+	if need > disk {
+		ps.add("platform.longhorn.capacity", "%s × %d replicas needs %.1f GB; the nodes' disks offer Longhorn %d GB (%d %% of %d node(s))",
+			lh.Capacity, *lh.Replicas, float64(need)/1e9, disk/1_000_000_000, longhornUsableDisk, len(c.nodes()))
 	}
-	prom := new(big.Rat).Mul(storage, big.NewRat(int64(*mon.PrometheusReplicas), 1))
-	if prom.Cmp(capacity) > 0 {
+	if storage.Value()*int64(*mon.PrometheusReplicas) > capacity.Value() {
 		ps.add("platform.monitoring.storageSize", "%s × %d Prometheus replicas does not fit platform.longhorn.capacity %s",
 			mon.StorageSize, *mon.PrometheusReplicas, lh.Capacity)
 	}
@@ -519,12 +516,12 @@ func (c *Config) platformArgs() PlatformArgs {
 			Chart:              chart(platform.MonitoringChart, pl.Charts.Monitoring),
 			Retention:          pl.Monitoring.Retention,
 			StorageSize:        pl.Monitoring.StorageSize,
-			StorageClass:       platform.StorageClass,
+			StorageClass:       convention.StorageClass,
 			PrometheusReplicas: *pl.Monitoring.PrometheusReplicas,
 			Nodes:              max(len(nodes), 1),
 			GrafanaHost:        pl.Monitoring.GrafanaHost,
-			IngressClass:       platform.IngressClass,
-			ClusterIssuer:      platform.IssuerProduction,
+			IngressClass:       convention.IngressClass,
+			ClusterIssuer:      convention.IssuerProduction,
 			Resources:          &monitoring,
 		},
 		Blackbox: &platform.BlackboxArgs{Chart: chart(platform.BlackboxChart, pl.Charts.Blackbox)},
@@ -544,13 +541,13 @@ type Budget struct {
 	// Nodes is how many nodes the figures assume (each pool at its minimum).
 	Nodes int `json:"nodes"`
 	// Components are each component's requests, by release.
-	Components map[string]platform.Requests `json:"components"`
+	Components map[string]convention.Requests `json:"components"`
 	// Total is the sum of the components.
-	Total platform.Requests `json:"total"`
+	Total convention.Requests `json:"total"`
 	// Capacity is the nodes' CPU and memory, read from their flavors.
-	Capacity platform.Requests `json:"capacity"`
+	Capacity convention.Requests `json:"capacity"`
 	// Limit is platformBudgetShare of Capacity.
-	Limit platform.Requests `json:"limit"`
+	Limit convention.Requests `json:"limit"`
 	// CPUPercent and MemoryPercent are Total's share of Capacity.
 	CPUPercent    float64 `json:"cpuPercent"`
 	MemoryPercent float64 `json:"memoryPercent"`
@@ -570,7 +567,7 @@ func (b Budget) String() string {
 // Budget computes the platform's requests against the nodes' capacity.
 func (c *Config) Budget() Budget {
 	a := c.platformArgs()
-	b := Budget{Nodes: len(c.nodes()), Components: map[string]platform.Requests{
+	b := Budget{Nodes: len(c.nodes()), Components: map[string]convention.Requests{
 		"nginx-ingress":         a.Ingress.Requests(),
 		"cert-manager":          a.CertManager.Requests(),
 		"longhorn":              a.Longhorn.Requests(),
@@ -589,9 +586,9 @@ func (c *Config) Budget() Budget {
 		b.Total = b.Total.Add(r)
 	}
 	for _, n := range c.nodes() {
-		b.Capacity = b.Capacity.Add(platform.Requests{MilliCPU: n.MilliCPU, Memory: n.Memory})
+		b.Capacity = b.Capacity.Add(convention.Requests{MilliCPU: n.MilliCPU, Memory: n.Memory})
 	}
-	b.Limit = platform.Requests{
+	b.Limit = convention.Requests{
 		MilliCPU: b.Capacity.MilliCPU * platformBudgetShare / 100,
 		Memory:   b.Capacity.Memory * platformBudgetShare / 100,
 	}

@@ -8,6 +8,7 @@ import (
 
 	"gitlab.com/camps-ch/infra/contract"
 	"gitlab.com/camps-ch/infra/infra/cluster"
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/infra/edge"
 	"gitlab.com/camps-ch/infra/infra/observability"
@@ -88,8 +89,14 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 			return out, err
 		}
 		if *cfg.Security.Audit.Enabled {
-			if _, err := security.NewAuditSink(ctx, "audit-sink", cfg.auditSinkArgs(audit.Token, store, ready),
-				pulumi.Providers(k8s.Provider)); err != nil {
+			sink, err := security.NewAuditSink(ctx, "audit-sink", cfg.auditSinkArgs(audit.Token, store, ready),
+				pulumi.Providers(k8s.Provider))
+			if err != nil {
+				return out, err
+			}
+			// The log's retention lives with the sink that writes it.
+			if _, err := data.NewObjectExpiry(ctx, "audit-sink-retention", cfg.auditRetentionArgs(sink, store),
+				pulumi.Parent(sink), pulumi.DependsOn(sink.Policies)); err != nil {
 				return out, err
 			}
 		}
@@ -154,7 +161,7 @@ func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns 
 	if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
 		args := cfg.sloArgs()
 		args.Prober, args.Module = platform.BlackboxProber, platform.BlackboxModule
-		args.RuleLabels = platform.RuleLabels(monitoringRelease)
+		args.RuleLabels = convention.RuleLabels(monitoringRelease)
 		args.Namespace, args.MonitoringReady = n.Name, ready.monitoring
 		if _, err := observability.NewSLO(ctx, "slo-"+ns.Name, args, providers); err != nil {
 			return pulumi.StringOutput{}, err
@@ -263,8 +270,8 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 			DefaultRequestCPU: l.DefaultRequestCPU, DefaultRequestMemory: l.DefaultRequestMemory,
 			MaxCPU: l.MaxCPU, MaxMemory: l.MaxMemory,
 		},
-		IngressNamespace:    platform.IngressNamespace,
-		MonitoringNamespace: platform.MonitoringNamespace,
+		IngressNamespace:    convention.IngressNamespace,
+		MonitoringNamespace: convention.MonitoringNamespace,
 		PrivatePodsLabel:    data.ClusterLabel,
 		EgressCIDRs:         ns.EgressCIDRs,
 		DeployerGroup:       ns.DeployerGroup,
@@ -322,8 +329,8 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 	if _, err := observability.NewPlatform(ctx, "observability", &observability.PlatformArgs{
 		Namespace:        mon.Namespace,
 		RuleLabels:       mon.RuleLabels,
-		DashboardLabels:  map[string]string{platform.DashboardLabel: platform.DashboardLabelValue},
-		FolderAnnotation: platform.DashboardFolderLabel,
+		DashboardLabels:  map[string]string{convention.DashboardLabel: convention.DashboardLabelValue},
+		FolderAnnotation: convention.DashboardFolderLabel,
 		MonitoringReady:  ready,
 		Rules:            cfg.ruleOptions(),
 	}, providers); err != nil {

@@ -9,12 +9,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/cluster"
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/infra/externalsecret"
 	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/security"
 	"gitlab.com/camps-ch/infra/infra/tenancy"
-	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
 // SecurityConfig is the `security` key: how people reach the cluster, the
@@ -196,7 +196,7 @@ func (c *Config) validateOpenBao(ps *Problems) {
 			ps.add("security.openbao.enabled", "is true, but OpenBao's three Raft replicas need a created cluster with pools in three zones (this one has %d)", n)
 		}
 		for _, q := range [][2]string{{"storageSize", o.StorageSize}, {"auditStorageSize", o.AuditStorageSize}} {
-			if v, err := quantity.Parse(q[1]); err != nil {
+			if v, err := parseQuantity(q[1]); err != nil {
 				ps.add("security.openbao."+q[0], "%v", err)
 			} else if v.Sign() <= 0 {
 				ps.add("security.openbao."+q[0], "%q is not a positive size", q[1])
@@ -225,13 +225,23 @@ func (c *Config) oidc() *cluster.OIDC {
 // the ingress with a Let's Encrypt certificate.
 func (c *Config) auditSinkArgs(token pulumi.StringOutput, store *data.ObjectStorage, ready platformReady) *security.AuditSinkArgs {
 	return &security.AuditSinkArgs{
-		Host: c.Security.Audit.Host, IngressClass: platform.IngressClass, ClusterIssuer: platform.IssuerProduction,
-		Token:     token,
-		Bucket:    data.S3Location{Bucket: c.auditBucket(), Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region},
+		Host: c.Security.Audit.Host, IngressClass: convention.IngressClass, ClusterIssuer: convention.IssuerProduction,
+		Token:  token,
+		Bucket: c.auditBucket(), Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region,
 		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
-		RetentionDays: *c.Security.Audit.RetentionDays,
-		StorageClass:  platform.StorageClass,
-		Ready:         append(append([]pulumi.Resource{}, ready.monitoring...), ready.storage...),
+		StorageClass: convention.StorageClass,
+		Ready:        append(append([]pulumi.Resource{}, ready.monitoring...), ready.storage...),
+	}
+}
+
+// auditRetentionArgs are the audit log's retention job: a daily delete of
+// the sink's objects older than the retention, in the sink's namespace.
+func (c *Config) auditRetentionArgs(sink *security.AuditSink, store *data.ObjectStorage) *data.ObjectExpiryArgs {
+	return &data.ObjectExpiryArgs{
+		Name: security.AuditRetentionJob, Namespace: sink.Namespace,
+		At:   data.S3Location{Bucket: c.auditBucket(), Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region},
+		Path: security.AuditKeyPrefix, MaxAgeDays: *c.Security.Audit.RetentionDays, Schedule: "30 4 * * *",
+		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
 	}
 }
 
@@ -243,7 +253,7 @@ const openBaoReplicas = 3
 func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring, longhorn *platform.Longhorn) *security.OpenBaoArgs {
 	o := c.Security.OpenBao
 	return &security.OpenBaoArgs{
-		Replicas: openBaoReplicas, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize, StorageClass: platform.StorageClass,
+		Replicas: openBaoReplicas, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize, StorageClass: convention.StorageClass,
 		ESONamespace: security.ExternalSecretsNamespace, ESOServiceAccount: security.ESOServiceAccount,
 		CertManagerReady: []pulumi.Resource{cm.Release},
 		Ready:            []pulumi.Resource{mon.Release, longhorn.Release},
@@ -255,7 +265,7 @@ func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring,
 // from it.
 func (c *Config) externalSecretsArgs(namespaces map[string]pulumi.StringOutput, ready platformReady) *security.ExternalSecretsArgs {
 	args := &security.ExternalSecretsArgs{
-		Namespaces:   []string{platform.CertManagerNamespace},
+		Namespaces:   []string{convention.CertManagerNamespace},
 		Ready:        ready.monitoring,
 		OpenBaoReady: ready.secrets,
 	}
@@ -298,7 +308,7 @@ func (c *Config) externalSecretSpecs(namespaces map[string]pulumi.StringOutput, 
 		}
 	}
 	return append(out, externalsecret.Spec{
-		Name: platform.CloudflareTokenSecret, Namespace: certManager, Type: "Opaque",
-		Fields: []externalsecret.Field{field(platform.CertManagerNamespace, platform.CloudflareTokenSecret, platform.CloudflareTokenKey)},
+		Name: convention.CloudflareTokenSecret, Namespace: certManager, Type: "Opaque",
+		Fields: []externalsecret.Field{field(convention.CertManagerNamespace, convention.CloudflareTokenSecret, convention.CloudflareTokenKey)},
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"gitlab.com/camps-ch/infra/infra/edge"
-	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
 // zones are the KaaS availability zones of each region. Infomaniak's API
@@ -211,7 +210,7 @@ func (c *Config) validateNamespaces(ps *Problems) {
 		}
 		valid := true
 		for _, qv := range quantities {
-			if _, err := quantity.Parse(qv.value); err != nil {
+			if _, err := parseQuantity(qv.value); err != nil {
 				ps.add(at(qv.field), "%v", err)
 				valid = false
 			}
@@ -230,7 +229,9 @@ func (c *Config) validateNamespaces(ps *Problems) {
 				{l.MaxMemory, "limits.maxMemory", q.LimitsMemory, "quota.limitsMemory"},
 			}
 			for _, p := range pairs {
-				if cmp, _ := quantity.Compare(p.small, p.large); cmp > 0 {
+				small, _ := parseQuantity(p.small)
+				large, _ := parseQuantity(p.large)
+				if small.Cmp(large) > 0 {
 					ps.add(at(p.smallField), "%s is above %s %s", p.small, p.largeField, p.large)
 				}
 			}

@@ -122,7 +122,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "duplicate namespace", set: map[string]string{key("namespaces"): `[{"name":"uat"},{"name":"uat"}]`},
 			want: `camps-infra:namespaces[1].name: "uat" is already namespaces[0]`},
 		{name: "quantity with words", set: namespace(`,"quota":{"requestsCpu":"2 cores"}`),
-			want: `camps-infra:namespaces[0].quota.requestsCpu: quantity "2 cores": unknown suffix " cores"`},
+			want: `camps-infra:namespaces[0].quota.requestsCpu: "2 cores" is not a Kubernetes quantity such as 500m, 1.5 or 2Gi`},
 		{name: "requests above limits", set: namespace(`,"quota":{"requestsMemory":"8Gi","limitsMemory":"4Gi"}`),
 			want: `camps-infra:namespaces[0].quota.requestsMemory: 8Gi is above quota.limitsMemory 4Gi`},
 		{name: "default above max", set: namespace(`,"limits":{"defaultCpu":"3","maxCpu":"2"}`),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
 	"gitlab.com/camps-ch/infra/infra/netpol"
 )
@@ -24,14 +25,14 @@ var BlackboxChart = helm.Chart{
 const blackboxName = "blackbox-exporter"
 
 // BlackboxProber is the exporter's address, host:port, for Probe objects.
-const BlackboxProber = blackboxName + "." + MonitoringNamespace + ".svc:9115"
+const BlackboxProber = blackboxName + "." + convention.MonitoringNamespace + ".svc:9115"
 
 // BlackboxModule probes an HTTPS URL: it must answer 2xx (after
 // redirects) over TLS, reached over IPv4 like the load balancer.
 const BlackboxModule = "https_2xx"
 
 // DefaultBlackboxResources size the exporter for a few probes every 30 s.
-var DefaultBlackboxResources = NewResources("10m", "32Mi", "100m", "64Mi")
+var DefaultBlackboxResources = convention.NewResources("10m", "32Mi", "100m", "64Mi")
 
 // Blackbox is the Prometheus blackbox exporter, which probes the public
 // hosts from inside the cluster, through Cloudflare, as users reach them.
@@ -49,7 +50,7 @@ type BlackboxArgs struct {
 	// Namespace is the monitoring namespace; required.
 	Namespace pulumi.StringInput
 	// Resources of the exporter; default DefaultBlackboxResources.
-	Resources *Resources
+	Resources *convention.Resources
 }
 
 func (a *BlackboxArgs) validate() error {
@@ -59,7 +60,7 @@ func (a *BlackboxArgs) validate() error {
 	return nil
 }
 
-func (a *BlackboxArgs) resources() Resources {
+func (a *BlackboxArgs) resources() convention.Resources {
 	if a.Resources != nil {
 		return *a.Resources
 	}
@@ -67,15 +68,15 @@ func (a *BlackboxArgs) resources() Resources {
 }
 
 // Requests are the CPU and memory the exporter asks for.
-func (a *BlackboxArgs) Requests() Requests { return RequestsOf(1, a.resources()) }
+func (a *BlackboxArgs) Requests() convention.Requests { return convention.RequestsOf(1, a.resources()) }
 
 type blackboxValues struct {
-	FullnameOverride   string             `json:"fullnameOverride"`
-	Replicas           int                `json:"replicas"`
-	Resources          Resources          `json:"resources"`
-	PodSecurityContext map[string]any     `json:"podSecurityContext"`
-	Config             blackboxConfig     `json:"config"`
-	ServiceMonitor     blackboxSvcMonitor `json:"serviceMonitor"`
+	FullnameOverride   string               `json:"fullnameOverride"`
+	Replicas           int                  `json:"replicas"`
+	Resources          convention.Resources `json:"resources"`
+	PodSecurityContext map[string]any       `json:"podSecurityContext"`
+	Config             blackboxConfig       `json:"config"`
+	ServiceMonitor     blackboxSvcMonitor   `json:"serviceMonitor"`
 }
 
 type blackboxConfig struct {

@@ -8,6 +8,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
 )
 
@@ -17,38 +18,24 @@ const CertManagerType = "camps:platform:CertManager"
 // CertManagerChart is the pinned cert-manager chart.
 var CertManagerChart = helm.Chart{Name: "cert-manager", Version: "v1.21.1", Repository: "https://charts.jetstack.io"}
 
-// CloudflareTokenSecret holds cert-manager's Cloudflare API token for
-// DNS-01, under CloudflareTokenKey.
-const CloudflareTokenSecret, CloudflareTokenKey = "cloudflare-api-token", "api-token"
-
-// CertManagerNamespace is cert-manager's namespace; ClusterIssuers read
-// their secrets from it (the cluster resource namespace).
-const CertManagerNamespace = "cert-manager"
-
 // Let's Encrypt ACME directories.
 const (
 	LetsEncryptProduction = "https://acme-v02.api.letsencrypt.org/directory"
 	LetsEncryptStaging    = "https://acme-staging-v02.api.letsencrypt.org/directory"
 )
 
-// Issuer names.
-const (
-	IssuerProduction = "letsencrypt-prod"
-	IssuerStaging    = "letsencrypt-staging"
-)
-
 // CertManagerResources size cert-manager's long-running containers and its
 // post-install API check.
 type CertManagerResources struct {
-	Controller, Webhook, CAInjector, StartupAPICheck Resources
+	Controller, Webhook, CAInjector, StartupAPICheck convention.Resources
 }
 
 // DefaultCertManagerResources fit a cluster with a few dozen certificates.
 var DefaultCertManagerResources = CertManagerResources{
-	Controller:      NewResources("25m", "96Mi", "500m", "256Mi"),
-	Webhook:         NewResources("10m", "32Mi", "200m", "64Mi"),
-	CAInjector:      NewResources("10m", "96Mi", "200m", "256Mi"),
-	StartupAPICheck: NewResources("10m", "32Mi", "100m", "64Mi"),
+	Controller:      convention.NewResources("25m", "96Mi", "500m", "256Mi"),
+	Webhook:         convention.NewResources("10m", "32Mi", "200m", "64Mi"),
+	CAInjector:      convention.NewResources("10m", "96Mi", "200m", "256Mi"),
+	StartupAPICheck: convention.NewResources("10m", "32Mi", "100m", "64Mi"),
 }
 
 // CertManager is cert-manager with Let's Encrypt ClusterIssuers solving
@@ -103,19 +90,19 @@ func (a *CertManagerArgs) resources() CertManagerResources {
 
 // Requests are the CPU and memory cert-manager's long-running pods ask
 // for (the post-install check Job is not counted).
-func (a *CertManagerArgs) Requests() Requests {
+func (a *CertManagerArgs) Requests() convention.Requests {
 	r := a.resources()
-	return RequestsOf(1, r.Controller, r.Webhook, r.CAInjector)
+	return convention.RequestsOf(1, r.Controller, r.Webhook, r.CAInjector)
 }
 
 type certManagerValues struct {
-	CRDs            crds               `json:"crds"`
-	Prometheus      certManagerMetrics `json:"prometheus"`
-	Resources       Resources          `json:"resources"`
-	Webhook         resourcesOnly      `json:"webhook"`
-	CAInjector      resourcesOnly      `json:"cainjector"`
-	StartupAPICheck startupAPICheck    `json:"startupapicheck"`
-	Global          certManagerGlobal  `json:"global"`
+	CRDs            crds                 `json:"crds"`
+	Prometheus      certManagerMetrics   `json:"prometheus"`
+	Resources       convention.Resources `json:"resources"`
+	Webhook         resourcesOnly        `json:"webhook"`
+	CAInjector      resourcesOnly        `json:"cainjector"`
+	StartupAPICheck startupAPICheck      `json:"startupapicheck"`
+	Global          certManagerGlobal    `json:"global"`
 }
 
 type crds struct {
@@ -133,12 +120,12 @@ type enabledOnly struct {
 }
 
 type resourcesOnly struct {
-	Resources Resources `json:"resources"`
+	Resources convention.Resources `json:"resources"`
 }
 
 type startupAPICheck struct {
-	Enabled   bool      `json:"enabled"`
-	Resources Resources `json:"resources"`
+	Enabled   bool                 `json:"enabled"`
+	Resources convention.Resources `json:"resources"`
 }
 
 type certManagerGlobal struct {
@@ -163,7 +150,7 @@ func (a *CertManagerArgs) values() certManagerValues {
 		CAInjector:      resourcesOnly{r.CAInjector},
 		StartupAPICheck: startupAPICheck{Enabled: true, Resources: r.StartupAPICheck},
 		// Leader election in cert-manager's namespace, not kube-system.
-		Global: certManagerGlobal{LeaderElection: leaderElection{Namespace: CertManagerNamespace}},
+		Global: certManagerGlobal{LeaderElection: leaderElection{Namespace: convention.CertManagerNamespace}},
 	}
 }
 
@@ -181,7 +168,7 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("cert-manager %q: %w", name, err) }
-	ns, err := NewNamespace(ctx, name, CertManagerNamespace, Restricted, certManagerNetwork(name), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, convention.CertManagerNamespace, convention.Restricted, nil, certManagerNetwork(name), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -213,9 +200,9 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 	issuerDeps := []pulumi.Resource{release}
 	if !args.ExternalToken {
 		token, err := corev1.NewSecret(ctx, name+"-cloudflare-token", &corev1.SecretArgs{
-			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(CloudflareTokenSecret), Namespace: c.Namespace},
+			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(convention.CloudflareTokenSecret), Namespace: c.Namespace},
 			Type:       pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{CloudflareTokenKey: pulumi.ToSecret(args.CloudflareToken.ToStringOutput()).(pulumi.StringOutput)},
+			StringData: pulumi.StringMap{convention.CloudflareTokenKey: pulumi.ToSecret(args.CloudflareToken.ToStringOutput()).(pulumi.StringOutput)},
 			// Retained when the program drops it: the switch to an
 			// ExternalSecret (ExternalToken) adopts it by name.
 		}, pulumi.Parent(c), pulumi.RetainOnDelete(true))
@@ -225,15 +212,15 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 		issuerDeps = append(issuerDeps, token)
 	}
 	issuers := []struct{ name, server string }{
-		{IssuerStaging, LetsEncryptStaging},
-		{IssuerProduction, LetsEncryptProduction},
+		{convention.IssuerStaging, LetsEncryptStaging},
+		{convention.IssuerProduction, LetsEncryptProduction},
 	}
 	for _, is := range issuers {
 		acme := map[string]any{
 			"server":              is.server,
 			"privateKeySecretRef": map[string]any{"name": is.name + "-account-key"},
 			"solvers": []any{map[string]any{"dns01": map[string]any{"cloudflare": map[string]any{
-				"apiTokenSecretRef": map[string]any{"name": CloudflareTokenSecret, "key": CloudflareTokenKey},
+				"apiTokenSecretRef": map[string]any{"name": convention.CloudflareTokenSecret, "key": convention.CloudflareTokenKey},
 			}}}},
 		}
 		if args.Email != "" {
@@ -245,6 +232,6 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 		}
 	}
 	c.Release = release
-	c.Issuers = pulumi.ToStringArray([]string{IssuerStaging, IssuerProduction}).ToStringArrayOutput()
+	c.Issuers = pulumi.ToStringArray([]string{convention.IssuerStaging, convention.IssuerProduction}).ToStringArrayOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace, "issuers": c.Issuers})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
 )
 
@@ -19,20 +20,19 @@ var (
 	BarmanCloudChart   = helm.Chart{Name: "plugin-barman-cloud", Version: "0.7.0", Repository: "https://cloudnative-pg.github.io/charts"}
 )
 
-// CloudNativePGNamespace is the operator's and the plugin's namespace (the
-// plugin must run beside the operator). Both charts run non-root,
+// The operator and the plugin share convention.CloudNativePGNamespace
+// (the plugin must run beside the operator). Both charts run non-root,
 // read-only, without capabilities and with seccomp: restricted.
-const CloudNativePGNamespace = "cnpg-system"
 
 // CloudNativePGResources size the operator and the plugin.
 type CloudNativePGResources struct {
-	Operator, Plugin Resources
+	Operator, Plugin convention.Resources
 }
 
 // DefaultCloudNativePGResources fit a handful of clusters.
 var DefaultCloudNativePGResources = CloudNativePGResources{
-	Operator: NewResources("50m", "96Mi", "500m", "256Mi"),
-	Plugin:   NewResources("10m", "48Mi", "200m", "128Mi"),
+	Operator: convention.NewResources("50m", "96Mi", "500m", "256Mi"),
+	Plugin:   convention.NewResources("10m", "48Mi", "200m", "128Mi"),
 }
 
 // CloudNativePG is the PostgreSQL operator with the Barman Cloud plugin,
@@ -74,16 +74,16 @@ func (a *CloudNativePGArgs) resources() CloudNativePGResources {
 }
 
 // Requests are the CPU and memory of the operator and the plugin.
-func (a *CloudNativePGArgs) Requests() Requests {
+func (a *CloudNativePGArgs) Requests() convention.Requests {
 	r := a.resources()
-	return RequestsOf(1, r.Operator, r.Plugin)
+	return convention.RequestsOf(1, r.Operator, r.Plugin)
 }
 
 type cnpgValues struct {
-	ReplicaCount int            `json:"replicaCount"`
-	CRDs         enabledCreate  `json:"crds"`
-	Resources    Resources      `json:"resources"`
-	Monitoring   cnpgMonitoring `json:"monitoring"`
+	ReplicaCount int                  `json:"replicaCount"`
+	CRDs         enabledCreate        `json:"crds"`
+	Resources    convention.Resources `json:"resources"`
+	Monitoring   cnpgMonitoring       `json:"monitoring"`
 }
 
 type cnpgMonitoring struct {
@@ -91,9 +91,9 @@ type cnpgMonitoring struct {
 }
 
 type barmanValues struct {
-	ReplicaCount int           `json:"replicaCount"`
-	CRDs         enabledCreate `json:"crds"`
-	Resources    Resources     `json:"resources"`
+	ReplicaCount int                  `json:"replicaCount"`
+	CRDs         enabledCreate        `json:"crds"`
+	Resources    convention.Resources `json:"resources"`
 }
 
 // NewCloudNativePG installs the operator (CRDs, webhooks, a PodMonitor for
@@ -109,7 +109,7 @@ func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs,
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("cloudnative-pg %q: %w", name, err) }
-	ns, err := NewNamespace(ctx, name, CloudNativePGNamespace, Restricted, cloudNativePGNetwork(), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, convention.CloudNativePGNamespace, convention.Restricted, nil, cloudNativePGNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}

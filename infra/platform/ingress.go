@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
 )
 
@@ -19,15 +20,9 @@ const IngressType = "camps:platform:Ingress"
 // version bump on the project's main branch.
 var IngressChart = helm.Chart{Name: "nginx-ingress", Version: "2.6.4", Repository: "oci://ghcr.io/nginx/charts"}
 
-// IngressNamespace is the namespace of the ingress controller.
-const IngressNamespace = "ingress-nginx"
-
-// IngressClass is the default IngressClass the controller serves.
-const IngressClass = "nginx"
-
 // DefaultIngressResources size the controller for the phase 1 traffic
 // (100+ concurrent users): the chart's request, with limits.
-var DefaultIngressResources = NewResources("100m", "128Mi", "1", "512Mi")
+var DefaultIngressResources = convention.NewResources("100m", "128Mi", "1", "512Mi")
 
 // Ingress is the F5 NGINX Ingress Controller behind the Octavia load balancer.
 type Ingress struct {
@@ -62,7 +57,7 @@ type IngressArgs struct {
 	// Optional until the edge reserves one.
 	LoadBalancerIP pulumi.StringInput
 	// Resources of the controller container; default DefaultIngressResources.
-	Resources *Resources
+	Resources *convention.Resources
 	// MonitoringReady are what the ServiceMonitor waits for (the monitoring CRDs).
 	MonitoringReady []pulumi.Resource
 }
@@ -110,7 +105,7 @@ func ipv4(ranges []string) []string {
 	return out
 }
 
-func (a *IngressArgs) resources() Resources {
+func (a *IngressArgs) resources() convention.Resources {
 	if a.Resources != nil {
 		return *a.Resources
 	}
@@ -118,7 +113,9 @@ func (a *IngressArgs) resources() Resources {
 }
 
 // Requests are the CPU and memory the controller asks for.
-func (a *IngressArgs) Requests() Requests { return RequestsOf(a.Replicas, a.resources()) }
+func (a *IngressArgs) Requests() convention.Requests {
+	return convention.RequestsOf(a.Replicas, a.resources())
+}
 
 // OCCM annotations of the controller's Service (OpenStack cloud controller).
 const (
@@ -133,16 +130,16 @@ type ingressValues struct {
 }
 
 type ingressController struct {
-	Kind                 string              `json:"kind"`
-	ReplicaCount         int                 `json:"replicaCount"`
-	IngressClass         ingressClass        `json:"ingressClass"`
-	Service              ingressService      `json:"service"`
-	Config               ingressConfig       `json:"config"`
-	Resources            Resources           `json:"resources"`
-	PodDisruptionBudget  podDisruptionBudget `json:"podDisruptionBudget"`
-	Affinity             map[string]any      `json:"affinity,omitempty"`
-	EnableSnippets       bool                `json:"enableSnippets"`
-	EnableLatencyMetrics bool                `json:"enableLatencyMetrics"`
+	Kind                 string               `json:"kind"`
+	ReplicaCount         int                  `json:"replicaCount"`
+	IngressClass         ingressClass         `json:"ingressClass"`
+	Service              ingressService       `json:"service"`
+	Config               ingressConfig        `json:"config"`
+	Resources            convention.Resources `json:"resources"`
+	PodDisruptionBudget  podDisruptionBudget  `json:"podDisruptionBudget"`
+	Affinity             map[string]any       `json:"affinity,omitempty"`
+	EnableSnippets       bool                 `json:"enableSnippets"`
+	EnableLatencyMetrics bool                 `json:"enableLatencyMetrics"`
 }
 
 type ingressClass struct {
@@ -199,7 +196,7 @@ func (a *IngressArgs) values(release, loadBalancerIP string) ingressValues {
 		Controller: ingressController{
 			Kind:         "deployment",
 			ReplicaCount: a.Replicas,
-			IngressClass: ingressClass{Name: IngressClass, Create: true, SetAsDefaultIngress: true},
+			IngressClass: ingressClass{Name: convention.IngressClass, Create: true, SetAsDefaultIngress: true},
 			Service: ingressService{
 				Create: true,
 				Type:   "LoadBalancer",
@@ -249,7 +246,7 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(IngressType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	ns, err := NewNamespace(ctx, name, IngressNamespace, Restricted, ingressNetwork(), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, convention.IngressNamespace, convention.Restricted, nil, ingressNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("ingress %q: %w", name, err)
 	}

@@ -10,6 +10,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
 )
 
@@ -19,35 +20,31 @@ const LonghornType = "camps:platform:Longhorn"
 // LonghornChart is the pinned Longhorn chart.
 var LonghornChart = helm.Chart{Name: "longhorn", Version: "1.12.1", Repository: "https://charts.longhorn.io"}
 
-// LonghornNamespace is Longhorn's namespace. It must be privileged: the
+// Longhorn's namespace (convention.LonghornNamespace) must be privileged: the
 // manager DaemonSet runs privileged and mounts the host's /dev, /proc and
 // /var/lib/longhorn with bidirectional propagation to attach iSCSI block
 // devices, and the CSI plugin needs SYS_ADMIN. No lower level admits that.
-const LonghornNamespace = "longhorn-system"
-
-// StorageClass is the name of the default StorageClass Longhorn creates.
-const StorageClass = "longhorn"
 
 // LonghornResources size the Longhorn containers the chart lets us size:
 // the manager (values) and the CSI components (a manager setting). The UI,
 // the driver deployer and the engine image have no resources setting in
 // chart 1.12.1.
 type LonghornResources struct {
-	Manager                                                 Resources
-	CSIAttacher, CSIProvisioner, CSIResizer, CSISnapshotter Resources
-	CSIPlugin, CSINodeDriverRegistrar, CSILivenessProbe     Resources
+	Manager                                                 convention.Resources
+	CSIAttacher, CSIProvisioner, CSIResizer, CSISnapshotter convention.Resources
+	CSIPlugin, CSINodeDriverRegistrar, CSILivenessProbe     convention.Resources
 }
 
 // DefaultLonghornResources fit a few dozen volumes.
 var DefaultLonghornResources = LonghornResources{
-	Manager:                NewResources("100m", "256Mi", "1", "512Mi"),
-	CSIAttacher:            NewResources("10m", "32Mi", "100m", "64Mi"),
-	CSIProvisioner:         NewResources("10m", "32Mi", "100m", "64Mi"),
-	CSIResizer:             NewResources("10m", "32Mi", "100m", "64Mi"),
-	CSISnapshotter:         NewResources("10m", "32Mi", "100m", "64Mi"),
-	CSIPlugin:              NewResources("10m", "48Mi", "200m", "128Mi"),
-	CSINodeDriverRegistrar: NewResources("5m", "16Mi", "50m", "32Mi"),
-	CSILivenessProbe:       NewResources("5m", "16Mi", "50m", "32Mi"),
+	Manager:                convention.NewResources("100m", "256Mi", "1", "512Mi"),
+	CSIAttacher:            convention.NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSIProvisioner:         convention.NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSIResizer:             convention.NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSISnapshotter:         convention.NewResources("10m", "32Mi", "100m", "64Mi"),
+	CSIPlugin:              convention.NewResources("10m", "48Mi", "200m", "128Mi"),
+	CSINodeDriverRegistrar: convention.NewResources("5m", "16Mi", "50m", "32Mi"),
+	CSILivenessProbe:       convention.NewResources("5m", "16Mi", "50m", "32Mi"),
 }
 
 // DefaultInstanceManagerCPU is the share of each node's CPU (percent)
@@ -171,11 +168,11 @@ func (a *LonghornArgs) SoftAntiAffinity() bool { return a.Replicas > a.Nodes }
 // Requests are the CPU and memory Longhorn asks for on Nodes nodes: the
 // manager and CSI plugin on every node, the CSI controllers, and the
 // instance manager's CPU reservation.
-func (a *LonghornArgs) Requests() Requests {
+func (a *LonghornArgs) Requests() convention.Requests {
 	r := a.resources()
-	perNode := RequestsOf(1, r.Manager, r.CSIPlugin, r.CSINodeDriverRegistrar, r.CSILivenessProbe).
-		Add(Requests{MilliCPU: a.NodeMilliCPU * int64(a.instanceManagerCPU()) / 100})
-	controllers := RequestsOf(a.csiReplicas(), r.CSIAttacher, r.CSIProvisioner, r.CSIResizer, r.CSISnapshotter)
+	perNode := convention.RequestsOf(1, r.Manager, r.CSIPlugin, r.CSINodeDriverRegistrar, r.CSILivenessProbe).
+		Add(convention.Requests{MilliCPU: a.NodeMilliCPU * int64(a.instanceManagerCPU()) / 100})
+	controllers := convention.RequestsOf(a.csiReplicas(), r.CSIAttacher, r.CSIProvisioner, r.CSIResizer, r.CSISnapshotter)
 	return perNode.Times(a.Nodes).Add(controllers)
 }
 
@@ -220,7 +217,7 @@ type longhornCSI struct {
 
 func (a *LonghornArgs) values() (longhornValues, error) {
 	r := a.resources()
-	csi, err := json.Marshal(map[string]Resources{
+	csi, err := json.Marshal(map[string]convention.Resources{
 		"csi-attacher": r.CSIAttacher, "csi-provisioner": r.CSIProvisioner,
 		"csi-resizer": r.CSIResizer, "csi-snapshotter": r.CSISnapshotter,
 		"longhorn-csi-plugin": r.CSIPlugin, "node-driver-registrar": r.CSINodeDriverRegistrar,
@@ -268,7 +265,7 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("longhorn %q: %w", name, err) }
-	ns, err := NewNamespace(ctx, name, LonghornNamespace, Privileged, longhornNetwork(), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, convention.LonghornNamespace, convention.Privileged, nil, longhornNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -303,7 +300,7 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	if err != nil {
 		return nil, wrap(err)
 	}
-	c.StorageClass = pulumi.String(StorageClass).ToStringOutput()
+	c.StorageClass = pulumi.String(convention.StorageClass).ToStringOutput()
 
 	// The backup job forces a backup of every volume, unchanged or
 	// detached ones too, so that each volume's last backup is recent and

@@ -3,7 +3,6 @@ package platform
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -11,9 +10,10 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
-	"gitlab.com/camps-ch/infra/internal/quantity"
 )
 
 // MonitoringType is the type token of the Monitoring component.
@@ -25,38 +25,29 @@ var MonitoringChart = helm.Chart{
 	Repository: "https://prometheus-community.github.io/helm-charts",
 }
 
-// MonitoringNamespace is the namespace of Prometheus, Alertmanager and
-// Grafana. It must be privileged: node-exporter runs with the host's
+// The namespace of Prometheus, Alertmanager and Grafana
+// (convention.MonitoringNamespace) must be privileged: node-exporter runs with the host's
 // network and PID namespaces and mounts the host's /, /proc and /sys,
 // which baseline forbids.
-const MonitoringNamespace = "monitoring"
-
-// Dashboard labels the Grafana sidecar looks for on ConfigMaps in every
-// namespace.
-const (
-	DashboardLabel       = "grafana_dashboard"
-	DashboardLabelValue  = "1"
-	DashboardFolderLabel = "grafana_folder"
-)
 
 // MonitoringResources size every container of the chart.
 type MonitoringResources struct {
-	Prometheus, Alertmanager, ConfigReloader, Operator, AdmissionPatch Resources
-	Grafana, GrafanaSidecar, KubeStateMetrics, NodeExporter            Resources
+	Prometheus, Alertmanager, ConfigReloader, Operator, AdmissionPatch convention.Resources
+	Grafana, GrafanaSidecar, KubeStateMetrics, NodeExporter            convention.Resources
 }
 
 // DefaultMonitoringResources fit phase 1's small cluster: a few hundred
 // series per node, 10 days of retention.
 var DefaultMonitoringResources = MonitoringResources{
-	Prometheus:       NewResources("200m", "768Mi", "1", "1536Mi"),
-	Alertmanager:     NewResources("10m", "64Mi", "100m", "128Mi"),
-	ConfigReloader:   NewResources("10m", "25Mi", "50m", "50Mi"),
-	Operator:         NewResources("50m", "128Mi", "200m", "256Mi"),
-	AdmissionPatch:   NewResources("10m", "32Mi", "100m", "64Mi"),
-	Grafana:          NewResources("50m", "192Mi", "500m", "384Mi"),
-	GrafanaSidecar:   NewResources("10m", "64Mi", "100m", "128Mi"),
-	KubeStateMetrics: NewResources("20m", "64Mi", "200m", "128Mi"),
-	NodeExporter:     NewResources("20m", "32Mi", "200m", "64Mi"),
+	Prometheus:       convention.NewResources("200m", "768Mi", "1", "1536Mi"),
+	Alertmanager:     convention.NewResources("10m", "64Mi", "100m", "128Mi"),
+	ConfigReloader:   convention.NewResources("10m", "25Mi", "50m", "50Mi"),
+	Operator:         convention.NewResources("50m", "128Mi", "200m", "256Mi"),
+	AdmissionPatch:   convention.NewResources("10m", "32Mi", "100m", "64Mi"),
+	Grafana:          convention.NewResources("50m", "192Mi", "500m", "384Mi"),
+	GrafanaSidecar:   convention.NewResources("10m", "64Mi", "100m", "128Mi"),
+	KubeStateMetrics: convention.NewResources("20m", "64Mi", "200m", "128Mi"),
+	NodeExporter:     convention.NewResources("20m", "32Mi", "200m", "64Mi"),
 }
 
 // Monitoring is kube-prometheus-stack: Prometheus on Longhorn storage,
@@ -77,11 +68,6 @@ type Monitoring struct {
 	// chart's own rules carry them, and so must every other rule.
 	RuleLabels map[string]string `pulumi:"-"`
 }
-
-// RuleLabels are the labels the Prometheus of the release named release
-// selects PrometheusRules by: the release label the chart puts on its own
-// rules. Stacks attached to the cluster label their rules with them too.
-func RuleLabels(release string) map[string]string { return map[string]string{"release": release} }
 
 // MonitoringArgs configure the monitoring stack. Every field is required
 // unless it says otherwise.
@@ -123,8 +109,8 @@ func (a *MonitoringArgs) validate() error {
 	case a.AlertmanagerConfig == nil:
 		return errors.New("an Alertmanager configuration is required")
 	}
-	if _, err := quantity.Parse(a.StorageSize); err != nil {
-		return fmt.Errorf("storage size: %w", err)
+	if q, err := resource.ParseQuantity(a.StorageSize); err != nil || q.Sign() <= 0 {
+		return fmt.Errorf("storage size %q is not a positive Kubernetes quantity", a.StorageSize)
 	}
 	return nil
 }
@@ -139,23 +125,21 @@ func (a *MonitoringArgs) resources() MonitoringResources {
 // Requests are the CPU and memory of the long-running pods: Prometheus and
 // Alertmanager with their config reloaders, the operator, Grafana with its
 // two sidecars, kube-state-metrics, and node-exporter on every node.
-func (a *MonitoringArgs) Requests() Requests {
+func (a *MonitoringArgs) Requests() convention.Requests {
 	r := a.resources()
-	return RequestsOf(a.PrometheusReplicas, r.Prometheus, r.ConfigReloader).
-		Add(RequestsOf(1, r.Alertmanager, r.ConfigReloader, r.Operator, r.Grafana, r.KubeStateMetrics)).
-		Add(RequestsOf(2, r.GrafanaSidecar)).
-		Add(RequestsOf(a.Nodes, r.NodeExporter))
+	return convention.RequestsOf(a.PrometheusReplicas, r.Prometheus, r.ConfigReloader).
+		Add(convention.RequestsOf(1, r.Alertmanager, r.ConfigReloader, r.Operator, r.Grafana, r.KubeStateMetrics)).
+		Add(convention.RequestsOf(2, r.GrafanaSidecar)).
+		Add(convention.RequestsOf(a.Nodes, r.NodeExporter))
 }
 
 // retentionSize is 85 % of the volume, in Prometheus's units (GiB).
 func (a *MonitoringArgs) retentionSize() string {
-	v, err := quantity.Parse(a.StorageSize)
+	q, err := resource.ParseQuantity(a.StorageSize)
 	if err != nil {
 		return ""
 	}
-	v.Mul(v, big.NewRat(85, 100<<30))
-	gib, _ := new(big.Float).SetRat(v).Int64()
-	return fmt.Sprintf("%dGiB", max(gib, 1))
+	return fmt.Sprintf("%dGiB", max(q.Value()*85/(100<<30), 1))
 }
 
 type monitoringValues struct {
@@ -175,11 +159,11 @@ type prometheusValues struct {
 }
 
 type prometheusSpec struct {
-	Replicas      int       `json:"replicas"`
-	Retention     string    `json:"retention"`
-	RetentionSize string    `json:"retentionSize"`
-	Resources     Resources `json:"resources"`
-	StorageSpec   storage   `json:"storageSpec"`
+	Replicas      int                  `json:"replicas"`
+	Retention     string               `json:"retention"`
+	RetentionSize string               `json:"retentionSize"`
+	Resources     convention.Resources `json:"resources"`
+	StorageSpec   storage              `json:"storageSpec"`
 	// Rules are picked up by RuleSelector (the release label) in every
 	// namespace; every monitor and probe in every namespace.
 	RuleSelectorNilUsesHelmValues           bool          `json:"ruleSelectorNilUsesHelmValues"`
@@ -217,16 +201,16 @@ type alertmanagerValues struct {
 }
 
 type alertmanagerSpec struct {
-	UseExistingSecret bool      `json:"useExistingSecret"`
-	ConfigSecret      string    `json:"configSecret"`
-	Resources         Resources `json:"resources"`
+	UseExistingSecret bool                 `json:"useExistingSecret"`
+	ConfigSecret      string               `json:"configSecret"`
+	Resources         convention.Resources `json:"resources"`
 }
 
 type grafanaValues struct {
-	Admin     grafanaAdmin   `json:"admin"`
-	Ingress   grafanaIngress `json:"ingress"`
-	Sidecar   grafanaSidecar `json:"sidecar"`
-	Resources Resources      `json:"resources"`
+	Admin     grafanaAdmin         `json:"admin"`
+	Ingress   grafanaIngress       `json:"ingress"`
+	Sidecar   grafanaSidecar       `json:"sidecar"`
+	Resources convention.Resources `json:"resources"`
 }
 
 type grafanaAdmin struct {
@@ -250,8 +234,8 @@ type ingressTLS struct {
 }
 
 type grafanaSidecar struct {
-	Dashboards grafanaDashboards `json:"dashboards"`
-	Resources  Resources         `json:"resources"`
+	Dashboards grafanaDashboards    `json:"dashboards"`
+	Resources  convention.Resources `json:"resources"`
 }
 
 type grafanaDashboards struct {
@@ -268,9 +252,9 @@ type dashboardFolder struct {
 }
 
 type operatorValues struct {
-	Resources                Resources         `json:"resources"`
-	AdmissionWebhooks        admissionWebhooks `json:"admissionWebhooks"`
-	PrometheusConfigReloader resourcesOnly     `json:"prometheusConfigReloader"`
+	Resources                convention.Resources `json:"resources"`
+	AdmissionWebhooks        admissionWebhooks    `json:"admissionWebhooks"`
+	PrometheusConfigReloader resourcesOnly        `json:"prometheusConfigReloader"`
 }
 
 type admissionWebhooks struct {
@@ -287,7 +271,7 @@ func (a *MonitoringArgs) values(release string) monitoringValues {
 	r := a.resources()
 	return monitoringValues{
 		Prometheus: prometheusValues{PrometheusSpec: prometheusSpec{
-			RuleSelector:  labelSelector{MatchLabels: RuleLabels(release)},
+			RuleSelector:  labelSelector{MatchLabels: convention.RuleLabels(release)},
 			Replicas:      a.PrometheusReplicas,
 			Retention:     a.Retention,
 			RetentionSize: a.retentionSize(),
@@ -313,8 +297,8 @@ func (a *MonitoringArgs) values(release string) monitoringValues {
 			},
 			Sidecar: grafanaSidecar{
 				Dashboards: grafanaDashboards{
-					Enabled: true, Label: DashboardLabel, LabelValue: DashboardLabelValue, SearchNamespace: "ALL",
-					FolderAnnotation: DashboardFolderLabel, Provider: dashboardFolder{FoldersFromFilesStructure: true},
+					Enabled: true, Label: convention.DashboardLabel, LabelValue: convention.DashboardLabelValue, SearchNamespace: "ALL",
+					FolderAnnotation: convention.DashboardFolderLabel, Provider: dashboardFolder{FoldersFromFilesStructure: true},
 				},
 				Resources: r.GrafanaSidecar,
 			},
@@ -442,7 +426,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("monitoring %q: %w", name, err) }
-	ns, err := NewNamespace(ctx, name, MonitoringNamespace, Privileged, monitoringNetwork(), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, convention.MonitoringNamespace, convention.Privileged, nil, monitoringNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -494,7 +478,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	if err != nil {
 		return nil, wrap(err)
 	}
-	c.RuleLabels = RuleLabels(name)
+	c.RuleLabels = convention.RuleLabels(name)
 	c.GrafanaURL = pulumi.String("https://" + args.GrafanaHost).ToStringOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"namespace": c.Namespace, "grafanaUrl": c.GrafanaURL, "grafanaAdminPassword": c.GrafanaAdminPassword,

@@ -1,6 +1,10 @@
 package platform
 
-import "gitlab.com/camps-ch/infra/infra/netpol"
+import (
+	"gitlab.com/camps-ch/infra/infra/netpol"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
+)
 
 // Who talks to whom in the platform. Every platform namespace denies all
 // traffic by default (netpol.DefaultDeny); these are its exceptions, from
@@ -11,13 +15,11 @@ import "gitlab.com/camps-ch/infra/infra/netpol"
 
 // Pod labels of the platform's workloads.
 var (
-	prometheusPods   = map[string]string{"app.kubernetes.io/name": "prometheus"}
 	alertmanagerPods = map[string]string{"app.kubernetes.io/name": "alertmanager"}
 	grafanaPods      = map[string]string{"app.kubernetes.io/name": "grafana"}
 	operatorPods     = map[string]string{"app.kubernetes.io/name": "kube-prometheus-stack-prometheus-operator"}
 	kubeStatePods    = map[string]string{"app.kubernetes.io/name": "kube-state-metrics"}
 	blackboxPods     = map[string]string{"app.kubernetes.io/name": "prometheus-blackbox-exporter"} // the chart's name, not fullnameOverride
-	ingressPods      = map[string]string{"app.kubernetes.io/name": "nginx-ingress"}
 	certManagerPods  = map[string]string{"app.kubernetes.io/component": "controller"}
 	cmWebhookPods    = map[string]string{"app.kubernetes.io/component": "webhook"}
 	longhornManager  = map[string]string{"app": "longhorn-manager"}
@@ -26,23 +28,11 @@ var (
 	barmanPluginPods = map[string]string{"app.kubernetes.io/name": "plugin-barman-cloud"}
 )
 
-// PrometheusPeer is Prometheus, which scrapes the platform's metrics ports.
-var PrometheusPeer = netpol.Peer{Namespace: MonitoringNamespace, Pods: prometheusPods}
-
-// IngressPeer is the ingress controller, which proxies to backends.
-var IngressPeer = netpol.Peer{Namespace: IngressNamespace, Pods: ingressPods}
-
 // scrapedOn admits Prometheus to the pods' metrics ports.
 func scrapedOn(pods map[string]string, ports ...int) netpol.Allow {
 	return netpol.Allow{Name: "prometheus", Pods: pods,
-		Ingress: []netpol.Flow{{Peers: []netpol.Peer{PrometheusPeer}, Ports: netpol.TCP(ports...)}}}
+		Ingress: []netpol.Flow{{Peers: []netpol.Peer{convention.PrometheusPeer}, Ports: netpol.TCP(ports...)}}}
 }
-
-// DNSAndAPI is what most platform pods may do: resolve names and call the
-// API server. The API server's rule is by port alone, so it also admits
-// HTTPS to any address (ACME, Cloudflare, S3, receivers, probed sites):
-// allowances do not repeat 443.
-var DNSAndAPI = netpol.Allow{Name: "dns-and-api", Egress: []netpol.Flow{netpol.DNS, netpol.APIServer}}
 
 // monitoringNetwork: Prometheus scrapes every namespace and the nodes
 // (kubelet 10250, node-exporter 9100 on the host network); Grafana is
@@ -52,24 +42,24 @@ var DNSAndAPI = netpol.Allow{Name: "dns-and-api", Egress: []netpol.Flow{netpol.D
 func monitoringNetwork() []netpol.Allow {
 	within := func(pods map[string]string, ports ...int) netpol.Flow { return netpol.Within(pods, ports...) }
 	return []netpol.Allow{
-		DNSAndAPI,
-		{Name: "prometheus", Pods: prometheusPods,
-			Ingress: []netpol.Flow{within(prometheusPods, 9090, 8080), within(grafanaPods, 9090)},
+		convention.DNSAndAPI,
+		{Name: "prometheus", Pods: convention.PrometheusPods,
+			Ingress: []netpol.Flow{within(convention.PrometheusPods, 9090, 8080), within(grafanaPods, 9090)},
 			Egress: []netpol.Flow{
 				{Peers: []netpol.Peer{{AnyNamespace: true}}},
 				netpol.Anywhere(10250, 9100),
 			}},
 		{Name: "alertmanager", Pods: alertmanagerPods,
-			Ingress: []netpol.Flow{within(prometheusPods, 9093, 8080), within(grafanaPods, 9093),
+			Ingress: []netpol.Flow{within(convention.PrometheusPods, 9093, 8080), within(grafanaPods, 9093),
 				{Peers: []netpol.Peer{{Pods: alertmanagerPods}}, Ports: []netpol.Port{{Port: 9094}, {Port: 9094, Protocol: "UDP"}}}},
 			// HTTPS receivers: DNSAndAPI's 443 already.
 			Egress: []netpol.Flow{netpol.Anywhere(465, 587),
 				{Peers: []netpol.Peer{{Pods: alertmanagerPods}}, Ports: []netpol.Port{{Port: 9094}, {Port: 9094, Protocol: "UDP"}}}}},
 		{Name: "grafana", Pods: grafanaPods,
-			Ingress: []netpol.Flow{netpol.From(IngressNamespace, ingressPods, 3000), within(prometheusPods, 3000)},
-			Egress:  []netpol.Flow{within(prometheusPods, 9090), within(alertmanagerPods, 9093)}},
+			Ingress: []netpol.Flow{netpol.From(convention.IngressNamespace, convention.IngressPods, 3000), within(convention.PrometheusPods, 3000)},
+			Egress:  []netpol.Flow{within(convention.PrometheusPods, 9090), within(alertmanagerPods, 9093)}},
 		{Name: "operator-webhook", Pods: operatorPods, Ingress: []netpol.Flow{netpol.Anywhere(10250)}},
-		{Name: "kube-state-metrics", Pods: kubeStatePods, Ingress: []netpol.Flow{within(prometheusPods, 8080)}},
+		{Name: "kube-state-metrics", Pods: kubeStatePods, Ingress: []netpol.Flow{within(convention.PrometheusPods, 8080)}},
 	}
 }
 
@@ -78,7 +68,7 @@ func monitoringNetwork() []netpol.Allow {
 // any address) admits already.
 func blackboxNetwork() []netpol.Allow {
 	return []netpol.Allow{{Name: "blackbox-exporter", Pods: blackboxPods,
-		Ingress: []netpol.Flow{netpol.Within(prometheusPods, 9115)}}}
+		Ingress: []netpol.Flow{netpol.Within(convention.PrometheusPods, 9115)}}}
 }
 
 // ingressNetwork: the load balancer brings the internet on 80 and 443
@@ -86,10 +76,10 @@ func blackboxNetwork() []netpol.Allow {
 // proxies to backends in any namespace, on their ports.
 func ingressNetwork() []netpol.Allow {
 	return []netpol.Allow{
-		DNSAndAPI,
-		{Name: "load-balancer", Pods: ingressPods, Ingress: []netpol.Flow{netpol.Anywhere(80, 443)}},
-		{Name: "backends", Pods: ingressPods, Egress: []netpol.Flow{{Peers: []netpol.Peer{{AnyNamespace: true}}}}},
-		scrapedOn(ingressPods, 9113),
+		convention.DNSAndAPI,
+		{Name: "load-balancer", Pods: convention.IngressPods, Ingress: []netpol.Flow{netpol.Anywhere(80, 443)}},
+		{Name: "backends", Pods: convention.IngressPods, Egress: []netpol.Flow{{Peers: []netpol.Peer{{AnyNamespace: true}}}}},
+		scrapedOn(convention.IngressPods, 9113),
 	}
 }
 
@@ -98,7 +88,7 @@ func ingressNetwork() []netpol.Allow {
 // checks the DNS-01 record at the zone's authoritative name servers (53).
 func certManagerNetwork(release string) []netpol.Allow {
 	return []netpol.Allow{
-		DNSAndAPI,
+		convention.DNSAndAPI,
 		{Name: "webhook", Pods: cmWebhookPods, Ingress: []netpol.Flow{netpol.Anywhere(10250)}},
 		{Name: "dns01-self-check", Pods: certManagerPods,
 			Egress: []netpol.Flow{{Ports: []netpol.Port{{Port: 53, Protocol: "UDP"}, {Port: 53}}}}},
@@ -113,7 +103,7 @@ func certManagerNetwork(release string) []netpol.Allow {
 // share managers (NFS 2049); backups go to S3 (HTTPS).
 func longhornNetwork() []netpol.Allow {
 	return []netpol.Allow{
-		DNSAndAPI,
+		convention.DNSAndAPI,
 		// S3 (backups) is on 443, which DNSAndAPI admits.
 		{Name: "longhorn", Ingress: []netpol.Flow{netpol.Within(nil)}, Egress: []netpol.Flow{netpol.Within(nil)}},
 		{Name: "webhook", Pods: longhornManager, Ingress: []netpol.Flow{netpol.Anywhere(9502)}},
@@ -128,7 +118,7 @@ func longhornNetwork() []netpol.Allow {
 // application namespaces.
 func cloudNativePGNetwork() []netpol.Allow {
 	return []netpol.Allow{
-		DNSAndAPI,
+		convention.DNSAndAPI,
 		{Name: "operator", Pods: cnpgOperatorPods,
 			Ingress: []netpol.Flow{netpol.Anywhere(9443)},
 			Egress: []netpol.Flow{

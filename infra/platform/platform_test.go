@@ -12,18 +12,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 )
-
-func TestRequests(t *testing.T) {
-	got := RequestsOf(3, NewResources("100m", "128Mi", "1", "1Gi"), NewResources("0.5", "1Gi", "", ""))
-	if got.MilliCPU != 1800 || got.Memory != 3*(128<<20+1<<30) {
-		t.Errorf("requests = %+v", got)
-	}
-	if s := (Requests{1500, 2 << 30}).String(); s != "1500m CPU, 2048Mi memory" {
-		t.Errorf("String = %q", s)
-	}
-}
 
 func TestLonghornSizing(t *testing.T) {
 	tests := []struct {
@@ -46,7 +37,7 @@ func TestLonghornSizing(t *testing.T) {
 			t.Errorf("%d replicas on %d nodes: soft %v csi %d ui %d; want %v %d %d", tt.replicas, tt.nodes,
 				v.DefaultSettings.ReplicaSoftAntiAffinity, v.CSI.AttacherReplicaCount, v.LonghornUI.Replicas, tt.soft, tt.csi, tt.ui)
 		}
-		var csi map[string]Resources
+		var csi map[string]convention.Resources
 		if err := json.Unmarshal([]byte(v.DefaultSettings.SystemManagedCSIComponentsResourceLimits), &csi); err != nil || len(csi) != 7 {
 			t.Errorf("CSI resource limits %q: %v", v.DefaultSettings.SystemManagedCSIComponentsResourceLimits, err)
 		}

@@ -9,10 +9,9 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"gitlab.com/camps-ch/infra/infra/data"
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/helm"
 	"gitlab.com/camps-ch/infra/infra/netpol"
-	"gitlab.com/camps-ch/infra/infra/platform"
 )
 
 // AuditSinkType is the type token of the AuditSink component.
@@ -31,21 +30,31 @@ const (
 	auditPort       = 8080
 	auditMetrics    = 9598
 	auditAPIPort    = 8686
-	auditRetention  = "audit-retention"
-	auditKeyPrefix  = "audit/"
 	auditBufferSize = 512 << 20
 )
 
 // AuditSink receives the API server's audit events over HTTPS, through
 // the ingress and Cloudflare (the managed control plane is outside the
-// cluster), and writes them to a bucket; a daily job deletes what is
-// older than the retention.
+// cluster), and writes them to a bucket. The bucket's retention (a job
+// that deletes what is older) is the caller's, in Namespace, after
+// Policies.
 type AuditSink struct {
 	pulumi.ResourceState
 
 	// URL is where the API server sends its events.
 	URL pulumi.StringOutput `pulumi:"url"`
+	// Namespace is the audit namespace, once created.
+	Namespace pulumi.StringOutput `pulumi:"-"`
+	// Policies are the namespace's network allowances.
+	Policies []pulumi.Resource `pulumi:"-"`
 }
+
+// Where the sink writes: under AuditKeyPrefix in its bucket, which a
+// retention job (AuditRetentionJob) empties of old objects.
+const (
+	AuditKeyPrefix    = "audit/"
+	AuditRetentionJob = "audit-retention"
+)
 
 // AuditSinkArgs configure the sink. Every field is required.
 type AuditSinkArgs struct {
@@ -55,11 +64,10 @@ type AuditSinkArgs struct {
 	IngressClass, ClusterIssuer string
 	// Token is the bearer token the API server presents (a secret).
 	Token pulumi.StringInput
-	// Bucket keeps the log; AccessKey and SecretKey reach it.
-	Bucket               data.S3Location
-	AccessKey, SecretKey pulumi.StringInput
-	// RetentionDays is how long the log is kept.
-	RetentionDays int
+	// Bucket keeps the log, at Endpoint (https://) in Region; AccessKey
+	// and SecretKey reach it.
+	Bucket, Endpoint, Region string
+	AccessKey, SecretKey     pulumi.StringInput
 	// StorageClass holds Vector's disk buffer (Longhorn).
 	StorageClass string
 	// Ready are what the release waits for: the monitoring CRDs (its
@@ -75,19 +83,17 @@ func (a *AuditSinkArgs) validate() error {
 		return errors.New("a host, an ingress class, a cluster issuer and a storage class are required")
 	case a.Token == nil || a.AccessKey == nil || a.SecretKey == nil:
 		return errors.New("the token and the bucket's credentials are required")
-	case a.Bucket.Bucket == "" || a.Bucket.Endpoint == "" || a.Bucket.Region == "":
+	case a.Bucket == "" || a.Endpoint == "" || a.Region == "":
 		return errors.New("the bucket, its endpoint and its region are required")
-	case a.RetentionDays < 1:
-		return fmt.Errorf("retention %d days: at least one day is required", a.RetentionDays)
 	}
 	return nil
 }
 
 // vectorResources size the sink.
-var vectorResources = platform.NewResources("50m", "128Mi", "500m", "512Mi")
+var vectorResources = convention.NewResources("50m", "128Mi", "500m", "512Mi")
 
 // AuditSinkRequests are the CPU and memory the sink asks for.
-func AuditSinkRequests() platform.Requests { return platform.RequestsOf(1, vectorResources) }
+func AuditSinkRequests() convention.Requests { return convention.RequestsOf(1, vectorResources) }
 
 // vectorPods are the sink's pods.
 var vectorPods = map[string]string{"app.kubernetes.io/name": "vector"}
@@ -100,8 +106,8 @@ func auditNetwork() []netpol.Allow {
 		{Name: "dns", Egress: []netpol.Flow{netpol.DNS}},
 		{Name: "vector", Pods: vectorPods,
 			Ingress: []netpol.Flow{
-				{Peers: []netpol.Peer{platform.IngressPeer}, Ports: netpol.TCP(auditPort)},
-				{Peers: []netpol.Peer{platform.PrometheusPeer}, Ports: netpol.TCP(auditMetrics)},
+				{Peers: []netpol.Peer{convention.IngressPeer}, Ports: netpol.TCP(auditPort)},
+				{Peers: []netpol.Peer{convention.PrometheusPeer}, Ports: netpol.TCP(auditMetrics)},
 			},
 			Egress: []netpol.Flow{netpol.HTTPS}},
 	}
@@ -111,7 +117,7 @@ func auditNetwork() []netpol.Allow {
 // authenticated by the bearer token, split into one event per line of
 // gzip'd JSON under audit/YYYY/MM/DD/, buffered on disk so a restart or an
 // S3 outage loses nothing. Secrets come from the environment.
-func vectorConfig(b data.S3Location) map[string]any {
+func vectorConfig(a *AuditSinkArgs) map[string]any {
 	return map[string]any{
 		"data_dir": "/vector-data-dir",
 		"api":      map[string]any{"enabled": true, "address": fmt.Sprintf("0.0.0.0:%d", auditAPIPort)},
@@ -137,8 +143,8 @@ func vectorConfig(b data.S3Location) map[string]any {
 		"sinks": map[string]any{
 			"s3": map[string]any{
 				"type": "aws_s3", "inputs": []string{"events"},
-				"bucket": b.Bucket, "region": b.Region, "endpoint": b.Endpoint, "force_path_style": true,
-				"key_prefix":  auditKeyPrefix + "%Y/%m/%d/",
+				"bucket": a.Bucket, "region": a.Region, "endpoint": a.Endpoint, "force_path_style": true,
+				"key_prefix":  AuditKeyPrefix + "%Y/%m/%d/",
 				"compression": "gzip",
 				"encoding":    map[string]any{"codec": "json"},
 				"framing":     map[string]any{"method": "newline_delimited"},
@@ -186,12 +192,12 @@ func vectorValues(a *AuditSinkArgs) map[string]any {
 		"readinessProbe": probe,
 		"livenessProbe":  probe,
 		"podMonitor":     map[string]any{"enabled": true},
-		"customConfig":   vectorConfig(a.Bucket),
+		"customConfig":   vectorConfig(a),
 	}
 }
 
 // NewAuditSink creates the audit namespace (restricted, default deny), the
-// sink's Secret, Vector, its Ingress and the retention job.
+// sink's Secret, Vector and its Ingress.
 func NewAuditSink(ctx *pulumi.Context, name string, args *AuditSinkArgs, opts ...pulumi.ResourceOption) (*AuditSink, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("audit sink %q: %w", name, err)
@@ -201,7 +207,7 @@ func NewAuditSink(ctx *pulumi.Context, name string, args *AuditSinkArgs, opts ..
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("audit sink %q: %w", name, err) }
-	ns, err := platform.NewNamespace(ctx, name, AuditNamespace, platform.Restricted, auditNetwork(), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, AuditNamespace, convention.Restricted, nil, auditNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -254,13 +260,7 @@ func NewAuditSink(ctx *pulumi.Context, name string, args *AuditSinkArgs, opts ..
 	}, pulumi.Parent(c)); err != nil {
 		return nil, wrap(err)
 	}
-	if _, err := data.NewObjectExpiry(ctx, name+"-retention", &data.ObjectExpiryArgs{
-		Name: auditRetention, Namespace: ns.Name, At: args.Bucket, Path: auditKeyPrefix,
-		MaxAgeDays: args.RetentionDays, Schedule: "30 4 * * *",
-		AccessKey: args.AccessKey, SecretKey: args.SecretKey,
-	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies)); err != nil {
-		return nil, wrap(err)
-	}
+	c.Namespace, c.Policies = ns.Name, ns.Policies
 	c.URL = pulumi.Sprintf("https://%s/", args.Host).ToStringOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"url": c.URL})
 }

@@ -6,11 +6,11 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/customresource"
 	"gitlab.com/camps-ch/infra/infra/externalsecret"
 	"gitlab.com/camps-ch/infra/infra/helm"
 	"gitlab.com/camps-ch/infra/infra/netpol"
-	"gitlab.com/camps-ch/infra/infra/platform"
 )
 
 // ExternalSecretsType is the type token of the ExternalSecrets component.
@@ -63,10 +63,10 @@ func (a *ExternalSecretsArgs) validate() error {
 // scrapes every component (8080), the controller reads OpenBao (8200).
 func esoNetwork() []netpol.Allow {
 	return []netpol.Allow{
-		platform.DNSAndAPI,
+		convention.DNSAndAPI,
 		{Name: "webhook", Pods: map[string]string{"app.kubernetes.io/name": "external-secrets-webhook"},
 			Ingress: []netpol.Flow{netpol.Anywhere(10250)}},
-		{Name: "prometheus", Ingress: []netpol.Flow{{Peers: []netpol.Peer{platform.PrometheusPeer}, Ports: netpol.TCP(8080)}}},
+		{Name: "prometheus", Ingress: []netpol.Flow{{Peers: []netpol.Peer{convention.PrometheusPeer}, Ports: netpol.TCP(8080)}}},
 		{Name: "openbao", Pods: map[string]string{"app.kubernetes.io/name": "external-secrets"},
 			Egress: []netpol.Flow{netpol.From(OpenBaoNamespace, openBaoPods, 8200)}},
 	}
@@ -89,15 +89,15 @@ func esoValues() map[string]any {
 }
 
 // esoResources size the operator's three components.
-var esoResources = struct{ controller, webhook, certController platform.Resources }{
-	controller:     platform.NewResources("25m", "64Mi", "200m", "256Mi"),
-	webhook:        platform.NewResources("10m", "32Mi", "100m", "128Mi"),
-	certController: platform.NewResources("10m", "32Mi", "100m", "128Mi"),
+var esoResources = struct{ controller, webhook, certController convention.Resources }{
+	controller:     convention.NewResources("25m", "64Mi", "200m", "256Mi"),
+	webhook:        convention.NewResources("10m", "32Mi", "100m", "128Mi"),
+	certController: convention.NewResources("10m", "32Mi", "100m", "128Mi"),
 }
 
 // ExternalSecretsRequests are the CPU and memory the operator asks for.
-func ExternalSecretsRequests() platform.Requests {
-	return platform.RequestsOf(1, esoResources.controller, esoResources.webhook, esoResources.certController)
+func ExternalSecretsRequests() convention.Requests {
+	return convention.RequestsOf(1, esoResources.controller, esoResources.webhook, esoResources.certController)
 }
 
 // NewExternalSecrets creates the namespace (restricted, default deny), the
@@ -113,7 +113,7 @@ func NewExternalSecrets(ctx *pulumi.Context, name string, args *ExternalSecretsA
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("external secrets %q: %w", name, err) }
-	ns, err := platform.NewNamespace(ctx, name, ExternalSecretsNamespace, platform.Restricted, esoNetwork(), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, ExternalSecretsNamespace, convention.Restricted, nil, esoNetwork(), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -9,10 +9,10 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/customresource"
 	"gitlab.com/camps-ch/infra/infra/helm"
 	"gitlab.com/camps-ch/infra/infra/netpol"
-	"gitlab.com/camps-ch/infra/infra/platform"
 )
 
 // OpenBaoType is the type token of the OpenBao component.
@@ -100,11 +100,11 @@ func (a *OpenBaoArgs) validate() error {
 }
 
 // openBaoResources size each replica.
-var openBaoResources = platform.NewResources("100m", "256Mi", "500m", "512Mi")
+var openBaoResources = convention.NewResources("100m", "256Mi", "500m", "512Mi")
 
 // OpenBaoRequests are the CPU and memory the replicas ask for.
-func OpenBaoRequests(replicas int) platform.Requests {
-	return platform.RequestsOf(replicas, openBaoResources)
+func OpenBaoRequests(replicas int) convention.Requests {
+	return convention.RequestsOf(replicas, openBaoResources)
 }
 
 // openBaoPods are the server's pods.
@@ -116,12 +116,12 @@ var openBaoPods = map[string]string{"app.kubernetes.io/name": "openbao", "compon
 // registration, token reviews for Kubernetes auth).
 func openBaoNetwork(esoNamespace string) []netpol.Allow {
 	return []netpol.Allow{
-		platform.DNSAndAPI,
+		convention.DNSAndAPI,
 		{Name: "openbao", Pods: openBaoPods,
 			Ingress: []netpol.Flow{
 				netpol.Within(openBaoPods, 8200, 8201),
 				netpol.From(esoNamespace, nil, 8200),
-				{Peers: []netpol.Peer{platform.PrometheusPeer}, Ports: netpol.TCP(8200)},
+				{Peers: []netpol.Peer{convention.PrometheusPeer}, Ports: netpol.TCP(8200)},
 			},
 			Egress: []netpol.Flow{netpol.Within(openBaoPods, 8200, 8201)}},
 	}
@@ -286,7 +286,7 @@ func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pul
 		return nil, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("openbao %q: %w", name, err) }
-	ns, err := platform.NewNamespace(ctx, name, OpenBaoNamespace, platform.Restricted, openBaoNetwork(args.ESONamespace), pulumi.Parent(c))
+	ns, err := convention.NewIsolatedNamespace(ctx, name, OpenBaoNamespace, convention.Restricted, nil, openBaoNetwork(args.ESONamespace), pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}

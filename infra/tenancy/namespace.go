@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/netpol"
 )
 
@@ -105,14 +107,6 @@ func (a *NamespaceArgs) validate() error {
 	return nil
 }
 
-// Pod Security Standards labels: every application namespace enforces,
-// audits and warns at restricted.
-var podSecurity = map[string]string{
-	"pod-security.kubernetes.io/enforce": "restricted",
-	"pod-security.kubernetes.io/audit":   "restricted",
-	"pod-security.kubernetes.io/warn":    "restricted",
-}
-
 // NewNamespace creates the namespace called name with its quota, limits,
 // network policies (default deny; allow the namespace itself, the ingress
 // controller, monitoring, DNS and EgressCIDRs), deployer Role and
@@ -126,23 +120,14 @@ func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ..
 	if err := ctx.RegisterComponentResource(ComponentType, name, n, opts...); err != nil {
 		return nil, err
 	}
-	labels := pulumi.StringMap{
-		"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
-		"camps.ch/tenant":              pulumi.String(name),
-	}
-	for k, v := range args.Labels {
-		labels[k] = pulumi.String(v)
-	}
-	for k, v := range podSecurity {
-		labels[k] = pulumi.String(v)
-	}
-	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: labels},
-	}, pulumi.Parent(n), pulumi.Protect(true))
+	// Every application namespace enforces, audits and warns at restricted.
+	labels := map[string]string{"camps.ch/tenant": name}
+	maps.Copy(labels, args.Labels)
+	ns, err := convention.NewIsolatedNamespace(ctx, name, name, convention.Restricted, labels, network(args), pulumi.Parent(n))
 	if err != nil {
 		return nil, fmt.Errorf("namespace %q: %w", name, err)
 	}
-	n.Name = ns.Metadata.Name().Elem()
+	n.Name = ns.Name
 	meta := func(objName string) *metav1.ObjectMetaArgs {
 		return &metav1.ObjectMetaArgs{Name: pulumi.String(objName), Namespace: n.Name}
 	}
@@ -150,7 +135,6 @@ func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ..
 
 	steps := []func() error{
 		func() error { return n.guardRails(ctx, name, args, meta, child) },
-		func() error { return n.networkPolicies(ctx, name, args, child) },
 		func() error { return n.deployer(ctx, name, args, meta, child) },
 		func() error { return n.pullSecret(ctx, name, args.Registry, meta, child) },
 	}
@@ -195,10 +179,10 @@ func (n *Namespace) guardRails(ctx *pulumi.Context, name string, args *Namespace
 	return nil
 }
 
-// networkPolicies deny everything by default, then admit the namespace's
-// own pods, the ingress controller and Prometheus (not to private pods:
-// the databases), DNS, and egress to EgressCIDRs.
-func (n *Namespace) networkPolicies(ctx *pulumi.Context, name string, args *NamespaceArgs, opts []pulumi.ResourceOption) error {
+// network admits, past the namespace's default deny, the namespace's own
+// pods, the ingress controller and Prometheus (not to private pods: the
+// databases), DNS, and egress to EgressCIDRs.
+func network(args *NamespaceArgs) []netpol.Allow {
 	fromNamespace := func(suffix, ns string) netpol.Allow {
 		return netpol.Allow{Name: suffix, Without: args.PrivatePodsLabel,
 			Ingress: []netpol.Flow{{Peers: []netpol.Peer{{Namespace: ns}}}}}
@@ -216,10 +200,7 @@ func (n *Namespace) networkPolicies(ctx *pulumi.Context, name string, args *Name
 		}
 		allows = append(allows, netpol.Allow{Name: "egress-cidrs", Egress: []netpol.Flow{cidrs}})
 	}
-	if _, err := netpol.New(ctx, name, n.Name, allows, opts...); err != nil {
-		return fmt.Errorf("network policies: %w", err)
-	}
-	return nil
+	return allows
 }
 
 // deployerRules let a CI deployer ship and observe an application, but not
