@@ -1,37 +1,89 @@
 package helm
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/internal/recorder"
 )
 
-func tags(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
+func tags(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("pulumi"), ",")
-		out[name] = t.Field(i).Type
+		out[name] = true
+	}
+	return out
+}
+
+// sdkTags reads the pulumi tags of a struct type in a file of the SDK's
+// helm/v3 package from its source in the module cache: compiling that
+// package would compile the whole Kubernetes SDK (every API group, through
+// kubernetes/yaml) into every go test ./..., for this one check.
+func sdkTags(t *testing.T, file, typeName string) map[string]bool {
+	t.Helper()
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi-kubernetes/sdk/v4").Output()
+	if err != nil || len(dir) == 0 {
+		t.Fatalf("the Kubernetes SDK's module directory: %v", err)
+	}
+	path := filepath.Join(strings.TrimSpace(string(dir)), "go/kubernetes/helm/v3", file)
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			ts, ok := spec.(*ast.TypeSpec)
+			if !ok || ts.Name.Name != typeName {
+				continue
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				continue
+			}
+			for _, field := range st.Fields.List {
+				if field.Tag == nil {
+					continue
+				}
+				tag, _ := strconv.Unquote(field.Tag.Value)
+				name, _, _ := strings.Cut(reflect.StructTag(tag).Get("pulumi"), ",")
+				out[name] = true
+			}
+		}
+	}
+	if len(out) < 10 && typeName == "releaseArgs" || len(out) == 0 {
+		t.Fatalf("%s: found %d properties of %s; the SDK's source changed shape", path, len(out), typeName)
 	}
 	return out
 }
 
 // TestPropertiesMatchTheSDK keeps the wrapper's wire names in step with
-// the SDK's ReleaseArgs (this test may import helm/v3; the program may not).
+// the SDK's Release arguments, read from the SDK's source (the program
+// never imports helm/v3).
 func TestPropertiesMatchTheSDK(t *testing.T) {
-	sdk := tags(helmv3.ReleaseArgs{}.ElementType())
+	sdk := sdkTags(t, "release.go", "releaseArgs")
 	for name := range tags(reflect.TypeFor[releaseState]()) {
-		if _, ok := sdk[name]; !ok {
+		if !sdk[name] {
 			t.Errorf("property %q is not in the SDK's ReleaseArgs", name)
 		}
 	}
-	sdkRepo := tags(helmv3.RepositoryOptsArgs{}.ElementType())
+	sdkRepo := sdkTags(t, "pulumiTypes.go", "RepositoryOpts")
 	for name := range tags(reflect.TypeFor[repositoryOpts]()) {
-		if _, ok := sdkRepo[name]; !ok {
+		if !sdkRepo[name] {
 			t.Errorf("repositoryOpts property %q is not in the SDK's RepositoryOpts", name)
 		}
 	}
