@@ -48,6 +48,11 @@ type Charts struct {
 	// backup plugin.
 	CloudNativePG string `json:"cloudnativePg"`
 	BarmanCloud   string `json:"barmanCloud"`
+	// OpenBao, ExternalSecrets and AuditSink (Vector) are the phase 2
+	// security releases.
+	OpenBao         string `json:"openbao"`
+	ExternalSecrets string `json:"externalSecrets"`
+	AuditSink       string `json:"auditSink"`
 }
 
 // IngressConfig is `platform.ingress`.
@@ -276,7 +281,8 @@ func (c *Config) validatePlatform(ps *Problems) {
 	}
 	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
 		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring, "blackbox": pl.Charts.Blackbox,
-		"cloudnativePg": pl.Charts.CloudNativePG, "barmanCloud": pl.Charts.BarmanCloud}
+		"cloudnativePg": pl.Charts.CloudNativePG, "barmanCloud": pl.Charts.BarmanCloud,
+		"openbao": pl.Charts.OpenBao, "externalSecrets": pl.Charts.ExternalSecrets, "auditSink": pl.Charts.AuditSink}
 	for _, k := range sortedKeys(charts) {
 		if src := charts[k]; src != "" && !validChartSource(src) {
 			ps.add("platform.charts."+k, "%q is not https://, oci:// or a chart directory (./ or /)", src)

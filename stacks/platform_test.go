@@ -292,6 +292,21 @@ func TestChartSourcesAreOverridable(t *testing.T) {
 	}
 }
 
+// TestSecurityChartSourcesAreOverridable: the phase 2 releases take a
+// mirror or a local chart like the platform's (an air-gapped install).
+func TestSecurityChartSourcesAreOverridable(t *testing.T) {
+	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{
+		key("phase"):    "2",
+		key("platform"): `{"charts":{"openbao":"/charts/openbao","externalSecrets":"https://mirror.camps.ch/charts","auditSink":"oci://registry.gitlab.com/camps-ch/charts"},"monitoring":{"grafanaHost":"grafana.camps.ch"}}`,
+	}})
+	rel := releases(t, res)
+	wantValue(t, rel["openbao"], "chart", "/charts/openbao")
+	wantValue(t, rel["external-secrets"], "chart", "external-secrets")
+	wantValue(t, rel["external-secrets"], "repositoryOpts.repo", "https://mirror.camps.ch/charts")
+	wantValue(t, rel["audit-sink"], "chart", "oci://registry.gitlab.com/camps-ch/charts/vector")
+	wantValue(t, rel["audit-sink"], "version", "0.56.0")
+}
+
 func TestBudget(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat"})
 	b := res.Deployment.Config.Budget()

@@ -225,7 +225,8 @@ func (c *Config) oidc() *cluster.OIDC {
 // the ingress with a Let's Encrypt certificate.
 func (c *Config) auditSinkArgs(token pulumi.StringOutput, store *data.ObjectStorage, ready platformReady) *security.AuditSinkArgs {
 	return &security.AuditSinkArgs{
-		Host: c.Security.Audit.Host, IngressClass: convention.IngressClass, ClusterIssuer: convention.IssuerProduction,
+		Chart: chart(security.VectorChart, c.Platform.Charts.AuditSink),
+		Host:  c.Security.Audit.Host, IngressClass: convention.IngressClass, ClusterIssuer: convention.IssuerProduction,
 		Token:  token,
 		Bucket: c.auditBucket(), Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region,
 		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
@@ -253,6 +254,7 @@ const openBaoReplicas = 3
 func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring, longhorn *platform.Longhorn) *security.OpenBaoArgs {
 	o := c.Security.OpenBao
 	return &security.OpenBaoArgs{
+		Chart:    chart(security.OpenBaoChart, c.Platform.Charts.OpenBao),
 		Replicas: openBaoReplicas, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize, StorageClass: convention.StorageClass,
 		ESONamespace: security.ExternalSecretsNamespace, ESOServiceAccount: security.ESOServiceAccount,
 		CertManagerReady: []pulumi.Resource{cm.Release},
@@ -265,6 +267,7 @@ func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring,
 // from it.
 func (c *Config) externalSecretsArgs(namespaces map[string]pulumi.StringOutput, ready platformReady) *security.ExternalSecretsArgs {
 	args := &security.ExternalSecretsArgs{
+		Chart:        chart(security.ExternalSecretsChart, c.Platform.Charts.ExternalSecrets),
 		Namespaces:   []string{convention.CertManagerNamespace},
 		Ready:        ready.monitoring,
 		OpenBaoReady: ready.secrets,

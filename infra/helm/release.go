@@ -62,6 +62,15 @@ func (c Chart) Ref() (chart, repo string) {
 	return c.Name, c.Repository
 }
 
+// Override returns the pinned chart, or override when it is set (a
+// mirror or a local chart directory, e.g. for an air-gapped install).
+func Override(pinned Chart, override *Chart) Chart {
+	if override != nil {
+		return *override
+	}
+	return pinned
+}
+
 // ReleaseArgs are the inputs of a release. Atomic and CleanupOnFail are
 // always on.
 type ReleaseArgs struct {

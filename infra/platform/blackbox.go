@@ -136,10 +136,7 @@ func NewBlackbox(ctx *pulumi.Context, name string, args *BlackboxArgs, opts ...p
 	if err != nil {
 		return nil, fmt.Errorf("blackbox %q: %w", name, err)
 	}
-	chart := BlackboxChart
-	if args.Chart != nil {
-		chart = *args.Chart
-	}
+	chart := helm.Override(BlackboxChart, args.Chart)
 	// The monitoring namespace denies by default; the exporter's own
 	// allowance joins the namespace's.
 	policies, err := netpol.Add(ctx, name, args.Namespace, blackboxNetwork(), pulumi.Parent(c))

@@ -177,10 +177,7 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 	if err != nil {
 		return nil, wrap(err)
 	}
-	chart := CertManagerChart
-	if args.Chart != nil {
-		chart = *args.Chart
-	}
+	chart := helm.Override(CertManagerChart, args.Chart)
 	release, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values,
 		// The startupapicheck Job is a post-install hook: waiting for it

@@ -122,12 +122,8 @@ func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs,
 	if err != nil {
 		return nil, wrap(err)
 	}
-	chart := CloudNativePGChart
-	if args.Operator != nil {
-		chart = *args.Operator
-	}
 	operator, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
-		Chart: chart, Name: name, Namespace: c.Namespace, Values: operatorValues,
+		Chart: helm.Override(CloudNativePGChart, args.Operator), Name: name, Namespace: c.Namespace, Values: operatorValues,
 	}, pulumi.Parent(c), pulumi.DependsOn(append(append([]pulumi.Resource{}, ns.Policies...), args.MonitoringReady...)))
 	if err != nil {
 		return nil, wrap(err)
@@ -136,12 +132,8 @@ func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs,
 	if err != nil {
 		return nil, wrap(err)
 	}
-	pluginChart := BarmanCloudChart
-	if args.Plugin != nil {
-		pluginChart = *args.Plugin
-	}
 	plugin, err := helm.NewRelease(ctx, name+"-barman-cloud", &helm.ReleaseArgs{
-		Chart: pluginChart, Name: "barman-cloud", Namespace: c.Namespace, Values: pluginValues,
+		Chart: helm.Override(BarmanCloudChart, args.Plugin), Name: "barman-cloud", Namespace: c.Namespace, Values: pluginValues,
 	}, pulumi.Parent(c), pulumi.DependsOn(append([]pulumi.Resource{operator}, args.CertManagerReady...)))
 	if err != nil {
 		return nil, wrap(err)

@@ -259,10 +259,7 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 	values := lbIP.ToStringOutput().ApplyT(func(ip string) (map[string]any, error) {
 		return helm.ToValues(args.values(name, ip))
 	}).(pulumi.MapOutput)
-	chart := IngressChart
-	if args.Chart != nil {
-		chart = *args.Chart
-	}
+	chart := helm.Override(IngressChart, args.Chart)
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values,
 	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))

@@ -468,10 +468,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	if err != nil {
 		return nil, wrap(err)
 	}
-	chart := MonitoringChart
-	if args.Chart != nil {
-		chart = *args.Chart
-	}
+	chart := helm.Override(MonitoringChart, args.Chart)
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values, Timeout: 900,
 	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))

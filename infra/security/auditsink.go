@@ -56,8 +56,10 @@ const (
 	AuditRetentionJob = "audit-retention"
 )
 
-// AuditSinkArgs configure the sink. Every field is required.
+// AuditSinkArgs configure the sink. Every field but Chart is required.
 type AuditSinkArgs struct {
+	// Chart overrides the chart's source; default VectorChart.
+	Chart *helm.Chart
 	// Host is the sink's public name.
 	Host string
 	// IngressClass and ClusterIssuer serve it over TLS.
@@ -162,37 +164,31 @@ func vectorConfig(a *AuditSinkArgs) map[string]any {
 	}
 }
 
-// vectorValues are the chart's values: one aggregator under Pod Security
+// vectorChartValues are the chart's values: one aggregator under Pod Security
 // restricted (the image runs as root unless told otherwise), its buffer on
 // a 1Gi volume, the secrets from the sink's Secret.
-func vectorValues(a *AuditSinkArgs) map[string]any {
-	fromSecret := func(env, key string) map[string]any {
-		return map[string]any{"name": env, "valueFrom": map[string]any{
-			"secretKeyRef": map[string]any{"name": auditSecret, "key": key}}}
-	}
-	probe := map[string]any{"httpGet": map[string]any{"path": "/health", "port": "api"}}
-	return map[string]any{
-		"role":     "Aggregator",
-		"replicas": 1,
-		"podSecurityContext": map[string]any{
-			"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
-			"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+func vectorChartValues(a *AuditSinkArgs) vectorValues {
+	var probe httpProbe
+	probe.HTTPGet.Path, probe.HTTPGet.Port = "/health", "api"
+	return vectorValues{
+		Role:     "Aggregator",
+		Replicas: 1,
+		PodSecurityContext: podSecurityContext{
+			RunAsNonRoot: true, RunAsUser: 65532, RunAsGroup: 65532, FSGroup: 65532,
+			SeccompProfile: seccompProfile{"RuntimeDefault"},
 		},
-		"securityContext": map[string]any{
-			"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-			"capabilities": map[string]any{"drop": []string{"ALL"}},
+		SecurityContext: containerSecurityContext{AllowPrivilegeEscalation: false, ReadOnlyRootFilesystem: true, Capabilities: dropAll},
+		Resources:       vectorResources,
+		Persistence:     vectorPersistence{Enabled: true, StorageClassName: a.StorageClass, Size: "1Gi"},
+		Env: []envVar{
+			fromSecret("AUDIT_TOKEN", auditSecret, "token"),
+			fromSecret("AWS_ACCESS_KEY_ID", auditSecret, "accessKey"),
+			fromSecret("AWS_SECRET_ACCESS_KEY", auditSecret, "secretKey"),
 		},
-		"resources":   vectorResources,
-		"persistence": map[string]any{"enabled": true, "storageClassName": a.StorageClass, "size": "1Gi"},
-		"env": []any{
-			fromSecret("AUDIT_TOKEN", "token"),
-			fromSecret("AWS_ACCESS_KEY_ID", "accessKey"),
-			fromSecret("AWS_SECRET_ACCESS_KEY", "secretKey"),
-		},
-		"readinessProbe": probe,
-		"livenessProbe":  probe,
-		"podMonitor":     map[string]any{"enabled": true},
-		"customConfig":   vectorConfig(a),
+		ReadinessProbe: probe,
+		LivenessProbe:  probe,
+		PodMonitor:     enabled{true},
+		CustomConfig:   vectorConfig(a),
 	}
 }
 
@@ -220,13 +216,13 @@ func NewAuditSink(ctx *pulumi.Context, name string, args *AuditSinkArgs, opts ..
 	if err != nil {
 		return nil, wrap(err)
 	}
-	values, err := helm.Values(vectorValues(args))
+	values, err := helm.Values(vectorChartValues(args))
 	if err != nil {
 		return nil, wrap(err)
 	}
 	deps := append(append([]pulumi.Resource{secret}, ns.Policies...), args.Ready...)
 	if _, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
-		Chart: VectorChart, Name: auditRelease, Namespace: ns.Name, Values: values,
+		Chart: helm.Override(VectorChart, args.Chart), Name: auditRelease, Namespace: ns.Name, Values: values,
 	}, pulumi.Parent(c), pulumi.DependsOn(deps)); err != nil {
 		return nil, wrap(err)
 	}

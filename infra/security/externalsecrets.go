@@ -40,6 +40,8 @@ type ExternalSecrets struct {
 
 // ExternalSecretsArgs configure the operator.
 type ExternalSecretsArgs struct {
+	// Chart overrides the chart's source; default ExternalSecretsChart.
+	Chart *helm.Chart
 	// Namespaces may read the store: the application namespaces and
 	// cert-manager's. Others are refused by the store's conditions.
 	Namespaces []string
@@ -72,19 +74,19 @@ func esoNetwork() []netpol.Allow {
 	}
 }
 
-// esoValues: one replica of each component, sized; CRDs kept if the
+// esoChartValues: one replica of each component, sized; CRDs kept if the
 // release goes (deleting them would delete every ExternalSecret and, with
 // them, the Secrets they own); ServiceMonitors on. The chart's security
 // contexts already satisfy Pod Security restricted.
-func esoValues() map[string]any {
-	return map[string]any{
-		"installCRDs":    true,
-		"crds":           map[string]any{"annotations": map[string]any{"helm.sh/resource-policy": "keep"}},
-		"replicaCount":   1,
-		"resources":      esoResources.controller,
-		"serviceMonitor": map[string]any{"enabled": true},
-		"webhook":        map[string]any{"replicaCount": 1, "resources": esoResources.webhook},
-		"certController": map[string]any{"resources": esoResources.certController},
+func esoChartValues() esoValues {
+	return esoValues{
+		InstallCRDs:    true,
+		CRDs:           esoCRDs{Annotations: map[string]string{"helm.sh/resource-policy": "keep"}},
+		ReplicaCount:   1,
+		Resources:      esoResources.controller,
+		ServiceMonitor: enabled{true},
+		Webhook:        esoComponent{ReplicaCount: 1, Resources: esoResources.webhook},
+		CertController: esoComponent{Resources: esoResources.certController},
 	}
 }
 
@@ -117,12 +119,12 @@ func NewExternalSecrets(ctx *pulumi.Context, name string, args *ExternalSecretsA
 	if err != nil {
 		return nil, wrap(err)
 	}
-	values, err := helm.Values(esoValues())
+	values, err := helm.Values(esoChartValues())
 	if err != nil {
 		return nil, wrap(err)
 	}
 	release, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
-		Chart: ExternalSecretsChart, Name: "external-secrets", Namespace: ns.Name, Values: values,
+		Chart: helm.Override(ExternalSecretsChart, args.Chart), Name: "external-secrets", Namespace: ns.Name, Values: values,
 	}, pulumi.Parent(c), pulumi.DependsOn(append(append([]pulumi.Resource{}, ns.Policies...), args.Ready...)))
 	if err != nil {
 		return nil, wrap(err)

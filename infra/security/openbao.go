@@ -69,6 +69,8 @@ type OpenBao struct {
 
 // OpenBaoArgs configure OpenBao.
 type OpenBaoArgs struct {
+	// Chart overrides the chart's source; default OpenBaoChart.
+	Chart *helm.Chart
 	// Replicas are the Raft voters, spread one per zone; 3 or 5.
 	Replicas int
 	// StorageSize and AuditStorageSize are each replica's volumes.
@@ -211,54 +213,45 @@ echo "OpenBao is ready for the External Secrets Operator."
 // the role requires.
 const ESOAudience = "openbao"
 
-// openBaoValues are the chart's values: HA Raft with TLS, one replica per
+// openBaoChartValues are the chart's values: HA Raft with TLS, one replica per
 // zone (and per node, the chart's default anti-affinity), Pod Security
 // restricted (the chart's default container context does not drop
 // capabilities), no injector, no UI.
-func openBaoValues(a *OpenBaoArgs) map[string]any {
-	storage := func(size string) map[string]any {
-		return map[string]any{"enabled": true, "size": size, "storageClass": a.StorageClass}
+func openBaoChartValues(a *OpenBaoArgs) openBaoValues {
+	storage := func(size string) openBaoStorage {
+		return openBaoStorage{Enabled: true, Size: size, StorageClass: a.StorageClass}
 	}
-	return map[string]any{
-		"global":   map[string]any{"tlsDisable": false},
-		"injector": map[string]any{"enabled": false},
-		"server": map[string]any{
-			"resources": openBaoResources,
-			"ha": map[string]any{
-				"enabled": true, "replicas": a.Replicas,
-				"raft": map[string]any{"enabled": true, "setNodeId": true, "config": openBaoConfig(a.Replicas)},
-			},
+	v := openBaoValues{
+		Global: openBaoGlobal{TLSDisable: false},
+		Server: openBaoServer{
+			Resources: openBaoResources,
+			HA: openBaoHA{Enabled: true, Replicas: a.Replicas,
+				Raft: openBaoRaft{Enabled: true, SetNodeID: true, Config: openBaoConfig(a.Replicas)}},
 			// All replicas start at once: the chart's OrderedReady would
 			// wait for openbao-0 to be unsealed before creating the next.
-			"podManagementPolicy": "Parallel",
-			"dataStorage":         storage(a.StorageSize),
-			"auditStorage":        storage(a.AuditStorageSize),
-			"topologySpreadConstraints": []any{map[string]any{
-				"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
-				"labelSelector": map[string]any{"matchLabels": openBaoPods},
+			PodManagementPolicy: "Parallel",
+			DataStorage:         storage(a.StorageSize),
+			AuditStorage:        storage(a.AuditStorageSize),
+			TopologySpreadConstraints: []topologySpreadConstraint{{
+				MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: "DoNotSchedule",
+				LabelSelector: labelSelector{MatchLabels: openBaoPods},
 			}},
-			"volumes": []any{
-				map[string]any{"name": "tls", "secret": map[string]any{"secretName": serverSecret}},
-				map[string]any{"name": "bootstrap", "configMap": map[string]any{"name": BootstrapConfigMap}},
+			Volumes: []volume{
+				{Name: "tls", Secret: &secretVolume{SecretName: serverSecret}},
+				{Name: "bootstrap", ConfigMap: &configMapVolume{Name: BootstrapConfigMap}},
 			},
-			"volumeMounts": []any{
-				map[string]any{"name": "tls", "mountPath": tlsDir, "readOnly": true},
-				map[string]any{"name": "bootstrap", "mountPath": bootstrapDir, "readOnly": true},
+			VolumeMounts: []volumeMount{
+				{Name: "tls", MountPath: tlsDir, ReadOnly: true},
+				{Name: "bootstrap", MountPath: bootstrapDir, ReadOnly: true},
 			},
-			"extraEnvironmentVars": map[string]any{"BAO_CACERT": tlsDir + "/ca.crt"},
-			"statefulSet": map[string]any{"securityContext": map[string]any{
-				"pod": map[string]any{
-					"runAsNonRoot": true, "runAsUser": 100, "runAsGroup": 1000, "fsGroup": 1000,
-					"seccompProfile": map[string]any{"type": "RuntimeDefault"},
-				},
-				"container": map[string]any{
-					"allowPrivilegeEscalation": false,
-					"capabilities":             map[string]any{"drop": []string{"ALL"}},
-				},
-			}},
+			ExtraEnvironmentVars: map[string]string{"BAO_CACERT": tlsDir + "/ca.crt"},
 		},
-		"ui": map[string]any{"enabled": false},
 	}
+	v.Server.StatefulSet.SecurityContext.Pod = podSecurityContext{
+		RunAsNonRoot: true, RunAsUser: 100, RunAsGroup: 1000, FSGroup: 1000, SeccompProfile: seccompProfile{"RuntimeDefault"},
+	}
+	v.Server.StatefulSet.SecurityContext.Container = containerSecurityContext{AllowPrivilegeEscalation: false, Capabilities: dropAll}
+	return v
 }
 
 // serverNames are the DNS names OpenBao answers to: its Services and
@@ -304,7 +297,7 @@ func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pul
 	if err != nil {
 		return nil, wrap(err)
 	}
-	values, err := helm.Values(openBaoValues(args))
+	values, err := helm.Values(openBaoChartValues(args))
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -312,7 +305,7 @@ func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pul
 	// The pods stay unready until someone unseals them: the release does
 	// not wait for them.
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
-		Chart: OpenBaoChart, Name: openBaoRelease, Namespace: ns.Name, Values: values, SkipAwait: true,
+		Chart: helm.Override(OpenBaoChart, args.Chart), Name: openBaoRelease, Namespace: ns.Name, Values: values, SkipAwait: true,
 	}, pulumi.Parent(c), pulumi.Protect(true), pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, wrap(err)
