@@ -10,8 +10,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gitlab.com/camps-ch/infra/infra/cloudflareip"
+
 	"gitlab.com/camps-ch/infra/infra/convention"
+	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/infra/helm"
 	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/security"
@@ -477,67 +480,129 @@ func (c *Config) alertmanagerConfig() (string, error) {
 	return platform.AlertmanagerConfig(receivers, platform.AlertRoutes{Critical: routes.Critical, Warning: routes.Warning})
 }
 
-// PlatformArgs are the arguments of the platform components.
-type PlatformArgs struct {
-	Ingress       *platform.IngressArgs
-	CertManager   *platform.CertManagerArgs
-	Longhorn      *platform.LonghornArgs
-	Monitoring    *platform.MonitoringArgs
-	Blackbox      *platform.BlackboxArgs
-	CloudNativePG *platform.CloudNativePGArgs
+// platformInputs are what the platform's components take from resources
+// created before them. The budget builds the same arguments without them.
+type platformInputs struct {
+	// monitoring is the monitoring release: what needs its CRDs waits for
+	// it, the blackbox exporter joins its namespace.
+	monitoring *platform.Monitoring
+	// certManager is cert-manager: the Barman Cloud plugin's certificate needs it.
+	certManager *platform.CertManager
+	// alerting is Alertmanager's configuration (a secret).
+	alerting pulumi.StringInput
+	// loadBalancerIP is the reserved floating IP of the ingress.
+	loadBalancerIP pulumi.StringInput
+	// store holds Longhorn's backups.
+	store *data.ObjectStorage
 }
 
-// platformArgs turns the configuration into the components' arguments
-// (without the Pulumi inputs, which Deploy adds).
-func (c *Config) platformArgs() PlatformArgs {
+// monitoringReady are what waits for the monitoring CRDs.
+func (in platformInputs) monitoringReady() []pulumi.Resource {
+	if in.monitoring == nil {
+		return nil
+	}
+	return []pulumi.Resource{in.monitoring.Release}
+}
+
+// monitoringArgs are kube-prometheus-stack's arguments.
+func (c *Config) monitoringArgs(in platformInputs) *platform.MonitoringArgs {
 	pl := c.Platform
+	resources := platform.DefaultMonitoringResources
+	resources.Prometheus = platformPresets[c.multiNode()].prometheus
+	return &platform.MonitoringArgs{
+		Chart:              chart(platform.MonitoringChart, pl.Charts.Monitoring),
+		Retention:          pl.Monitoring.Retention,
+		StorageSize:        pl.Monitoring.StorageSize,
+		StorageClass:       convention.StorageClass,
+		PrometheusReplicas: *pl.Monitoring.PrometheusReplicas,
+		Nodes:              max(len(c.nodes()), 1),
+		GrafanaHost:        pl.Monitoring.GrafanaHost,
+		IngressClass:       convention.IngressClass,
+		ClusterIssuer:      convention.IssuerProduction,
+		Resources:          &resources,
+		AlertmanagerConfig: in.alerting,
+	}
+}
+
+// blackboxArgs are the blackbox exporter's, in the monitoring namespace.
+func (c *Config) blackboxArgs(in platformInputs) *platform.BlackboxArgs {
+	a := &platform.BlackboxArgs{Chart: chart(platform.BlackboxChart, c.Platform.Charts.Blackbox)}
+	if in.monitoring != nil {
+		a.Namespace = in.monitoring.Namespace
+	}
+	return a
+}
+
+// ingressArgs are the NGINX ingress controller's, on the reserved address
+// (or the configured one).
+func (c *Config) ingressArgs(in platformInputs) *platform.IngressArgs {
+	pl := c.Platform
+	a := &platform.IngressArgs{
+		Chart:                chart(platform.IngressChart, pl.Charts.Ingress),
+		Replicas:             *pl.Ingress.Replicas,
+		CloudflareRanges:     c.Cloudflare.Ranges,
+		OriginLock:           *pl.Ingress.OriginLock,
+		LoadBalancerNetworks: pl.Ingress.LoadBalancerNetworks,
+		MonitoringReady:      in.monitoringReady(),
+		LoadBalancerIP:       in.loadBalancerIP,
+	}
+	if ip := pl.Ingress.LoadBalancerIP; ip != "" && in.loadBalancerIP == nil {
+		a.LoadBalancerIP = pulumi.String(ip)
+	}
+	return a
+}
+
+// certManagerArgs are cert-manager's: its Cloudflare token from the
+// configuration, or from OpenBao once security.externalSecrets is on.
+func (c *Config) certManagerArgs(in platformInputs) *platform.CertManagerArgs {
+	a := &platform.CertManagerArgs{
+		Chart:           chart(platform.CertManagerChart, c.Platform.Charts.CertManager),
+		Email:           c.Platform.CertManager.Email,
+		MonitoringReady: in.monitoringReady(),
+		ExternalToken:   *c.Security.ExternalSecrets,
+	}
+	if !*c.Security.ExternalSecrets {
+		a.CloudflareToken = pulumi.ToSecret(pulumi.String(c.DNSToken.Reveal())).(pulumi.StringOutput)
+	}
+	return a
+}
+
+// longhornArgs are Longhorn's: sized to the nodes, with its backups in the
+// stack's bucket when data.longhornBackups is on.
+func (c *Config) longhornArgs(in platformInputs) *platform.LonghornArgs {
+	lh := c.Platform.Longhorn
 	nodes := c.nodes()
 	var nodeCPU int64
 	if len(nodes) > 0 {
 		nodeCPU = nodes[0].MilliCPU
 	}
-	monitoring := platform.DefaultMonitoringResources
-	monitoring.Prometheus = platformPresets[c.multiNode()].prometheus
-	a := PlatformArgs{
-		Ingress: &platform.IngressArgs{
-			Chart:                chart(platform.IngressChart, pl.Charts.Ingress),
-			Replicas:             *pl.Ingress.Replicas,
-			CloudflareRanges:     c.Cloudflare.Ranges,
-			OriginLock:           *pl.Ingress.OriginLock,
-			LoadBalancerNetworks: pl.Ingress.LoadBalancerNetworks,
-		},
-		CertManager: &platform.CertManagerArgs{
-			Chart: chart(platform.CertManagerChart, pl.Charts.CertManager),
-			Email: pl.CertManager.Email,
-		},
-		Longhorn: &platform.LonghornArgs{
-			Chart:              chart(platform.LonghornChart, pl.Charts.Longhorn),
-			Replicas:           *pl.Longhorn.Replicas,
-			Nodes:              max(len(nodes), 1),
-			NodeMilliCPU:       nodeCPU,
-			InstanceManagerCPU: *pl.Longhorn.InstanceManagerCPU,
-			Snapshot:           platform.RecurringJob{Cron: pl.Longhorn.Snapshot.Cron, Retain: *pl.Longhorn.Snapshot.Retain},
-		},
-		Monitoring: &platform.MonitoringArgs{
-			Chart:              chart(platform.MonitoringChart, pl.Charts.Monitoring),
-			Retention:          pl.Monitoring.Retention,
-			StorageSize:        pl.Monitoring.StorageSize,
-			StorageClass:       convention.StorageClass,
-			PrometheusReplicas: *pl.Monitoring.PrometheusReplicas,
-			Nodes:              max(len(nodes), 1),
-			GrafanaHost:        pl.Monitoring.GrafanaHost,
-			IngressClass:       convention.IngressClass,
-			ClusterIssuer:      convention.IssuerProduction,
-			Resources:          &monitoring,
-		},
-		Blackbox: &platform.BlackboxArgs{Chart: chart(platform.BlackboxChart, pl.Charts.Blackbox)},
-		CloudNativePG: &platform.CloudNativePGArgs{
-			Operator: chart(platform.CloudNativePGChart, pl.Charts.CloudNativePG),
-			Plugin:   chart(platform.BarmanCloudChart, pl.Charts.BarmanCloud),
-		},
+	a := &platform.LonghornArgs{
+		Chart:              chart(platform.LonghornChart, c.Platform.Charts.Longhorn),
+		Replicas:           *lh.Replicas,
+		Nodes:              max(len(nodes), 1),
+		NodeMilliCPU:       nodeCPU,
+		InstanceManagerCPU: *lh.InstanceManagerCPU,
+		Snapshot:           platform.RecurringJob{Cron: lh.Snapshot.Cron, Retain: *lh.Snapshot.Retain},
+		MonitoringReady:    in.monitoringReady(),
 	}
-	if t := pl.Longhorn.BackupTarget; t != "" {
-		a.Longhorn.BackupTarget = &platform.BackupTarget{URL: t, CredentialSecret: pl.Longhorn.BackupCredentialSecret}
+	if t := lh.BackupTarget; t != "" {
+		a.BackupTarget = &platform.BackupTarget{URL: t, CredentialSecret: lh.BackupCredentialSecret}
+	}
+	if *c.Data.LonghornBackups && in.store != nil {
+		a.BackupTarget, a.Backup = c.longhornBackupTarget(in.store)
+	}
+	return a
+}
+
+// cloudNativePGArgs are the PostgreSQL operator's and its plugin's.
+func (c *Config) cloudNativePGArgs(in platformInputs) *platform.CloudNativePGArgs {
+	a := &platform.CloudNativePGArgs{
+		Operator:        chart(platform.CloudNativePGChart, c.Platform.Charts.CloudNativePG),
+		Plugin:          chart(platform.BarmanCloudChart, c.Platform.Charts.BarmanCloud),
+		MonitoringReady: in.monitoringReady(),
+	}
+	if in.certManager != nil {
+		a.CertManagerReady = []pulumi.Resource{in.certManager.Release}
 	}
 	return a
 }
@@ -572,14 +637,14 @@ func (b Budget) String() string {
 
 // Budget computes the platform's requests against the nodes' capacity.
 func (c *Config) Budget() Budget {
-	a := c.platformArgs()
+	var none platformInputs
 	b := Budget{Nodes: len(c.nodes()), Components: map[string]convention.Requests{
-		"nginx-ingress":         a.Ingress.Requests(),
-		"cert-manager":          a.CertManager.Requests(),
-		"longhorn":              a.Longhorn.Requests(),
-		"kube-prometheus-stack": a.Monitoring.Requests(),
-		"blackbox-exporter":     a.Blackbox.Requests(),
-		"cloudnative-pg":        a.CloudNativePG.Requests(),
+		"nginx-ingress":         c.ingressArgs(none).Requests(),
+		"cert-manager":          c.certManagerArgs(none).Requests(),
+		"longhorn":              c.longhornArgs(none).Requests(),
+		"kube-prometheus-stack": c.monitoringArgs(none).Requests(),
+		"blackbox-exporter":     c.blackboxArgs(none).Requests(),
+		"cloudnative-pg":        c.cloudNativePGArgs(none).Requests(),
 	}}
 	if *c.Security.OpenBao.Enabled {
 		b.Components["openbao"] = security.OpenBaoRequests(openBaoReplicas)

@@ -48,114 +48,132 @@ func Program(ctx *pulumi.Context) (*Deployment, error) {
 	return &Deployment{Config: cfg, Outputs: out}, contract.Export(ctx, out)
 }
 
-// Deploy composes the stack from a valid configuration.
+// Deploy composes the stack from a valid configuration, top-down: the
+// cluster, its object storage, the platform (when the stack installs it)
+// and the audit sink, the edge, the application namespaces, the copy of
+// the backups, the secrets operator. It returns the stack's outputs,
+// assembled once from what those produced.
 func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
-	out := contract.Outputs{
-		Phase:             pulumi.Int(cfg.Phase).ToIntOutput(),
-		ClusterMode:       pulumi.String(cfg.Cluster.Mode).ToStringOutput(),
-		PlatformInstalled: pulumi.Bool(*cfg.Platform.Install).ToBoolOutput(),
-	}
-	clusterArgs, err := clusterArgs(ctx, cfg, &out)
+	target, err := resolveCluster(ctx, cfg)
 	if err != nil {
-		return out, err
+		return contract.Outputs{}, err
 	}
 	// The audit sink's token goes into the API server's webhook
 	// configuration, before the cluster exists.
 	var audit *security.AuditWebhook
 	if *cfg.Security.Audit.Enabled {
 		if audit, err = security.NewAuditWebhook(ctx, "audit-webhook", cfg.Security.Audit.Host); err != nil {
-			return out, err
+			return contract.Outputs{}, err
 		}
-		clusterArgs.Create.Audit = &cluster.Audit{Policy: audit.Policy, WebhookConfig: audit.Config}
+		target.args.Create.Audit = &cluster.Audit{Policy: audit.Policy, WebhookConfig: audit.Config}
 	}
-	k8s, err := cluster.New(ctx, "cluster", clusterArgs)
+	k8s, err := cluster.New(ctx, "cluster", target.args)
 	if err != nil {
-		return out, err
+		return contract.Outputs{}, err
 	}
-	out.ClusterName = k8s.Name
-	out.Kubeconfig = k8s.Kubeconfig
-
 	var store *data.ObjectStorage
 	if *cfg.Data.Enabled {
 		if store, err = data.NewObjectStorage(ctx, "object-storage", cfg.objectStorageArgs()); err != nil {
-			return out, err
+			return contract.Outputs{}, err
 		}
 	}
-	// What needs the monitoring or database CRDs waits for this stack's
-	// releases; on a cluster another stack owns, they exist already.
+
+	// The platform that serves the stack: its own, its cluster owner's, or
+	// none but a configured address.
+	served := target.served
 	var ready platformReady
 	if *cfg.Platform.Install {
-		if ready, err = deployPlatform(ctx, cfg, k8s, store, &out); err != nil {
-			return out, err
+		own, err := deployPlatform(ctx, cfg, k8s, store)
+		if err != nil {
+			return contract.Outputs{}, err
+		}
+		ready = own.ready
+		served.grafanaURL, served.grafanaPassword = own.grafanaURL, own.grafanaPassword
+		if own.ingressIP != nil {
+			served.ingressIP = *own.ingressIP
 		}
 		if *cfg.Security.Audit.Enabled {
-			sink, err := security.NewAuditSink(ctx, "audit-sink", cfg.auditSinkArgs(audit.Token, store, ready),
-				pulumi.Providers(k8s.Provider))
-			if err != nil {
-				return out, err
-			}
-			// The log's retention lives with the sink that writes it.
-			if _, err := data.NewObjectExpiry(ctx, "audit-sink-retention", cfg.auditRetentionArgs(sink, store),
-				pulumi.Parent(sink), pulumi.DependsOn(sink.Policies)); err != nil {
-				return out, err
+			if err := deployAuditSink(ctx, cfg, k8s, audit, store, ready); err != nil {
+				return contract.Outputs{}, err
 			}
 		}
 	}
-	if out.IngressIP == (pulumi.StringOutput{}) {
-		out.IngressIP = pulumi.String(cfg.Platform.Ingress.LoadBalancerIP).ToStringOutput()
-	}
-	if out.GrafanaURL == (pulumi.StringOutput{}) {
-		out.GrafanaURL = pulumi.String("").ToStringOutput()
-		out.GrafanaAdminPassword = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
-	}
-
 	if cfg.Edge.Zone != "" {
-		if _, err := edge.NewDNS(ctx, "dns", dnsArgs(cfg, out.IngressIP)); err != nil {
-			return out, err
+		if _, err := edge.NewDNS(ctx, "dns", dnsArgs(cfg, served.ingressIP)); err != nil {
+			return contract.Outputs{}, err
 		}
 	}
 
-	names := make([]string, 0, len(cfg.Namespaces))
-	created := map[string]pulumi.StringOutput{}
-	for i, ns := range cfg.Namespaces {
-		n, err := deployNamespace(ctx, cfg, k8s, ns, i == 0, store, ready)
-		if err != nil {
-			return out, err
+	providers := pulumi.Providers(k8s.Provider)
+	created := map[string]*tenancy.Namespace{}
+	for _, ns := range cfg.Namespaces {
+		if created[ns.Name], err = deployNamespace(ctx, cfg, k8s, ns, store, ready); err != nil {
+			return contract.Outputs{}, err
 		}
-		names = append(names, ns.Name)
-		created[ns.Name] = n
+	}
+	// The copy of the database backups runs in the first namespace.
+	if store != nil && cfg.Data.CopyRegion != "" && len(cfg.Namespaces) > 0 {
+		first := created[cfg.Namespaces[0].Name]
+		if _, err := data.NewBackupCopy(ctx, "backup-copy", cfg.backupCopyArgs(first.Name, store), providers); err != nil {
+			return contract.Outputs{}, err
+		}
 	}
 	if *cfg.Security.OpenBao.Enabled {
-		if _, err := security.NewExternalSecrets(ctx, "external-secrets", cfg.externalSecretsArgs(created, ready),
-			pulumi.Providers(k8s.Provider)); err != nil {
-			return out, err
+		if _, err := security.NewExternalSecrets(ctx, "external-secrets", cfg.externalSecretsArgs(created, ready), providers); err != nil {
+			return contract.Outputs{}, err
 		}
 	}
-	out.Namespaces = pulumi.ToStringArray(names).ToStringArrayOutput()
-	return out, nil
+	return cfg.outputs(target, k8s, served), nil
+}
+
+// outputs are the stack's outputs (the contract other teams read).
+func (c *Config) outputs(target *clusterTarget, k8s *cluster.Cluster, served servedPlatform) contract.Outputs {
+	names := make([]string, 0, len(c.Namespaces))
+	for _, ns := range c.Namespaces {
+		names = append(names, ns.Name)
+	}
+	return contract.Outputs{
+		Phase:                pulumi.Int(c.Phase).ToIntOutput(),
+		ClusterMode:          pulumi.String(c.Cluster.Mode).ToStringOutput(),
+		ClusterName:          k8s.Name,
+		ClusterOwner:         target.owner,
+		Region:               target.region,
+		Kubeconfig:           k8s.Kubeconfig,
+		PlatformInstalled:    pulumi.Bool(*c.Platform.Install).ToBoolOutput(),
+		Namespaces:           pulumi.ToStringArray(names).ToStringArrayOutput(),
+		IngressIP:            served.ingressIP,
+		GrafanaURL:           served.grafanaURL,
+		GrafanaAdminPassword: served.grafanaPassword,
+	}
+}
+
+// deployAuditSink creates the sink of the API server's audit log and the
+// log's retention, which lives with the sink that writes it.
+func deployAuditSink(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, audit *security.AuditWebhook, store *data.ObjectStorage, ready platformReady) error {
+	sink, err := security.NewAuditSink(ctx, "audit-sink", cfg.auditSinkArgs(audit.Token, store, ready), pulumi.Providers(k8s.Provider))
+	if err != nil {
+		return err
+	}
+	_, err = data.NewObjectExpiry(ctx, "audit-sink-retention", cfg.auditRetentionArgs(sink, store),
+		pulumi.Parent(sink), pulumi.DependsOn(sink.Policies))
+	return err
 }
 
 // deployNamespace creates an application namespace and what lives in it:
-// its database, its SLOs and, in the first namespace, the copy of the
-// backups to the other region. It returns the namespace's name.
-func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns Namespace, first bool,
+// its database and its SLOs.
+func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns Namespace,
 	store *data.ObjectStorage, ready platformReady,
-) (pulumi.StringOutput, error) {
+) (*tenancy.Namespace, error) {
 	providers := pulumi.Providers(k8s.Provider)
 	n, err := tenancy.NewNamespace(ctx, ns.Name, namespaceArgs(cfg, ns), providers)
 	if err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	if store != nil && cfg.Data.CopyRegion != "" && first {
-		if _, err := data.NewBackupCopy(ctx, "backup-copy", cfg.backupCopyArgs(n.Name, store), providers); err != nil {
-			return pulumi.StringOutput{}, err
-		}
+		return nil, err
 	}
 	if store != nil && *cfg.Data.Postgres.Enabled {
 		args := cfg.postgresArgs(ns, n.Name, store)
 		args.Ready = append(append([]pulumi.Resource{}, ready.monitoring...), ready.databases...)
 		if _, err := data.NewPostgres(ctx, "postgres-"+ns.Name, args, providers); err != nil {
-			return pulumi.StringOutput{}, err
+			return nil, err
 		}
 	}
 	if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
@@ -164,10 +182,10 @@ func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns 
 		args.RuleLabels = convention.RuleLabels(monitoringRelease)
 		args.Namespace, args.MonitoringReady = n.Name, ready.monitoring
 		if _, err := observability.NewSLO(ctx, "slo-"+ns.Name, args, providers); err != nil {
-			return pulumi.StringOutput{}, err
+			return nil, err
 		}
 	}
-	return n.Name, nil
+	return n, nil
 }
 
 // monitoringRelease is the name of the kube-prometheus-stack release, the
@@ -175,41 +193,69 @@ func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns 
 // its owner's Prometheus with it.
 const monitoringRelease = "kube-prometheus-stack"
 
-// clusterArgs turns the cluster configuration into the cluster component's
-// arguments, reading the owner stack's outputs when attaching to it, and
-// fills the cluster's share of the outputs.
-func clusterArgs(ctx *pulumi.Context, cfg *Config, out *contract.Outputs) (*cluster.Args, error) {
+// clusterTarget is where the stack deploys: the cluster component's
+// arguments, the cluster's owner and region, and the platform that serves
+// the stack unless it installs its own.
+type clusterTarget struct {
+	args          *cluster.Args
+	owner, region pulumi.StringOutput
+	served        servedPlatform
+}
+
+// servedPlatform is what the stack's outputs say of the platform that
+// serves it: the ingress address and Grafana.
+type servedPlatform struct {
+	ingressIP, grafanaURL, grafanaPassword pulumi.StringOutput
+}
+
+// resolveCluster turns the cluster configuration into the cluster
+// component's arguments, reading the owner stack's outputs when attaching
+// to it.
+func resolveCluster(ctx *pulumi.Context, cfg *Config) (*clusterTarget, error) {
 	cl := cfg.Cluster
-	self := qualifiedStack(ctx, ctx.Stack())
+	// Without a platform of its own or an owner's: the configured
+	// address, no Grafana.
+	none := servedPlatform{
+		ingressIP:       pulumi.String(cfg.Platform.Ingress.LoadBalancerIP).ToStringOutput(),
+		grafanaURL:      pulumi.String("").ToStringOutput(),
+		grafanaPassword: pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput),
+	}
 	switch {
 	case cl.Mode == ModeCreate:
-		out.ClusterOwner = pulumi.String(self).ToStringOutput()
-		out.Region = pulumi.String(cl.Region).ToStringOutput()
-		return &cluster.Args{Create: createArgs(cfg)}, nil
+		return &clusterTarget{
+			args:   &cluster.Args{Create: createArgs(cfg)},
+			owner:  pulumi.String(qualifiedStack(ctx, ctx.Stack())).ToStringOutput(),
+			region: pulumi.String(cl.Region).ToStringOutput(),
+			served: none,
+		}, nil
 	case cl.AttachStack != "":
 		ref, err := pulumi.NewStackReference(ctx, qualifiedStack(ctx, cl.AttachStack), nil)
 		if err != nil {
 			return nil, fmt.Errorf("reference to stack %s: %w", cl.AttachStack, err)
 		}
 		owner := contract.Read(ref)
-		out.ClusterOwner = owner.ClusterOwner
-		out.Region = owner.Region
-		// The owner's platform and address serve this stack too.
-		out.GrafanaURL, out.GrafanaAdminPassword = owner.GrafanaURL, owner.GrafanaAdminPassword
-		out.IngressIP = owner.IngressIP
-		return &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: owner.Kubeconfig}}, nil
+		return &clusterTarget{
+			args:   &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: owner.Kubeconfig}},
+			owner:  owner.ClusterOwner,
+			region: owner.Region,
+			// The owner's platform and address serve this stack too.
+			served: servedPlatform{ingressIP: owner.IngressIP, grafanaURL: owner.GrafanaURL, grafanaPassword: owner.GrafanaAdminPassword},
+		}, nil
 	default:
 		name := cl.Name
 		if name == "" {
 			name = "external"
 		}
 		// A cluster made elsewhere has no owner stack and no known region.
-		out.ClusterOwner = pulumi.String("").ToStringOutput()
-		out.Region = pulumi.String("").ToStringOutput()
-		return &cluster.Args{Attach: &cluster.AttachArgs{
-			Name:       pulumi.String(name),
-			Kubeconfig: pulumi.ToSecret(pulumi.String(cfg.Kubeconfig.Reveal())).(pulumi.StringOutput),
-		}}, nil
+		return &clusterTarget{
+			args: &cluster.Args{Attach: &cluster.AttachArgs{
+				Name:       pulumi.String(name),
+				Kubeconfig: pulumi.ToSecret(pulumi.String(cfg.Kubeconfig.Reveal())).(pulumi.StringOutput),
+			}},
+			owner:  pulumi.String("").ToStringOutput(),
+			region: pulumi.String("").ToStringOutput(),
+			served: none,
+		}, nil
 	}
 }
 
@@ -302,85 +348,73 @@ type platformReady struct {
 	certManagerNamespace pulumi.StringOutput
 }
 
+// platformDeployment is what the stack's own platform produced.
+type platformDeployment struct {
+	ready                       platformReady
+	grafanaURL, grafanaPassword pulumi.StringOutput
+	// ingressIP is the reserved floating IP, when the stack reserves one.
+	ingressIP *pulumi.StringOutput
+}
+
 // deployPlatform installs the platform releases, the dashboards and the
 // platform's alert rules. The releases install in parallel; only what
 // needs another's CRDs waits: the ServiceMonitors and rules for the
 // monitoring release, the Barman Cloud plugin for cert-manager.
-func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, store *data.ObjectStorage, out *contract.Outputs) (platformReady, error) {
+func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, store *data.ObjectStorage) (platformDeployment, error) {
 	providers := pulumi.Providers(k8s.Provider)
-	a := cfg.platformArgs()
-
 	alerting, err := cfg.alertmanagerConfig()
 	if err != nil {
-		return platformReady{}, err
+		return platformDeployment{}, err
 	}
-	a.Monitoring.AlertmanagerConfig = pulumi.ToSecret(pulumi.String(alerting)).(pulumi.StringOutput)
-	mon, err := platform.NewMonitoring(ctx, monitoringRelease, a.Monitoring, providers)
+	in := platformInputs{alerting: pulumi.ToSecret(pulumi.String(alerting)).(pulumi.StringOutput), store: store}
+	mon, err := platform.NewMonitoring(ctx, monitoringRelease, cfg.monitoringArgs(in), providers)
 	if err != nil {
-		return platformReady{}, err
+		return platformDeployment{}, err
 	}
-	out.GrafanaURL, out.GrafanaAdminPassword = mon.GrafanaURL, mon.GrafanaAdminPassword
-	ready := []pulumi.Resource{mon.Release}
+	in.monitoring = mon
+	out := platformDeployment{grafanaURL: mon.GrafanaURL, grafanaPassword: mon.GrafanaAdminPassword}
 
-	a.Blackbox.Namespace = mon.Namespace
-	if _, err := platform.NewBlackbox(ctx, "blackbox-exporter", a.Blackbox, providers); err != nil {
-		return platformReady{}, err
+	if _, err := platform.NewBlackbox(ctx, "blackbox-exporter", cfg.blackboxArgs(in), providers); err != nil {
+		return platformDeployment{}, err
 	}
 	if _, err := observability.NewPlatform(ctx, "observability", &observability.PlatformArgs{
 		Namespace:        mon.Namespace,
 		RuleLabels:       mon.RuleLabels,
 		DashboardLabels:  map[string]string{convention.DashboardLabel: convention.DashboardLabelValue},
 		FolderAnnotation: convention.DashboardFolderLabel,
-		MonitoringReady:  ready,
+		MonitoringReady:  in.monitoringReady(),
 		Rules:            cfg.ruleOptions(),
 	}, providers); err != nil {
-		return platformReady{}, err
-	}
-
-	a.Ingress.MonitoringReady = ready
-	if ip := cfg.Platform.Ingress.LoadBalancerIP; ip != "" {
-		a.Ingress.LoadBalancerIP = pulumi.String(ip)
+		return platformDeployment{}, err
 	}
 	if *cfg.Edge.ReserveIP {
 		fip, err := edge.NewFloatingIP(ctx, "ingress-ip", floatingIPArgs(cfg))
 		if err != nil {
-			return platformReady{}, err
+			return platformDeployment{}, err
 		}
-		a.Ingress.LoadBalancerIP = fip.Address
-		out.IngressIP = fip.Address
+		in.loadBalancerIP, out.ingressIP = fip.Address, &fip.Address
 	}
-	if _, err := platform.NewIngress(ctx, "nginx-ingress", a.Ingress, providers); err != nil {
-		return platformReady{}, err
+	if _, err := platform.NewIngress(ctx, "nginx-ingress", cfg.ingressArgs(in), providers); err != nil {
+		return platformDeployment{}, err
 	}
-	a.CertManager.MonitoringReady = ready
-	if *cfg.Security.ExternalSecrets {
-		a.CertManager.ExternalToken = true
-	} else {
-		a.CertManager.CloudflareToken = pulumi.ToSecret(pulumi.String(cfg.DNSToken.Reveal())).(pulumi.StringOutput)
-	}
-	cm, err := platform.NewCertManager(ctx, "cert-manager", a.CertManager, providers)
+	cm, err := platform.NewCertManager(ctx, "cert-manager", cfg.certManagerArgs(in), providers)
 	if err != nil {
-		return platformReady{}, err
+		return platformDeployment{}, err
 	}
-	a.Longhorn.MonitoringReady = ready
-	if *cfg.Data.LonghornBackups {
-		a.Longhorn.BackupTarget, a.Longhorn.Backup = cfg.longhornBackupTarget(store)
-	}
-	longhorn, err := platform.NewLonghorn(ctx, "longhorn", a.Longhorn, providers)
+	in.certManager = cm
+	longhorn, err := platform.NewLonghorn(ctx, "longhorn", cfg.longhornArgs(in), providers)
 	if err != nil {
-		return platformReady{}, err
+		return platformDeployment{}, err
 	}
-	a.CloudNativePG.CertManagerReady = []pulumi.Resource{cm.Release}
-	a.CloudNativePG.MonitoringReady = ready
-	cnpg, err := platform.NewCloudNativePG(ctx, "cloudnative-pg", a.CloudNativePG, providers)
+	cnpg, err := platform.NewCloudNativePG(ctx, "cloudnative-pg", cfg.cloudNativePGArgs(in), providers)
 	if err != nil {
-		return platformReady{}, err
+		return platformDeployment{}, err
 	}
 	var secrets []pulumi.Resource
 	if *cfg.Security.OpenBao.Enabled {
 		bao, err := security.NewOpenBao(ctx, "openbao", cfg.openBaoArgs(cm, mon, longhorn), providers)
 		if err != nil {
-			return platformReady{}, err
+			return platformDeployment{}, err
 		}
 		secrets = []pulumi.Resource{bao.Release}
 	}
@@ -388,13 +422,14 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 		if _, err := security.NewAccessControl(ctx, "access-control", &security.AccessControlArgs{
 			PlatformAdmins: g.PlatformAdmins, Auditors: g.Auditors, BreakGlass: g.BreakGlass,
 		}, providers); err != nil {
-			return platformReady{}, err
+			return platformDeployment{}, err
 		}
 	}
-	return platformReady{
-		monitoring: ready, databases: cnpg.Ready, storage: []pulumi.Resource{longhorn.Release},
+	out.ready = platformReady{
+		monitoring: in.monitoringReady(), databases: cnpg.Ready, storage: []pulumi.Resource{longhorn.Release},
 		secrets: secrets, certManagerNamespace: cm.Namespace,
-	}, nil
+	}
+	return out, nil
 }
 
 func floatingIPArgs(cfg *Config) *edge.FloatingIPArgs {

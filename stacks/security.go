@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"gitlab.com/camps-ch/infra/infra/cluster"
 	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/data"
-	"gitlab.com/camps-ch/infra/infra/externalsecret"
 	"gitlab.com/camps-ch/infra/infra/platform"
 	"gitlab.com/camps-ch/infra/infra/security"
 	"gitlab.com/camps-ch/infra/infra/tenancy"
@@ -264,8 +262,8 @@ func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring,
 
 // externalSecretsArgs: the application namespaces and cert-manager's may
 // read the store; once security.externalSecrets is on, their Secrets come
-// from it.
-func (c *Config) externalSecretsArgs(namespaces map[string]pulumi.StringOutput, ready platformReady) *security.ExternalSecretsArgs {
+// from it, each as the component that wrote it describes it.
+func (c *Config) externalSecretsArgs(namespaces map[string]*tenancy.Namespace, ready platformReady) *security.ExternalSecretsArgs {
 	args := &security.ExternalSecretsArgs{
 		Chart:        chart(security.ExternalSecretsChart, c.Platform.Charts.ExternalSecrets),
 		Namespaces:   []string{convention.CertManagerNamespace},
@@ -275,43 +273,18 @@ func (c *Config) externalSecretsArgs(namespaces map[string]pulumi.StringOutput, 
 	for _, ns := range c.Namespaces {
 		args.Namespaces = append(args.Namespaces, ns.Name)
 	}
-	if *c.Security.ExternalSecrets {
-		args.Secrets = c.externalSecretSpecs(namespaces, ready.certManagerNamespace)
+	if !*c.Security.ExternalSecrets {
+		return args
 	}
-	return args
-}
-
-// externalSecretSpecs are the Secrets OpenBao provides, under
-// <namespace>/<secret name> in its KV engine (docs/runbooks/openbao.md
-// writes them): per application namespace the registry pull secret
-// (username, password) and the database owner's credentials (username,
-// password); cert-manager's Cloudflare token (api-token).
-func (c *Config) externalSecretSpecs(namespaces map[string]pulumi.StringOutput, certManager pulumi.StringOutput) []externalsecret.Spec {
-	field := func(ns, secret, key string) externalsecret.Field {
-		return externalsecret.Field{SecretKey: key, Key: externalsecret.Key(ns, secret), Property: key}
-	}
-	server, _ := json.Marshal(c.Registry.Server)
-	dockerConfig := `{"auths":{` + string(server) + `:{"username":{{ .username | toJson }},"password":{{ .password | toJson }},` +
-		`"auth":{{ printf "%s:%s" .username .password | b64enc | toJson }}}}}`
-	var out []externalsecret.Spec
+	// Under <namespace>/<secret name> in OpenBao's KV engine
+	// (docs/runbooks/openbao.md writes them).
 	for _, ns := range c.Namespaces {
-		out = append(out, externalsecret.Spec{
-			Name: tenancy.PullSecretName, Namespace: namespaces[ns.Name], Type: "kubernetes.io/dockerconfigjson",
-			Fields: []externalsecret.Field{
-				field(ns.Name, tenancy.PullSecretName, "username"), field(ns.Name, tenancy.PullSecretName, "password"),
-			},
-			Template: map[string]string{".dockerconfigjson": dockerConfig},
-		})
+		created := namespaces[ns.Name].Name
+		args.Secrets = append(args.Secrets, tenancy.PullSecretSpec(ns.Name, created, c.Registry.Server))
 		if *c.Data.Enabled && *c.Data.Postgres.Enabled {
-			creds := data.CredentialsSecret(data.DefaultClusterName)
-			out = append(out, externalsecret.Spec{
-				Name: creds, Namespace: namespaces[ns.Name], Type: "kubernetes.io/basic-auth",
-				Fields: []externalsecret.Field{field(ns.Name, creds, "username"), field(ns.Name, creds, "password")},
-			})
+			args.Secrets = append(args.Secrets, data.CredentialsSpec(ns.Name, created))
 		}
 	}
-	return append(out, externalsecret.Spec{
-		Name: convention.CloudflareTokenSecret, Namespace: certManager, Type: "Opaque",
-		Fields: []externalsecret.Field{field(convention.CertManagerNamespace, convention.CloudflareTokenSecret, convention.CloudflareTokenKey)},
-	})
+	args.Secrets = append(args.Secrets, platform.CloudflareTokenSpec(ready.certManagerNamespace))
+	return args
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/customresource"
+	"gitlab.com/camps-ch/infra/infra/externalsecret"
 )
 
 // PostgresType is the type token of the Postgres component.
@@ -200,6 +201,18 @@ func recoveryStore(n string) string     { return n + "-recovery-source" }
 // (basic-auth: username, password) of the CloudNativePG cluster named
 // cluster.
 func CredentialsSecret(cluster string) string { return credentialsSecret(cluster) }
+
+// CredentialsSpec is the ExternalSecret that replaces the owner's
+// credentials of the default cluster in the namespace ns (created as
+// namespace) once they come from OpenBao: same name, type basic-auth,
+// username and password at ns/<name> in the store.
+func CredentialsSpec(ns string, namespace pulumi.StringInput) externalsecret.Spec {
+	creds := CredentialsSecret(DefaultClusterName)
+	return externalsecret.Spec{
+		Name: creds, Namespace: namespace, Type: "kubernetes.io/basic-auth",
+		Fields: []externalsecret.Field{externalsecret.Mirrored(ns, creds, "username"), externalsecret.Mirrored(ns, creds, "password")},
+	}
+}
 
 // backupLocation is where a namespace's backups are: s3://<bucket>/<namespace>.
 type backupLocation struct {

@@ -49,6 +49,12 @@ type Spec struct {
 // Key is where the secret `name` of namespace `ns` lives in the store.
 func Key(ns, name string) string { return ns + "/" + name }
 
+// Mirrored is the Secret's key read from the same-named property of the
+// store's secret at Key(ns, name).
+func Mirrored(ns, name, key string) Field {
+	return Field{SecretKey: key, Key: Key(ns, name), Property: key}
+}
+
 // ResourceName is a Pulumi name for the Spec, unique across namespaces:
 // its first field's store key with dashes for slashes.
 func (s Spec) ResourceName() string {

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/convention"
+	"gitlab.com/camps-ch/infra/infra/externalsecret"
 	"gitlab.com/camps-ch/infra/infra/helm"
 )
 
@@ -50,6 +51,19 @@ type CertManager struct {
 	// Release is the Helm release; what needs cert-manager's CRDs and
 	// webhook (Certificates, Issuers) depends on it.
 	Release *helm.Release `pulumi:"-"`
+}
+
+// CloudflareTokenSpec is the ExternalSecret that replaces the DNS-01
+// token's Secret in cert-manager's namespace (created as namespace) once
+// it comes from OpenBao (ExternalToken): same name, its one key at
+// cert-manager/cloudflare-api-token in the store.
+func CloudflareTokenSpec(namespace pulumi.StringInput) externalsecret.Spec {
+	return externalsecret.Spec{
+		Name: convention.CloudflareTokenSecret, Namespace: namespace, Type: "Opaque",
+		Fields: []externalsecret.Field{
+			externalsecret.Mirrored(convention.CertManagerNamespace, convention.CloudflareTokenSecret, convention.CloudflareTokenKey),
+		},
+	}
 }
 
 // CertManagerArgs configure cert-manager.

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/convention"
+	"gitlab.com/camps-ch/infra/infra/externalsecret"
 	"gitlab.com/camps-ch/infra/infra/netpol"
 )
 
@@ -269,6 +270,24 @@ func DockerConfigJSON(server, username, token string) (string, error) {
 		Auth:     base64.StdEncoding.EncodeToString([]byte(username + ":" + token)),
 	}}})
 	return string(b), err
+}
+
+// PullSecretSpec is the ExternalSecret that replaces the pull secret of
+// the namespace ns (created as namespace) once the registry token comes
+// from OpenBao (Registry.External): same name, same type, the
+// .dockerconfigjson rendered from the username and password at
+// ns/gitlab-registry in the store.
+func PullSecretSpec(ns string, namespace pulumi.StringInput, server string) externalsecret.Spec {
+	quoted, _ := json.Marshal(server)
+	dockerConfig := `{"auths":{` + string(quoted) + `:{"username":{{ .username | toJson }},"password":{{ .password | toJson }},` +
+		`"auth":{{ printf "%s:%s" .username .password | b64enc | toJson }}}}}`
+	return externalsecret.Spec{
+		Name: PullSecretName, Namespace: namespace, Type: "kubernetes.io/dockerconfigjson",
+		Fields: []externalsecret.Field{
+			externalsecret.Mirrored(ns, PullSecretName, "username"), externalsecret.Mirrored(ns, PullSecretName, "password"),
+		},
+		Template: map[string]string{".dockerconfigjson": dockerConfig},
+	}
 }
 
 func (n *Namespace) pullSecret(ctx *pulumi.Context, name string, reg Registry, meta metaFunc, opts []pulumi.ResourceOption) error {
