@@ -8,7 +8,7 @@ FORMAT ?= text
 GO     ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema fuzz e2e-tools e2e
+.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema docs fuzz e2e-tools e2e
 
 all: lint test
 
@@ -78,6 +78,10 @@ e2e-tools:
 e2e: build
 	cd provider && $(GO) build -o ../bin/kaas-fake ./cmd/kaas-fake
 	$(GO) run ./cmd/e2e -tools "$(E2E_CACHE)/bin" -charts "$(E2E_CHARTS)"
+
+## docs: regenerate docs/configuration.md and Pulumi.yaml's config descriptions from the config types (stacks/)
+docs:
+	$(GO) run ./internal/configdoc/gen
 
 ## schema: regenerate contract/outputs.schema.json and provider/schema.json
 schema:

@@ -4,10 +4,13 @@
 // that reads configuration, knows stack names or branches on the phase.
 package stacks
 
+import "reflect"
+
 // Project is the Pulumi project name; configuration keys are namespaced by it.
 const Project = "camps-infra"
 
-// Configuration keys, without the project namespace.
+// Configuration keys, without the project namespace, for the code that
+// names one; each is the config tag of a Config field (a test checks).
 const (
 	KeyPhase           = "phase"
 	KeyCluster         = "cluster"
@@ -30,16 +33,26 @@ const (
 	KeySecurity        = "security"
 )
 
-// Keys lists every configuration key the program reads.
-var Keys = []string{
-	KeyPhase, KeyCluster, KeyInfomaniak, KeyInfomaniakToken, KeyKubeconfig,
-	KeyPlatform, KeyNamespaces, KeyRegistry, KeyRegistryToken,
-	KeyCloudflare, KeyDNSToken, KeyReceivers, KeyEdge, KeyOpenStack, KeyOpenStackSecret, KeyCloudflareToken,
-	KeySLO, KeyData, KeySecurity,
-}
+// Keys lists every configuration key the program reads: the config tags
+// of Config's fields.
+var Keys = configKeys(false)
 
-// SecretKeys lists the keys that must be set as Pulumi secrets.
-var SecretKeys = []string{KeyInfomaniakToken, KeyKubeconfig, KeyRegistryToken, KeyDNSToken, KeyReceivers, KeyOpenStackSecret, KeyCloudflareToken}
+// SecretKeys lists the keys that must be set as Pulumi secrets: those of
+// type Secret.
+var SecretKeys = configKeys(true)
+
+// configKeys lists Config's config tags, or only the secret ones.
+func configKeys(secretOnly bool) []string {
+	var out []string
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if key := f.Tag.Get("config"); key != "" && (!secretOnly || f.Type == reflect.TypeFor[Secret]()) {
+			out = append(out, key)
+		}
+	}
+	return out
+}
 
 // Cluster modes.
 const (
@@ -53,49 +66,75 @@ const (
 type Config struct {
 	// Stack is the stack's name (uat, prod).
 	Stack string
-	// Phase is the architecture phase, 1 (default) or 2.
-	Phase int
-	// Cluster is where the stack's workloads run.
-	Cluster Cluster
-	// Infomaniak holds the Infomaniak API settings for a created cluster.
-	Infomaniak Infomaniak
-	// Platform says whether this stack installs the in-cluster platform.
-	Platform Platform
-	// Namespaces are the application namespaces this stack owns.
-	Namespaces []Namespace
-	// Registry is the private container registry the namespaces pull from.
-	Registry Registry
-	// Cloudflare holds what the stack needs to know of Cloudflare.
-	Cloudflare Cloudflare
-	// Edge is the path from the Internet to the ingress.
-	Edge Edge
-	// OpenStack is the Infomaniak Public Cloud (OpenStack) the edge uses.
-	OpenStack OpenStack
-	// SLO is the objectives of the stack's public hosts.
-	SLO SLOConfig
-	// Data is the stack's object storage, backups and databases.
-	Data DataConfig
-	// Security is the cluster's access control for people.
-	Security SecurityConfig
 
-	// InfomaniakToken is the Infomaniak API token; unset means the
+	// The keys, each named by its config tag (without the project
+	// namespace); their doc comments are the configuration reference
+	// (docs/configuration.md, Pulumi.yaml).
+
+	// Phase is the architecture phase, 1 or 2: it selects the presets of
+	// everything the configuration leaves unset. Phase 1 is one shared
+	// one-node cluster owned by uat; in phase 2 every stack creates its own
+	// cluster (prod: three zones, autoscaling). Default: 1.
+	Phase int `config:"phase"`
+	// Cluster is where the stack runs: a cluster it creates, or one it
+	// attaches to.
+	Cluster Cluster `config:"cluster"`
+	// Infomaniak is the Infomaniak Public Cloud of a created cluster.
+	Infomaniak Infomaniak `config:"infomaniak"`
+	// InfomaniakToken is the Infomaniak API token. Default: none, the
 	// provider reads INFOMANIAK_TOKEN.
-	InfomaniakToken Secret
-	// Kubeconfig is the kubeconfig of a cluster made elsewhere (attach mode).
-	Kubeconfig Secret
-	// RegistryToken is the registry deploy token's password.
-	RegistryToken Secret
-	// DNSToken is the Cloudflare API token cert-manager solves DNS-01
-	// challenges with (Zone.DNS edit on the zone only).
-	DNSToken Secret
-	// Receivers are Alertmanager receivers, a YAML list in Alertmanager's
-	// format (they hold webhook URLs and passwords).
-	Receivers Secret
-	// OpenStackSecret is the OpenStack application credential's secret.
-	OpenStackSecret Secret
-	// CloudflareToken is Pulumi's Cloudflare API token (records, zone
-	// settings); unset means the provider reads CLOUDFLARE_API_TOKEN.
-	CloudflareToken Secret
+	InfomaniakToken Secret `config:"infomaniakToken"`
+	// Kubeconfig is the kubeconfig of a cluster made elsewhere (hand-made,
+	// a local kind cluster), for attach mode without attachStack.
+	// Default: none.
+	Kubeconfig Secret `config:"kubeconfig"`
+	// Platform is the in-cluster platform: NGINX ingress, cert-manager,
+	// Longhorn, kube-prometheus-stack, the blackbox exporter, CloudNativePG
+	// and, in phase 2, OpenBao, External Secrets and the audit sink.
+	Platform Platform `config:"platform"`
+	// Namespaces are the stack's application namespaces (uat: uat, prod:
+	// production). Default: none.
+	Namespaces []Namespace `config:"namespaces"`
+	// Registry is the private container registry of the namespaces' pull
+	// secret.
+	Registry Registry `config:"registry"`
+	// RegistryToken is the password of the registry deploy token
+	// (read_registry scope). Required with namespaces, unless
+	// security.externalSecrets takes it from OpenBao.
+	RegistryToken Secret `config:"registryToken"`
+	// Cloudflare is what the stack knows of Cloudflare.
+	Cloudflare Cloudflare `config:"cloudflare"`
+	// DNSToken is the Cloudflare API token of cert-manager's DNS-01
+	// solver: Zone.DNS edit and Zone.Zone read on camps.ch only. Required
+	// when the stack installs the platform, unless security.externalSecrets
+	// takes it from OpenBao.
+	DNSToken Secret `config:"cloudflareDnsToken"`
+	// Receivers are the Alertmanager receivers: a YAML list in
+	// Alertmanager's receiver format (they hold webhook URLs and
+	// passwords); platform.monitoring.alertRoutes routes them by
+	// severity. Default: none, alerts stay in Alertmanager.
+	Receivers Secret `config:"alertmanagerReceivers"`
+	// Edge is the path from the Internet to the ingress: the reserved
+	// address and the Cloudflare records.
+	Edge Edge `config:"edge"`
+	// OpenStack is the OpenStack provider of the edge and the object
+	// storage; empty fields fall back to the provider's OS_* environment.
+	OpenStack OpenStack `config:"openstack"`
+	// OpenStackSecret is the secret of openstack.applicationCredentialId.
+	// Default: none, the provider reads OS_APPLICATION_CREDENTIAL_SECRET.
+	OpenStackSecret Secret `config:"openstackApplicationCredentialSecret"`
+	// CloudflareToken is Pulumi's own Cloudflare API token: the records
+	// and, for prod, the zone's settings of camps.ch. Default: none, the
+	// provider reads CLOUDFLARE_API_TOKEN.
+	CloudflareToken Secret `config:"cloudflareApiToken"`
+	// SLO is the objectives of the stack's public hosts, recorded in its
+	// application namespace.
+	SLO SLOConfig `config:"slo"`
+	// Data is the stack's object storage, backups and databases.
+	Data DataConfig `config:"data"`
+	// Security is how people reach the cluster, its audit log and where
+	// application secrets come from.
+	Security SecurityConfig `config:"security"`
 }
 
 // Edge is the `edge` key.
@@ -154,18 +193,18 @@ type Cluster struct {
 	AttachStack string `json:"attachStack"`
 	// Name is the cluster's name. Default: camps-<stack>.
 	Name string `json:"name"`
-	// Region is the Infomaniak region. Default: dc4-a.
+	// Region is the Infomaniak region. Default: preset.
 	Region string `json:"region"`
-	// Pack is the KaaS control plane pack. Default: shared.
+	// Pack is the KaaS control plane pack. Default: preset.
 	Pack string `json:"pack"`
-	// KubernetesVersion is the Kubernetes minor version. Default: 1.35.
+	// KubernetesVersion is the Kubernetes minor version. Default: preset.
 	KubernetesVersion string `json:"kubernetesVersion"`
 	// APIServerIPFilters is the CIDR allow-list of the API server. Default:
 	// empty, the API server admits every address.
 	APIServerIPFilters []string `json:"apiServerIpFilters"`
-	// Pools are the instance pools, one per availability zone. Default:
-	// phase 1 one pool of one a4-ram8-disk50-perf1 node in az-1; phase 2
-	// three pools in az-1..az-3 autoscaling from 1 to 3 nodes.
+	// Pools are the instance pools, one per availability zone, each field
+	// preset below. Default: one pool in az-1 in phase 1; one in each of
+	// az-1, az-2 and az-3 in phase 2.
 	Pools []Pool `json:"pools"`
 }
 
@@ -175,13 +214,14 @@ type Pool struct {
 	Name string `json:"name"`
 	// Zone is the availability zone, e.g. az-1.
 	Zone string `json:"zone"`
-	// Flavor of the nodes. Default: the phase's flavor, a4-ram8-disk50-perf1
-	// (an assumed name: see presetFlavor).
+	// Flavor of the nodes; its name is assumed, not confirmed (see
+	// presetFlavor): a preview checks it against the live catalogue.
+	// Default: preset.
 	Flavor string `json:"flavor"`
-	// MinInstances is the smallest node count, at least 1. Default: the phase's.
+	// MinInstances is the smallest node count, at least 1. Default: preset.
 	MinInstances *int `json:"minInstances"`
 	// MaxInstances is the largest node count; above MinInstances the pool
-	// autoscales. Default: the phase's, at least MinInstances.
+	// autoscales; at least MinInstances. Default: preset.
 	MaxInstances *int `json:"maxInstances"`
 	// Labels of the nodes (node-role.kubernetes.io/*, node-restriction.kubernetes.io/*,
 	// custom.kaas.infomaniak.cloud/*). Default: none.
@@ -190,10 +230,10 @@ type Pool struct {
 
 // Infomaniak is the `infomaniak` key: the Public Cloud the cluster lives in.
 type Infomaniak struct {
-	// PublicCloudID is the Public Cloud id. Default 0: the provider reads
+	// PublicCloudID is the Public Cloud id. Default: none, the provider reads
 	// INFOMANIAK_PUBLIC_CLOUD_ID.
 	PublicCloudID int `json:"publicCloudId"`
-	// ProjectID is the Public Cloud project id. Default 0: the provider
+	// ProjectID is the Public Cloud project id. Default: none, the provider
 	// reads INFOMANIAK_PROJECT_ID.
 	ProjectID int `json:"projectId"`
 }
@@ -211,36 +251,53 @@ type Namespace struct {
 	// EgressCIDRs are the addresses the namespace's pods may reach besides
 	// the namespace itself and DNS (a database, an external API). Default: none.
 	EgressCIDRs []string `json:"egressCidrs"`
-	// Quota is the namespace's ResourceQuota. Defaults: by phase.
+	// Quota is the namespace's ResourceQuota.
 	Quota Quota `json:"quota"`
-	// Limits are the container defaults and maxima (LimitRange). Defaults: by phase.
+	// Limits are the container defaults and maxima (LimitRange).
 	Limits Limits `json:"limits"`
 }
 
 // Quota is `namespaces[i].quota`; quantities use Kubernetes notation.
 type Quota struct {
-	RequestsCPU            string `json:"requestsCpu"`
-	RequestsMemory         string `json:"requestsMemory"`
-	LimitsCPU              string `json:"limitsCpu"`
-	LimitsMemory           string `json:"limitsMemory"`
-	RequestsStorage        string `json:"requestsStorage"`
-	Pods                   *int   `json:"pods"`
-	PersistentVolumeClaims *int   `json:"persistentVolumeClaims"`
+	// RequestsCPU is the quota's requests.cpu. Default: preset.
+	RequestsCPU string `json:"requestsCpu"`
+	// RequestsMemory is its requests.memory. Default: preset.
+	RequestsMemory string `json:"requestsMemory"`
+	// LimitsCPU is its limits.cpu. Default: preset.
+	LimitsCPU string `json:"limitsCpu"`
+	// LimitsMemory is its limits.memory. Default: preset.
+	LimitsMemory string `json:"limitsMemory"`
+	// RequestsStorage is its requests.storage: the namespace's volumes
+	// together. Default: preset.
+	RequestsStorage string `json:"requestsStorage"`
+	// Pods is its pods. Default: preset.
+	Pods *int `json:"pods"`
+	// PersistentVolumeClaims is its persistentvolumeclaims. Default: preset.
+	PersistentVolumeClaims *int `json:"persistentVolumeClaims"`
 }
 
 // Limits is `namespaces[i].limits`: per-container defaults and maxima.
 type Limits struct {
-	DefaultCPU           string `json:"defaultCpu"`
-	DefaultMemory        string `json:"defaultMemory"`
-	DefaultRequestCPU    string `json:"defaultRequestCpu"`
+	// DefaultCPU is the CPU limit of a container that sets none. Default: preset.
+	DefaultCPU string `json:"defaultCpu"`
+	// DefaultMemory is the memory limit of a container that sets none.
+	// Default: preset.
+	DefaultMemory string `json:"defaultMemory"`
+	// DefaultRequestCPU is the CPU request of a container that sets none.
+	// Default: preset.
+	DefaultRequestCPU string `json:"defaultRequestCpu"`
+	// DefaultRequestMemory is the memory request of a container that sets
+	// none. Default: preset.
 	DefaultRequestMemory string `json:"defaultRequestMemory"`
-	MaxCPU               string `json:"maxCpu"`
-	MaxMemory            string `json:"maxMemory"`
+	// MaxCPU is the largest CPU limit of a container. Default: preset.
+	MaxCPU string `json:"maxCpu"`
+	// MaxMemory is the largest memory limit of a container. Default: preset.
+	MaxMemory string `json:"maxMemory"`
 }
 
 // Registry is the `registry` key.
 type Registry struct {
-	// Server is the registry host. Default: registry.gitlab.com.
+	// Server is the registry host. Default: preset.
 	Server string `json:"server"`
 	// Username is the deploy token's username; its password is registryToken.
 	Username string `json:"username"`

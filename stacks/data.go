@@ -37,7 +37,7 @@ type DataConfig struct {
 	// CopyRegion is the region the database backups are copied to daily.
 	// Default: on several nodes the other region (dc3-a and dc4-a); none on one.
 	CopyRegion string `json:"copyRegion"`
-	// CopySchedule is the copy's five-field cron. Default: 0 5 * * *.
+	// CopySchedule is the copy's five-field cron. Default: by node count.
 	CopySchedule string `json:"copySchedule"`
 }
 
@@ -45,28 +45,29 @@ type DataConfig struct {
 type PostgresConfig struct {
 	// Enabled creates a cluster in each namespace. Default: true.
 	Enabled *bool `json:"enabled"`
-	// Instances of each cluster. Default: 1 on a single node, 3 on several
-	// (one per zone).
+	// Instances of each cluster, spread over the zones. Default: by node count.
 	Instances *int `json:"instances"`
-	// StorageSize of each instance's Longhorn volume. Default: 2Gi on a
-	// single node, 20Gi on several.
+	// StorageSize of each instance's Longhorn volume. Default: by node count.
 	StorageSize string `json:"storageSize"`
-	// Database and Owner of the application. Default: app and app.
+	// Database is the application's database. Default: by node count.
 	Database string `json:"database"`
-	Owner    string `json:"owner"`
-	// RequestsCPU, RequestsMemory, LimitsCPU, LimitsMemory of each
-	// instance. Default: 100m, 256Mi, 500m, 512Mi (single node); 250m,
-	// 512Mi, 1, 1Gi (several).
-	RequestsCPU    string `json:"requestsCpu"`
+	// Owner is the database's owner; its password is generated and kept
+	// in the Secret postgres-app (basic-auth). Default: by node count.
+	Owner string `json:"owner"`
+	// RequestsCPU is each instance's CPU request. Default: by node count.
+	RequestsCPU string `json:"requestsCpu"`
+	// RequestsMemory is each instance's memory request. Default: by node count.
 	RequestsMemory string `json:"requestsMemory"`
-	LimitsCPU      string `json:"limitsCpu"`
-	LimitsMemory   string `json:"limitsMemory"`
+	// LimitsCPU is each instance's CPU limit. Default: by node count.
+	LimitsCPU string `json:"limitsCpu"`
+	// LimitsMemory is each instance's memory limit. Default: by node count.
+	LimitsMemory string `json:"limitsMemory"`
 	// BackupSchedule is the base backups' six-field cron, seconds first.
 	// WAL is archived continuously. Default: 0 0 1 * * * (01:00 daily).
 	BackupSchedule string `json:"backupSchedule"`
-	// Retention of backups and WAL. Default: 7d on a single node, 30d on several.
+	// Retention of backups and WAL. Default: by node count.
 	Retention string `json:"retention"`
-	// ServerName names the cluster's backups in the bucket. Default: postgres.
+	// ServerName names the cluster's backups in the bucket. Default: by node count.
 	ServerName string `json:"serverName"`
 	// Recovery bootstraps new clusters from a backup. Default: none (initdb).
 	Recovery *RecoveryConfig `json:"recovery"`

@@ -61,24 +61,19 @@ func Load(src Source, stack string) (*Config, error) {
 			c.Phase = n
 		}
 	}
-	decode(src, KeyCluster, &c.Cluster, &probs)
-	decode(src, KeyInfomaniak, &c.Infomaniak, &probs)
-	decode(src, KeyPlatform, &c.Platform, &probs)
-	decode(src, KeyNamespaces, &c.Namespaces, &probs)
-	decode(src, KeyRegistry, &c.Registry, &probs)
-	decode(src, KeyCloudflare, &c.Cloudflare, &probs)
-	decode(src, KeyEdge, &c.Edge, &probs)
-	decode(src, KeyOpenStack, &c.OpenStack, &probs)
-	decode(src, KeySLO, &c.SLO, &probs)
-	decode(src, KeyData, &c.Data, &probs)
-	decode(src, KeySecurity, &c.Security, &probs)
-	c.InfomaniakToken = secret(src, KeyInfomaniakToken, &probs)
-	c.Kubeconfig = secret(src, KeyKubeconfig, &probs)
-	c.RegistryToken = secret(src, KeyRegistryToken, &probs)
-	c.DNSToken = secret(src, KeyDNSToken, &probs)
-	c.Receivers = secret(src, KeyReceivers, &probs)
-	c.OpenStackSecret = secret(src, KeyOpenStackSecret, &probs)
-	c.CloudflareToken = secret(src, KeyCloudflareToken, &probs)
+	// Every other key: a secret, or a structured value decoded strictly.
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		key := f.Tag.Get("config")
+		switch {
+		case key == "" || key == KeyPhase:
+		case f.Type == reflect.TypeFor[Secret]():
+			v.Field(i).Set(reflect.ValueOf(secret(src, key, &probs)))
+		default:
+			decode(src, key, v.Field(i).Addr().Interface(), &probs)
+		}
+	}
 
 	// With a bad phase, the rest is still checked against phase 1's presets
 	// so that every problem is reported at once.

@@ -42,25 +42,31 @@ type Platform struct {
 // (https://..., oci://...) serving the same chart, or a local chart
 // directory (./..., /...). The version stays pinned. Default: upstream.
 type Charts struct {
-	Ingress     string `json:"ingress"`
+	// Ingress is the source of the NGINX ingress controller's chart.
+	Ingress string `json:"ingress"`
+	// CertManager is cert-manager's.
 	CertManager string `json:"certManager"`
-	Longhorn    string `json:"longhorn"`
-	Monitoring  string `json:"monitoring"`
-	Blackbox    string `json:"blackbox"`
-	// CloudNativePG and BarmanCloud are the PostgreSQL operator and its
-	// backup plugin.
+	// Longhorn is Longhorn's.
+	Longhorn string `json:"longhorn"`
+	// Monitoring is kube-prometheus-stack's.
+	Monitoring string `json:"monitoring"`
+	// Blackbox is the blackbox exporter's.
+	Blackbox string `json:"blackbox"`
+	// CloudNativePG is the PostgreSQL operator's.
 	CloudNativePG string `json:"cloudnativePg"`
-	BarmanCloud   string `json:"barmanCloud"`
-	// OpenBao, ExternalSecrets and AuditSink (Vector) are the phase 2
-	// security releases.
-	OpenBao         string `json:"openbao"`
+	// BarmanCloud is the operator's backup plugin's.
+	BarmanCloud string `json:"barmanCloud"`
+	// OpenBao is OpenBao's (phase 2).
+	OpenBao string `json:"openbao"`
+	// ExternalSecrets is the External Secrets Operator's (phase 2).
 	ExternalSecrets string `json:"externalSecrets"`
-	AuditSink       string `json:"auditSink"`
+	// AuditSink is Vector's, the audit sink (phase 2).
+	AuditSink string `json:"auditSink"`
 }
 
 // IngressConfig is `platform.ingress`.
 type IngressConfig struct {
-	// Replicas of the controller. Default: 1 on a single node, 3 on several.
+	// Replicas of the controller. Default: by node count.
 	Replicas *int `json:"replicas"`
 	// OriginLock admits only Cloudflare's ranges at the load balancer and
 	// takes the client address from CF-Connecting-IP. Default: true.
@@ -81,7 +87,7 @@ type CertManagerConfig struct {
 
 // LonghornConfig is `platform.longhorn`.
 type LonghornConfig struct {
-	// Replicas of every volume. Default: 2 on a single node, 3 on several.
+	// Replicas of every volume. Default: by node count.
 	Replicas *int `json:"replicas"`
 	// Capacity is the volume capacity Longhorn must provide (all claims,
 	// Prometheus included); capacity × replicas must fit the nodes'
@@ -89,7 +95,7 @@ type LonghornConfig struct {
 	// replicas, 27Gi on three with 3.
 	Capacity string `json:"capacity"`
 	// InstanceManagerCPU is the percentage of each node's CPU reserved for
-	// the volumes' engines and replicas. Default: 12, Longhorn's.
+	// the volumes' engines and replicas (Longhorn's own default). Default: by node count.
 	InstanceManagerCPU *int `json:"instanceManagerCpu"`
 	// Snapshot is the recurring snapshot job. Default: daily at 02:00, 7 kept.
 	Snapshot RecurringJobConfig `json:"snapshot"`
@@ -110,11 +116,11 @@ type RecurringJobConfig struct {
 
 // MonitoringConfig is `platform.monitoring`.
 type MonitoringConfig struct {
-	// Retention of Prometheus. Default: 10d on a single node, 15d on several.
+	// Retention of Prometheus. Default: by node count.
 	Retention string `json:"retention"`
-	// StorageSize of Prometheus's volume. Default: 8Gi.
+	// StorageSize of Prometheus's volume. Default: by node count.
 	StorageSize string `json:"storageSize"`
-	// PrometheusReplicas is 1 or 2. Default: 1 on a single node, 2 on several.
+	// PrometheusReplicas is 1 or 2. Default: by node count.
 	PrometheusReplicas *int `json:"prometheusReplicas"`
 	// GrafanaHost is Grafana's public host. Required when the platform is installed.
 	GrafanaHost string `json:"grafanaHost"`

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"gitlab.com/camps-ch/infra/infra/edge"
@@ -172,3 +173,59 @@ func fill(dst *string, def string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// PhaseDefault is what the presets of a phase fill in at path (e.g.
+// namespaces[].quota.pods, "[]" the first element) on a stack that
+// creates its cluster with the phase's pools (one node in phase 1, three
+// in phase 2), for the configuration reference. It reports false for a
+// path the presets leave empty.
+func PhaseDefault(phase int, path string) (string, bool) {
+	c := &Config{Stack: "example", Phase: phase, Namespaces: []Namespace{{Name: "example"}}}
+	c.Security.OIDC = &OIDCConfig{} // its fields are preset once it is set
+	c.applyPresets()
+	v := reflect.ValueOf(c).Elem()
+	for i, part := range strings.Split(path, ".") {
+		name, list := strings.CutSuffix(part, "[]")
+		tag := "json"
+		if i == 0 {
+			tag = "config"
+		}
+		f, ok := fieldByTag(v, tag, name)
+		if !ok {
+			return "", false
+		}
+		v = f
+		for v.Kind() == reflect.Pointer && !v.IsNil() {
+			v = v.Elem()
+		}
+		if list {
+			if v.Kind() != reflect.Slice || v.Len() == 0 {
+				return "", false
+			}
+			v = v.Index(0)
+		}
+	}
+	if v.Kind() == reflect.Pointer || v.IsZero() && v.Kind() != reflect.Bool {
+		return "", false
+	}
+	return fmt.Sprint(v.Interface()), true
+}
+
+// fieldByTag finds the field of struct v whose tag key names it.
+func fieldByTag(v reflect.Value, key, name string) (reflect.Value, bool) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return reflect.Value{}, false
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return reflect.Value{}, false
+	}
+	for i := range v.NumField() {
+		if tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get(key), ","); tag == name {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}

@@ -32,7 +32,7 @@ type SecurityConfig struct {
 	// ExternalSecrets is the switch: the database credentials, the registry
 	// pull secret and cert-manager's Cloudflare token come from OpenBao as
 	// ExternalSecrets (same Secret names) instead of Secrets Pulumi writes.
-	// Default false; needs openbao.
+	// It needs openbao. Default: false.
 	ExternalSecrets *bool `json:"externalSecrets"`
 }
 
@@ -44,10 +44,10 @@ type AuditConfig struct {
 	// sink (prod's phase 2).
 	Enabled *bool `json:"enabled"`
 	// Host is the sink's public name, through the ingress and Cloudflare
-	// (the API server runs outside the cluster). Default
+	// (the API server runs outside the cluster). Default:
 	// audit-<stack>.<edge.zone>.
 	Host string `json:"host"`
-	// RetentionDays is how long the audit log is kept. Default 90.
+	// RetentionDays is how long the audit log is kept. Default: preset.
 	RetentionDays *int `json:"retentionDays"`
 }
 
@@ -56,9 +56,9 @@ type OpenBaoConfig struct {
 	// Enabled installs OpenBao and the External Secrets Operator. Default:
 	// like audit, on a created three-zone cluster with the platform.
 	Enabled *bool `json:"enabled"`
-	// StorageSize is each replica's Raft volume (Longhorn). Default 10Gi.
+	// StorageSize is each replica's Raft volume (Longhorn). Default: preset.
 	StorageSize string `json:"storageSize"`
-	// AuditStorageSize is each replica's audit device volume. Default 10Gi.
+	// AuditStorageSize is each replica's audit device volume. Default: preset.
 	AuditStorageSize string `json:"auditStorageSize"`
 }
 
@@ -68,11 +68,11 @@ type OIDCConfig struct {
 	IssuerURL string `json:"issuerUrl"`
 	// ClientID is the cluster's client at the provider; required.
 	ClientID string `json:"clientId"`
-	// UsernameClaim names the user. Default: email.
+	// UsernameClaim names the user. Default: preset.
 	UsernameClaim string `json:"usernameClaim"`
-	// GroupsClaim lists the user's groups. Default: groups.
+	// GroupsClaim lists the user's groups. Default: preset.
 	GroupsClaim string `json:"groupsClaim"`
-	// Prefix is put before OIDC users and groups. Default: oidc:.
+	// Prefix is put before OIDC users and groups. Default: preset.
 	Prefix string `json:"prefix"`
 }
 

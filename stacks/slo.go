@@ -22,16 +22,16 @@ type SLOConfig struct {
 	// Hosts are probed for availability over HTTPS. Default: the stack's
 	// proxied edge records, without the Grafana host.
 	Hosts []string `json:"hosts"`
-	// Path is probed on each host; it must answer 2xx. Default: /.
+	// Path is probed on each host; it must answer 2xx. Default: preset.
 	Path string `json:"path"`
 	// Availability is the share of successful probes, in percent.
-	// Default: 99.5 on a single node (phase 1), 99.9 on several (phase 2).
+	// Default: by node count.
 	Availability *float64 `json:"availability"`
 	// LatencyPercentile is the share of requests, in percent, that must be
-	// faster than latencyThresholdMs. Default: 90 on a single node, 95 on several.
+	// faster than latencyThresholdMs. Default: by node count.
 	LatencyPercentile *float64 `json:"latencyPercentile"`
 	// LatencyThresholdMs is the latency target, one of the ingress
-	// controller's histogram buckets. Default: 200 on a single node, 100 on several.
+	// controller's histogram buckets. Default: by node count.
 	LatencyThresholdMs *int `json:"latencyThresholdMs"`
 	// Page makes a fast burn of the error budget critical, which pages;
 	// without it every burn is a warning. Default: true (uat sets false).
