@@ -83,7 +83,7 @@ e2e: build
 docs:
 	$(GO) run ./internal/configdoc/gen
 
-## schema: regenerate contract/outputs.schema.json and provider/schema.json
+## schema: regenerate contract/outputs.schema.json, docs/outputs.md and provider/schema.json
 schema:
 	$(GO) run ./contract/gen
 	cd provider && $(GO) test . -run TestSchemaFileIsCurrent -update

@@ -34,6 +34,18 @@ func TestSchemaIsGenerated(t *testing.T) {
 	}
 }
 
+// TestMarkdownIsGenerated fails when docs/outputs.md and the Outputs
+// struct drift: regenerate with make schema.
+func TestMarkdownIsGenerated(t *testing.T) {
+	got, err := os.ReadFile("../docs/outputs.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, contract.Markdown()) {
+		t.Error("docs/outputs.md is stale: run make schema")
+	}
+}
+
 func TestFieldsAreWhole(t *testing.T) {
 	seen := map[string]bool{}
 	for _, f := range contract.Fields() {

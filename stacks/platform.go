@@ -91,8 +91,7 @@ type LonghornConfig struct {
 	Replicas *int `json:"replicas"`
 	// Capacity is the volume capacity Longhorn must provide (all claims,
 	// Prometheus included); capacity × replicas must fit the nodes'
-	// disks. Default: what fits, e.g. 13Gi on one 50 GB node with 2
-	// replicas, 27Gi on three with 3.
+	// disks, and the default is what fits them. Default: by node count.
 	Capacity string `json:"capacity"`
 	// InstanceManagerCPU is the percentage of each node's CPU reserved for
 	// the volumes' engines and replicas (Longhorn's own default). Default: by node count.

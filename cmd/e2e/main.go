@@ -2,7 +2,7 @@
 // CLI, the real Pulumi.yaml and stack files (with the overlay of
 // e2e/config.yaml), the Infomaniak provider plugin against a fake of the
 // KaaS API, the Kubernetes provider against a real kube-apiserver, and
-// the charts' real CRDs. See README.md (End-to-end runs) for what it
+// the charts' real CRDs. See docs/e2e.md for what it
 // proves and what it cannot.
 //
 // Usage (make e2e does this):

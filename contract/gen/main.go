@@ -1,4 +1,5 @@
-// Command gen writes contract/outputs.schema.json from contract.Outputs.
+// Command gen writes contract/outputs.schema.json and docs/outputs.md from
+// contract.Outputs.
 //
 //	go run ./contract/gen
 package main
@@ -14,6 +15,9 @@ func main() {
 	b, err := contract.Schema()
 	if err == nil {
 		err = os.WriteFile("contract/outputs.schema.json", b, 0o644)
+	}
+	if err == nil {
+		err = os.WriteFile("docs/outputs.md", contract.Markdown(), 0o644)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)

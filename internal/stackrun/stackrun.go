@@ -51,7 +51,7 @@ type Options struct {
 }
 
 // OperatorSecrets are test stand-ins for the secrets each stack's operator
-// sets before the first `pulumi up` (see README.md). The offline plan and
+// sets before the first `pulumi up` (see README.md, Real use). The offline plan and
 // the stack tests use them.
 func OperatorSecrets() map[string]string {
 	return map[string]string{
