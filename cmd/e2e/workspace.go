@@ -13,9 +13,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 
 	"gitlab.com/camps-ch/infra/internal/e2e/adjust"
+	"gitlab.com/camps-ch/infra/internal/e2e/overlay"
 	"gitlab.com/camps-ch/infra/stacks"
 )
 
@@ -56,7 +56,7 @@ func newProject(ctx context.Context, r *runner, dir string, overlays map[string]
 		return nil, err
 	}
 	for _, stack := range []string{"uat", "prod"} {
-		if err := mergeStackFile(filepath.Join(r.repo, "Pulumi."+stack+".yaml"), filepath.Join(p.dir, "Pulumi."+stack+".yaml"), overlays[stack]); err != nil {
+		if err := overlay.MergeStackFile(filepath.Join(r.repo, "Pulumi."+stack+".yaml"), filepath.Join(p.dir, "Pulumi."+stack+".yaml"), overlays[stack]); err != nil {
 			return nil, err
 		}
 	}
@@ -114,45 +114,6 @@ func (p *project) stack(ctx context.Context, name string, secretKeys ...string) 
 		}
 	}
 	return s, nil
-}
-
-// mergeStackFile writes the stack file src with overlay's keys merged in
-// (maps merged key by key, anything else replaced) to dst.
-func mergeStackFile(src, dst string, overlay map[string]any) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	var file map[string]any
-	if err := yaml.Unmarshal(b, &file); err != nil {
-		return fmt.Errorf("%s: %w", src, err)
-	}
-	config, _ := file["config"].(map[string]any)
-	if config == nil {
-		config = map[string]any{}
-	}
-	for _, k := range slices.Sorted(maps.Keys(overlay)) {
-		config[k] = merge(config[k], overlay[k])
-	}
-	file["config"] = config
-	out, err := yaml.Marshal(file)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, out, 0o600)
-}
-
-func merge(base, over any) any {
-	bm, ok1 := base.(map[string]any)
-	om, ok2 := over.(map[string]any)
-	if !ok1 || !ok2 {
-		return over
-	}
-	out := maps.Clone(bm)
-	for k, v := range om {
-		out[k] = merge(bm[k], v)
-	}
-	return out
 }
 
 // environ is the project's environment as KEY=value pairs.

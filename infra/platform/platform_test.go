@@ -16,6 +16,16 @@ import (
 	"gitlab.com/camps-ch/infra/internal/recorder"
 )
 
+func TestRequests(t *testing.T) {
+	got := convention.RequestsOf(3, convention.NewResources("100m", "128Mi", "1", "1Gi"), convention.NewResources("0.5", "1Gi", "", ""))
+	if got.MilliCPU != 1800 || got.Memory != 3*(128<<20+1<<30) {
+		t.Errorf("requests = %+v", got)
+	}
+	if s := (convention.Requests{MilliCPU: 1500, Memory: 2 << 30}).String(); s != "1500m CPU, 2048Mi memory" {
+		t.Errorf("String = %q", s)
+	}
+}
+
 func TestLonghornSizing(t *testing.T) {
 	tests := []struct {
 		replicas, nodes int

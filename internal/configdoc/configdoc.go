@@ -18,9 +18,19 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"gitlab.com/camps-ch/infra/stacks"
 )
+
+// Types are what the reference is generated from (package stacks's).
+type Types struct {
+	// Config is the configuration's root type: its fields' config tags
+	// are the keys, their json tags the paths below.
+	Config reflect.Type
+	// Secret is the type of the secret keys.
+	Secret reflect.Type
+	// Preset returns what a phase's presets fill in at a path
+	// (stacks.PhaseDefault).
+	Preset func(phase int, path string) (string, bool)
+}
 
 // Field is one configuration path and what its doc comment says.
 type Field struct {
@@ -90,15 +100,15 @@ func text(g *ast.CommentGroup) string {
 	return strings.Join(strings.Fields(g.Text()), " ")
 }
 
-// Fields walks the configuration from stacks.Config, reading doc comments
-// from dir, the stacks package's source. Every path needs a doc comment.
-func Fields(dir string) ([]Field, error) {
+// Fields walks the configuration from types.Config, reading doc comments
+// from dir, the source of its package. Every path needs a doc comment.
+func Fields(dir string, types Types) ([]Field, error) {
 	d, err := parse(dir)
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{docs: d}
-	cfg := reflect.TypeFor[stacks.Config]()
+	w := &walker{docs: d, types: types}
+	cfg := types.Config
 	for i := range cfg.NumField() {
 		f := cfg.Field(i)
 		key := f.Tag.Get("config")
@@ -115,11 +125,10 @@ func Fields(dir string) ([]Field, error) {
 
 type walker struct {
 	docs    docs
+	types   Types
 	out     []Field
 	missing []string
 }
-
-var secretType = reflect.TypeFor[stacks.Secret]()
 
 func (w *walker) field(path, owner string, f reflect.StructField) {
 	doc := w.docs[owner][f.Name]
@@ -127,7 +136,7 @@ func (w *walker) field(path, owner string, f reflect.StructField) {
 		w.missing = append(w.missing, path)
 	}
 	def, rest := splitDefault(strip(f.Name, doc))
-	def, err := presetDefault(path, def)
+	def, err := presetDefault(w.types.Preset, path, def)
 	if err != nil {
 		w.missing = append(w.missing, err.Error())
 	}
@@ -135,13 +144,14 @@ func (w *walker) field(path, owner string, f reflect.StructField) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	w.out = append(w.out, Field{Path: path, Type: typeName(t), Default: def, Doc: rest, Secret: t == secretType})
+	secret := t == w.types.Secret
+	w.out = append(w.out, Field{Path: path, Type: typeName(t, w.types.Secret), Default: def, Doc: rest, Secret: secret})
 	prefix := path
 	for t.Kind() == reflect.Slice {
 		prefix += "[]"
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || t == secretType {
+	if t.Kind() != reflect.Struct || secret {
 		return
 	}
 	for i := range t.NumField() {
@@ -155,7 +165,7 @@ func (w *walker) field(path, owner string, f reflect.StructField) {
 }
 
 // typeName names a Go type as the configuration sees it.
-func typeName(t reflect.Type) string {
+func typeName(t, secretType reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -165,9 +175,9 @@ func typeName(t reflect.Type) string {
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
 		return "list of objects"
 	case t.Kind() == reflect.Slice:
-		return "list of " + typeName(t.Elem()) + "s"
+		return "list of " + typeName(t.Elem(), secretType) + "s"
 	case t.Kind() == reflect.Map:
-		return "map of " + typeName(t.Elem()) + "s"
+		return "map of " + typeName(t.Elem(), secretType) + "s"
 	case t.Kind() == reflect.Struct:
 		return "object"
 	case t.Kind() == reflect.Bool:
@@ -223,12 +233,12 @@ const (
 )
 
 // presetDefault renders a rule-named default with the presets' values.
-func presetDefault(path, def string) (string, error) {
+func presetDefault(preset func(int, string) (string, bool), path, def string) (string, error) {
 	if def != byPreset && def != byNodeCount {
 		return def, nil
 	}
-	one, ok1 := stacks.PhaseDefault(1, path)
-	two, ok2 := stacks.PhaseDefault(2, path)
+	one, ok1 := preset(1, path)
+	two, ok2 := preset(2, path)
 	switch {
 	case !ok1 || !ok2:
 		return "", fmt.Errorf("%s (its default is %q, but the presets set none)", path, def)
@@ -297,7 +307,7 @@ func Project(pulumiYAML []byte, fields []Field) ([]byte, error) {
 		case inConfig && strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && strings.HasSuffix(strings.TrimSpace(line), ":"):
 			key = strings.TrimSuffix(strings.TrimSpace(line), ":")
 			if _, ok := top[key]; !ok {
-				return nil, fmt.Errorf("Pulumi.yaml declares %s, which no config type reads", key)
+				return nil, fmt.Errorf("the project file declares %s, which no config type reads", key)
 			}
 		case inConfig && line == "    description: >-\n":
 			f := top[key]
@@ -314,7 +324,7 @@ func Project(pulumiYAML []byte, fields []Field) ([]byte, error) {
 		out.WriteString(line)
 	}
 	for key := range top {
-		return nil, fmt.Errorf("Pulumi.yaml does not declare %s with a folded description (description: >-)", key)
+		return nil, fmt.Errorf("the project file does not declare %s with a folded description (description: >-)", key)
 	}
 	var check map[string]any
 	if err := yaml.Unmarshal(out.Bytes(), &check); err != nil {
@@ -362,8 +372,8 @@ const (
 )
 
 // Generate renders both files from the repository at root.
-func Generate(root string) (markdown, project []byte, err error) {
-	fields, err := Fields(filepath.Join(root, "stacks"))
+func Generate(root string, types Types) (markdown, project []byte, err error) {
+	fields, err := Fields(filepath.Join(root, "stacks"), types)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,12 +7,16 @@ package main
 import (
 	"fmt"
 	"os"
+	"reflect"
 
 	"gitlab.com/camps-ch/infra/internal/configdoc"
+	"gitlab.com/camps-ch/infra/stacks"
 )
 
 func main() {
-	markdown, project, err := configdoc.Generate(".")
+	markdown, project, err := configdoc.Generate(".", configdoc.Types{
+		Config: reflect.TypeFor[stacks.Config](), Secret: reflect.TypeFor[stacks.Secret](), Preset: stacks.PhaseDefault,
+	})
 	if err == nil {
 		err = os.WriteFile(configdoc.MarkdownFile, markdown, 0o644)
 	}

@@ -1,4 +1,4 @@
-package main
+package overlay
 
 import (
 	"os"
@@ -20,7 +20,7 @@ func TestMergeStackFile(t *testing.T) {
 		"camps-infra:edge":     map[string]any{"records": []any{}},
 		"camps-infra:platform": map[string]any{"install": false},
 	}
-	if err := mergeStackFile(src, dst, overlay); err != nil {
+	if err := MergeStackFile(src, dst, overlay); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(dst)
