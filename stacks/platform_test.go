@@ -166,12 +166,10 @@ func TestUatInstallsThePlatformReleases(t *testing.T) {
 	wantValue(t, rel["cert-manager"], "values.crds.keep", true)
 }
 
-// releaseWaits are the only edges between releases: the operator's
-// PodMonitor needs the monitoring CRDs; the Barman Cloud plugin needs
-// cert-manager (its certificates) and the operator.
+// releaseWaits are the only edges between releases: the Barman Cloud
+// plugin's Issuer and Certificates need cert-manager.
 var releaseWaits = map[string][]string{
-	"cloudnative-pg":              {"kube-prometheus-stack"},
-	"cloudnative-pg-barman-cloud": {"cert-manager", "cloudnative-pg"},
+	"cloudnative-pg-barman-cloud": {"cert-manager"},
 }
 
 // TestPlatformOrdering checks the dependency edges: only the issuers wait
@@ -385,5 +383,25 @@ func TestOpenStackApplicationCredential(t *testing.T) {
 	p := find(t, res, "pulumi:providers:openstack", "ingress-ip")
 	if p.String("applicationCredentialId") != "ac-123" || p.String("tenantId") != "PCP-ABC" || !p.IsSecret("applicationCredentialSecret") {
 		t.Errorf("openstack provider = %v (secret %v)", p.Inputs, p.IsSecret("applicationCredentialSecret"))
+	}
+}
+
+// TestShortFirstDeploy: a first up creates resources in at most nine
+// steps one after the other (the plan's critical path): releases start
+// together and wait only for CRDs or webhooks they need.
+func TestShortFirstDeploy(t *testing.T) {
+	for _, opts := range []stackrun.Options{
+		{Stack: "uat"},
+		{Stack: "prod", Set: map[string]string{key("phase"): "2"}},
+	} {
+		res := mustRun(t, opts)
+		path := plan.NewGraph(res.Recorder.Resources()).CriticalPath()
+		if len(path) > 9 {
+			var steps []string
+			for _, r := range path {
+				steps = append(steps, r.Type+" "+r.Name)
+			}
+			t.Errorf("%s %v: the critical path has %d steps, want at most 9:\n  %s", opts.Stack, opts.Set, len(path), strings.Join(steps, "\n  "))
+		}
 	}
 }

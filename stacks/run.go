@@ -171,7 +171,7 @@ func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns 
 	}
 	if store != nil && *cfg.Data.Postgres.Enabled {
 		args := cfg.postgresArgs(ns, n.Name, store)
-		args.Ready = append(append([]pulumi.Resource{}, ready.monitoring...), ready.databases...)
+		args.OperatorReady, args.PluginReady, args.MonitoringReady = ready.operator, ready.plugin, ready.monitoring
 		if _, err := data.NewPostgres(ctx, "postgres-"+ns.Name, args, providers); err != nil {
 			return nil, err
 		}
@@ -338,12 +338,10 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 type platformReady struct {
 	// monitoring is kube-prometheus-stack (ServiceMonitors, rules).
 	monitoring []pulumi.Resource
-	// databases are CloudNativePG and its Barman Cloud plugin.
-	databases []pulumi.Resource
+	// operator and plugin are CloudNativePG and its Barman Cloud plugin.
+	operator, plugin []pulumi.Resource
 	// storage is Longhorn (the default StorageClass).
 	storage []pulumi.Resource
-	// secrets is OpenBao's release, when the stack runs it.
-	secrets []pulumi.Resource
 	// certManagerNamespace is cert-manager's namespace, once created.
 	certManagerNamespace pulumi.StringOutput
 }
@@ -410,13 +408,10 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 	if err != nil {
 		return platformDeployment{}, err
 	}
-	var secrets []pulumi.Resource
 	if *cfg.Security.OpenBao.Enabled {
-		bao, err := security.NewOpenBao(ctx, "openbao", cfg.openBaoArgs(cm, mon, longhorn), providers)
-		if err != nil {
+		if _, err := security.NewOpenBao(ctx, "openbao", cfg.openBaoArgs(cm, mon, longhorn), providers); err != nil {
 			return platformDeployment{}, err
 		}
-		secrets = []pulumi.Resource{bao.Release}
 	}
 	if g := cfg.Security.Groups; g != (GroupsConfig{}) {
 		if _, err := security.NewAccessControl(ctx, "access-control", &security.AccessControlArgs{
@@ -426,8 +421,9 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 		}
 	}
 	out.ready = platformReady{
-		monitoring: in.monitoringReady(), databases: cnpg.Ready, storage: []pulumi.Resource{longhorn.Release},
-		secrets: secrets, certManagerNamespace: cm.Namespace,
+		monitoring: in.monitoringReady(), storage: []pulumi.Resource{longhorn.Release},
+		operator: []pulumi.Resource{cnpg.Operator}, plugin: []pulumi.Resource{cnpg.Plugin},
+		certManagerNamespace: cm.Namespace,
 	}
 	return out, nil
 }

@@ -265,10 +265,9 @@ func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring,
 // from it, each as the component that wrote it describes it.
 func (c *Config) externalSecretsArgs(namespaces map[string]*tenancy.Namespace, ready platformReady) *security.ExternalSecretsArgs {
 	args := &security.ExternalSecretsArgs{
-		Chart:        chart(security.ExternalSecretsChart, c.Platform.Charts.ExternalSecrets),
-		Namespaces:   []string{convention.CertManagerNamespace},
-		Ready:        ready.monitoring,
-		OpenBaoReady: ready.secrets,
+		Chart:      chart(security.ExternalSecretsChart, c.Platform.Charts.ExternalSecrets),
+		Namespaces: []string{convention.CertManagerNamespace},
+		Ready:      ready.monitoring,
 	}
 	for _, ns := range c.Namespaces {
 		args.Namespaces = append(args.Namespaces, ns.Name)

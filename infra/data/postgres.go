@@ -102,10 +102,11 @@ type PostgresArgs struct {
 	OperatorNamespace string
 	// MonitoringNamespace is Prometheus's namespace.
 	MonitoringNamespace string
-	// Ready are what the cluster waits for: the operator and the plugin
-	// with their CRDs, the monitoring CRDs. Empty when another stack
-	// installed them.
-	Ready []pulumi.Resource
+	// OperatorReady, PluginReady and MonitoringReady are what needs their
+	// CRDs waits for: the cluster and its scheduled backup the operator,
+	// the object stores the Barman Cloud plugin, the PodMonitor the
+	// monitoring release. Empty when another stack installed them.
+	OperatorReady, PluginReady, MonitoringReady []pulumi.Resource
 	// ExternalCredentials: the owner's credentials Secret is an
 	// ExternalSecret from OpenBao (security.externalSecrets), not
 	// generated here.
@@ -361,34 +362,33 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		return nil, wrap(fmt.Errorf("S3 credentials: %w", err))
 	}
 
-	ready = append(append(ready, s3), args.Ready...)
-	store, err := custom(ctx, name+"-object-store", "barmancloud.cnpg.io/v1", "ObjectStore", objectStore(n), args.Namespace,
-		args.objectStoreSpec(args.ownSource(), "REGION", args.Backup.Retention), child, pulumi.DependsOn(ready))
-	if err != nil {
+	// The object stores need the plugin's CRD and the S3 Secret; the
+	// cluster the operator's CRDs and its credentials. The cluster names
+	// its object store and the operator waits for it: no edge between them.
+	storeReady := append([]pulumi.Resource{s3}, args.PluginReady...)
+	if _, err := custom(ctx, name+"-object-store", "barmancloud.cnpg.io/v1", "ObjectStore", objectStore(n), args.Namespace,
+		args.objectStoreSpec(args.ownSource(), "REGION", args.Backup.Retention), child, pulumi.DependsOn(storeReady)); err != nil {
 		return nil, wrap(err)
 	}
-	stores := []pulumi.Resource{store}
 	if args.Recovery != nil {
-		source, err := custom(ctx, name+"-recovery-source", "barmancloud.cnpg.io/v1", "ObjectStore", recoveryStore(n), args.Namespace,
-			args.objectStoreSpec(args.recoverySource(), "RECOVERY_REGION", ""), child, pulumi.DependsOn(ready))
-		if err != nil {
+		if _, err := custom(ctx, name+"-recovery-source", "barmancloud.cnpg.io/v1", "ObjectStore", recoveryStore(n), args.Namespace,
+			args.objectStoreSpec(args.recoverySource(), "RECOVERY_REGION", ""), child, pulumi.DependsOn(storeReady)); err != nil {
 			return nil, wrap(err)
 		}
-		stores = append(stores, source)
 	}
-	cluster, err := custom(ctx, name, "postgresql.cnpg.io/v1", "Cluster", n, args.Namespace,
-		args.clusterSpec(), child, pulumi.DependsOn(append(ready, stores...)), pulumi.Protect(true))
-	if err != nil {
+	if _, err := custom(ctx, name, "postgresql.cnpg.io/v1", "Cluster", n, args.Namespace,
+		args.clusterSpec(), child, pulumi.DependsOn(append(ready, args.OperatorReady...)), pulumi.Protect(true)); err != nil {
 		return nil, wrap(err)
 	}
+	// The operator starts the scheduled backups once the cluster is ready.
 	if _, err := custom(ctx, name+"-scheduled-backup", "postgresql.cnpg.io/v1", "ScheduledBackup", n+"-scheduled", args.Namespace,
-		args.scheduledBackupSpec(), child, pulumi.DependsOn([]pulumi.Resource{cluster})); err != nil {
+		args.scheduledBackupSpec(), child, pulumi.DependsOn(args.OperatorReady)); err != nil {
 		return nil, wrap(err)
 	}
 	if _, err := custom(ctx, name+"-pod-monitor", "monitoring.coreos.com/v1", "PodMonitor", n, args.Namespace, map[string]any{
 		"selector":            map[string]any{"matchLabels": map[string]any{ClusterLabel: n}},
 		"podMetricsEndpoints": []any{map[string]any{"port": "metrics"}},
-	}, child, pulumi.DependsOn(args.Ready)); err != nil {
+	}, child, pulumi.DependsOn(args.MonitoringReady)); err != nil {
 		return nil, wrap(err)
 	}
 	if err := args.networkPolicy(ctx, name, child); err != nil {

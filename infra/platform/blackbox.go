@@ -138,14 +138,15 @@ func NewBlackbox(ctx *pulumi.Context, name string, args *BlackboxArgs, opts ...p
 	}
 	chart := helm.Override(BlackboxChart, args.Chart)
 	// The monitoring namespace denies by default; the exporter's own
-	// allowance joins the namespace's.
-	policies, err := netpol.Add(ctx, name, args.Namespace, blackboxNetwork(), pulumi.Parent(c))
-	if err != nil {
+	// allowance joins the namespace's. The release does not wait for it:
+	// readiness probes come from the kubelet, which policies do not
+	// filter, and Prometheus is admitted as soon as the allowance exists.
+	if _, err := netpol.Add(ctx, name, args.Namespace, blackboxNetwork(), pulumi.Parent(c)); err != nil {
 		return nil, fmt.Errorf("blackbox %q: %w", name, err)
 	}
 	if _, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: args.Namespace, Values: values,
-	}, pulumi.Parent(c), pulumi.DependsOn(policies)); err != nil {
+	}, pulumi.Parent(c)); err != nil {
 		return nil, fmt.Errorf("blackbox %q: %w", name, err)
 	}
 	c.Prober = pulumi.String(BlackboxProber).ToStringOutput()

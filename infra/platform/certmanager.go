@@ -197,7 +197,7 @@ func NewCertManager(ctx *pulumi.Context, name string, args *CertManagerArgs, opt
 		// The startupapicheck Job is a post-install hook: waiting for it
 		// means waiting for the CRDs and the webhook.
 		WaitForJobs: true,
-	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))
+	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}

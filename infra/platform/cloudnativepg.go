@@ -42,8 +42,12 @@ type CloudNativePG struct {
 
 	// Namespace is the operator's namespace.
 	Namespace pulumi.StringOutput `pulumi:"namespace"`
-	// Ready are the two releases: clusters wait for their CRDs and webhooks.
-	Ready []pulumi.Resource `pulumi:"-"`
+	// Operator is the operator's release: clusters and scheduled backups
+	// wait for its CRDs and webhooks.
+	Operator pulumi.Resource `pulumi:"-"`
+	// Plugin is the Barman Cloud plugin's release: object stores wait
+	// for its CRD.
+	Plugin pulumi.Resource `pulumi:"-"`
 }
 
 // CloudNativePGArgs configure the operator.
@@ -55,7 +59,8 @@ type CloudNativePGArgs struct {
 	// CertManagerReady is what the plugin waits for: its certificates are
 	// cert-manager Certificates. Required.
 	CertManagerReady []pulumi.Resource
-	// MonitoringReady is what the operator's PodMonitor waits for.
+	// MonitoringReady is what the operator's PodMonitor waits for (the
+	// release does not: the PodMonitor is the program's, not the chart's).
 	MonitoringReady []pulumi.Resource
 }
 
@@ -83,11 +88,6 @@ type cnpgValues struct {
 	ReplicaCount int                  `json:"replicaCount"`
 	CRDs         enabledCreate        `json:"crds"`
 	Resources    convention.Resources `json:"resources"`
-	Monitoring   cnpgMonitoring       `json:"monitoring"`
-}
-
-type cnpgMonitoring struct {
-	PodMonitorEnabled bool `json:"podMonitorEnabled"`
 }
 
 type barmanValues struct {
@@ -96,9 +96,11 @@ type barmanValues struct {
 	Resources    convention.Resources `json:"resources"`
 }
 
-// NewCloudNativePG installs the operator (CRDs, webhooks, a PodMonitor for
-// its own metrics) and then the Barman Cloud plugin, in a restricted
-// namespace. Defaults: charts CloudNativePGChart and BarmanCloudChart,
+// NewCloudNativePG installs the operator (CRDs, webhooks) and the Barman
+// Cloud plugin side by side in a restricted namespace, and a PodMonitor
+// for the operator's metrics once the monitoring CRDs exist. The plugin
+// waits only for cert-manager: its chart's Issuer and Certificates need
+// cert-manager's CRDs and webhook; nothing in it needs the operator. Defaults: charts CloudNativePGChart and BarmanCloudChart,
 // resources DefaultCloudNativePGResources.
 func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs, opts ...pulumi.ResourceOption) (*CloudNativePG, error) {
 	if err := args.validate(); err != nil {
@@ -115,17 +117,21 @@ func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs,
 	}
 	c.Namespace = ns.Name
 	r := args.resources()
-	operatorValues, err := helm.Values(cnpgValues{
-		ReplicaCount: 1, CRDs: enabledCreate{Create: true}, Resources: r.Operator,
-		Monitoring: cnpgMonitoring{PodMonitorEnabled: true},
-	})
+	operatorValues, err := helm.Values(cnpgValues{ReplicaCount: 1, CRDs: enabledCreate{Create: true}, Resources: r.Operator})
 	if err != nil {
 		return nil, wrap(err)
 	}
 	operator, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: helm.Override(CloudNativePGChart, args.Operator), Name: name, Namespace: c.Namespace, Values: operatorValues,
-	}, pulumi.Parent(c), pulumi.DependsOn(append(append([]pulumi.Resource{}, ns.Policies...), args.MonitoringReady...)))
+	}, pulumi.Parent(c))
 	if err != nil {
+		return nil, wrap(err)
+	}
+	// The chart's own PodMonitor would make the release wait for the
+	// monitoring CRDs; this one waits instead, and the release does not.
+	if err := podMonitor(ctx, name, c.Namespace, map[string]any{
+		"app.kubernetes.io/name": "cloudnative-pg", "app.kubernetes.io/instance": name,
+	}, "metrics", args.MonitoringReady, pulumi.Parent(c)); err != nil {
 		return nil, wrap(err)
 	}
 	pluginValues, err := helm.Values(barmanValues{ReplicaCount: 1, CRDs: enabledCreate{Create: true}, Resources: r.Plugin})
@@ -134,10 +140,10 @@ func NewCloudNativePG(ctx *pulumi.Context, name string, args *CloudNativePGArgs,
 	}
 	plugin, err := helm.NewRelease(ctx, name+"-barman-cloud", &helm.ReleaseArgs{
 		Chart: helm.Override(BarmanCloudChart, args.Plugin), Name: "barman-cloud", Namespace: c.Namespace, Values: pluginValues,
-	}, pulumi.Parent(c), pulumi.DependsOn(append([]pulumi.Resource{operator}, args.CertManagerReady...)))
+	}, pulumi.Parent(c), pulumi.DependsOn(args.CertManagerReady))
 	if err != nil {
 		return nil, wrap(err)
 	}
-	c.Ready = []pulumi.Resource{operator, plugin}
+	c.Operator, c.Plugin = operator, plugin
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace})
 }

@@ -262,7 +262,7 @@ func NewIngress(ctx *pulumi.Context, name string, args *IngressArgs, opts ...pul
 	chart := helm.Override(IngressChart, args.Chart)
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values,
-	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))
+	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("ingress %q: %w", name, err)
 	}

@@ -293,7 +293,7 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	chart := helm.Override(LonghornChart, args.Chart)
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values, Timeout: 900,
-	}, pulumi.Parent(c), pulumi.Protect(true), pulumi.DependsOn(ns.Policies))
+	}, pulumi.Parent(c), pulumi.Protect(true))
 	if err != nil {
 		return nil, wrap(err)
 	}

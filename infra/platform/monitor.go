@@ -14,6 +14,19 @@ func customResource(ctx *pulumi.Context, name, apiVersion, kind, objName string,
 	return customresource.New(ctx, name, customresource.Object{APIVersion: apiVersion, Kind: kind, Name: objName, Namespace: namespace}, spec, opts...)
 }
 
+// podMonitor scrapes the pods matching labels on a named port. It waits
+// for the monitoring CRDs (monitoringReady) as well as for opts.
+func podMonitor(ctx *pulumi.Context, name string, namespace pulumi.StringInput, labels map[string]any,
+	port string, monitoringReady []pulumi.Resource, opts ...pulumi.ResourceOption,
+) error {
+	opts = append(opts, pulumi.DependsOn(monitoringReady))
+	_, err := customResource(ctx, name+"-metrics", "monitoring.coreos.com/v1", "PodMonitor", name, namespace, map[string]any{
+		"selector":            map[string]any{"matchLabels": labels},
+		"podMetricsEndpoints": []any{map[string]any{"port": port}},
+	}, opts...)
+	return err
+}
+
 // serviceMonitor scrapes the Services matching labels on an endpoint. It
 // waits for the monitoring CRDs (monitoringReady) as well as for opts.
 func serviceMonitor(ctx *pulumi.Context, name string, namespace pulumi.StringInput, labels map[string]any,

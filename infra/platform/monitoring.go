@@ -471,7 +471,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	chart := helm.Override(MonitoringChart, args.Chart)
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: chart, Name: name, Namespace: c.Namespace, Values: values, Timeout: 900,
-	}, pulumi.Parent(c), pulumi.DependsOn(ns.Policies))
+	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, wrap(err)
 	}

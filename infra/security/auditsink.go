@@ -220,7 +220,7 @@ func NewAuditSink(ctx *pulumi.Context, name string, args *AuditSinkArgs, opts ..
 	if err != nil {
 		return nil, wrap(err)
 	}
-	deps := append(append([]pulumi.Resource{secret}, ns.Policies...), args.Ready...)
+	deps := append([]pulumi.Resource{secret}, args.Ready...)
 	if _, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: helm.Override(VectorChart, args.Chart), Name: auditRelease, Namespace: ns.Name, Values: values,
 	}, pulumi.Parent(c), pulumi.DependsOn(deps)); err != nil {

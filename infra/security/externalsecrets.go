@@ -45,8 +45,6 @@ type ExternalSecretsArgs struct {
 	// Namespaces may read the store: the application namespaces and
 	// cert-manager's. Others are refused by the store's conditions.
 	Namespaces []string
-	// OpenBaoReady are what the store waits for (OpenBao's release).
-	OpenBaoReady []pulumi.Resource
 	// Ready are what the release waits for (the monitoring CRDs).
 	Ready []pulumi.Resource
 	// Secrets are the ExternalSecrets that replace Secrets Pulumi wrote
@@ -125,13 +123,13 @@ func NewExternalSecrets(ctx *pulumi.Context, name string, args *ExternalSecretsA
 	}
 	release, err := helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: helm.Override(ExternalSecretsChart, args.Chart), Name: "external-secrets", Namespace: ns.Name, Values: values,
-	}, pulumi.Parent(c), pulumi.DependsOn(append(append([]pulumi.Resource{}, ns.Policies...), args.Ready...)))
+	}, pulumi.Parent(c), pulumi.DependsOn(args.Ready))
 	if err != nil {
 		return nil, wrap(err)
 	}
 	store, err := customresource.New(ctx, name+"-store", customresource.Object{
 		APIVersion: "external-secrets.io/v1", Kind: "ClusterSecretStore", Name: StoreName,
-	}, storeSpec(args.Namespaces), pulumi.Parent(c), pulumi.DependsOn(append([]pulumi.Resource{release}, args.OpenBaoReady...)))
+	}, storeSpec(args.Namespaces), pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{release}))
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -283,8 +283,7 @@ func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pul
 	if err != nil {
 		return nil, wrap(err)
 	}
-	certs, err := openBaoCertificates(ctx, name, ns.Name, args.CertManagerReady, pulumi.Parent(c))
-	if err != nil {
+	if err := openBaoCertificates(ctx, name, ns.Name, args.CertManagerReady, pulumi.Parent(c)); err != nil {
 		return nil, wrap(err)
 	}
 	bootstrap, err := corev1.NewConfigMap(ctx, name+"-bootstrap", &corev1.ConfigMapArgs{
@@ -301,9 +300,10 @@ func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pul
 	if err != nil {
 		return nil, wrap(err)
 	}
-	deps := append(append(append([]pulumi.Resource{bootstrap}, certs...), ns.Policies...), args.Ready...)
 	// The pods stay unready until someone unseals them: the release does
-	// not wait for them.
+	// not wait for them, nor for the certificates (the pods start once
+	// cert-manager has written their Secrets; the kubelet retries).
+	deps := append([]pulumi.Resource{bootstrap}, args.Ready...)
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: helm.Override(OpenBaoChart, args.Chart), Name: openBaoRelease, Namespace: ns.Name, Values: values, SkipAwait: true,
 	}, pulumi.Parent(c), pulumi.Protect(true), pulumi.DependsOn(deps))
@@ -333,7 +333,7 @@ func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pul
 // CA issues the server's certificate for every name it answers to (three
 // years, renewed 90 days before: OpenBao reads it at start and on SIGHUP,
 // see the runbook).
-func openBaoCertificates(ctx *pulumi.Context, name string, ns pulumi.StringInput, ready []pulumi.Resource, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func openBaoCertificates(ctx *pulumi.Context, name string, ns pulumi.StringInput, ready []pulumi.Resource, opts ...pulumi.ResourceOption) error {
 	opts = append(opts, pulumi.DependsOn(ready))
 	type object struct {
 		suffix, kind, objName string
@@ -356,15 +356,12 @@ func openBaoCertificates(ctx *pulumi.Context, name string, ns pulumi.StringInput
 			"issuerRef": map[string]any{"kind": "Issuer", "name": "openbao-ca"},
 		}},
 	}
-	var out []pulumi.Resource
 	for _, o := range objects {
-		r, err := customresource.New(ctx, name+"-"+o.suffix, customresource.Object{
+		if _, err := customresource.New(ctx, name+"-"+o.suffix, customresource.Object{
 			APIVersion: "cert-manager.io/v1", Kind: o.kind, Name: o.objName, Namespace: ns,
-		}, o.spec, opts...)
-		if err != nil {
-			return nil, err
+		}, o.spec, opts...); err != nil {
+			return err
 		}
-		out = append(out, r)
 	}
-	return out, nil
+	return nil
 }
