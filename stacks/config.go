@@ -24,6 +24,7 @@ const (
 	KeyCloudflare      = "cloudflare"
 	KeyDNSToken        = "cloudflareDnsToken"
 	KeyReceivers       = "alertmanagerReceivers"
+	KeyHeartbeat       = "alertmanagerHeartbeatUrl"
 	KeyEdge            = "edge"
 	KeyOpenStack       = "openstack"
 	KeyOpenStackSecret = "openstackApplicationCredentialSecret"
@@ -114,6 +115,12 @@ type Config struct {
 	// passwords); platform.monitoring.alertRoutes routes them by
 	// severity. Default: none, alerts stay in Alertmanager.
 	Receivers Secret `config:"alertmanagerReceivers"`
+	// Heartbeat is a dead man's switch outside the cluster: an https URL
+	// (a healthchecks-style service) that Alertmanager calls every minute
+	// with the always-firing Watchdog, and that alerts when the calls
+	// stop (Prometheus, Alertmanager or the whole cluster down). It holds
+	// the check's key. Default: none, the Watchdog goes nowhere.
+	Heartbeat Secret `config:"alertmanagerHeartbeatUrl"`
 	// Edge is the path from the Internet to the ingress: the reserved
 	// address and the Cloudflare records.
 	Edge Edge `config:"edge"`

@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -322,6 +323,12 @@ func (c *Config) validatePlatform(ps *Problems) {
 	} else {
 		c.validateAlertRoutes(receivers, ps)
 	}
+	// The URL holds the check's key: the message never quotes it.
+	if h := c.Heartbeat; h.IsSet() {
+		if u, err := url.Parse(h.Reveal()); err != nil || u.Scheme != "https" || u.Host == "" {
+			ps.add(KeyHeartbeat, "is not an https:// URL")
+		}
+	}
 	lh := pl.Longhorn
 	if r := *lh.Replicas; r < 1 || r > 20 {
 		ps.add("platform.longhorn.replicas", "%d is not between 1 and 20", r)
@@ -482,7 +489,9 @@ func (c *Config) alertmanagerConfig() (string, error) {
 		return "", err
 	}
 	routes := c.Platform.Monitoring.AlertRoutes
-	return platform.AlertmanagerConfig(receivers, platform.AlertRoutes{Critical: routes.Critical, Warning: routes.Warning})
+	return platform.AlertmanagerConfig(receivers, platform.AlertRoutes{
+		Critical: routes.Critical, Warning: routes.Warning, HeartbeatURL: c.Heartbeat.Reveal(),
+	})
 }
 
 // platformInputs are what the platform's components take from resources

@@ -152,7 +152,19 @@ type monitoringValues struct {
 	KubeControllerManager enabledOnly        `json:"kubeControllerManager"`
 	KubeScheduler         enabledOnly        `json:"kubeScheduler"`
 	KubeEtcd              enabledOnly        `json:"kubeEtcd"`
+	// CustomRules overrides the chart's own alerts, by name.
+	CustomRules map[string]customRule `json:"customRules"`
 }
+
+// customRule overrides one of the chart's alerts.
+type customRule struct {
+	Severity string `json:"severity,omitempty"`
+}
+
+// raisedAlerts are the chart's alerts of severity info that must reach
+// someone: they are raised to warning. Node CPU saturation (above 90 % for
+// 15 minutes) would otherwise go nowhere.
+var raisedAlerts = []string{"NodeCPUHighUsage"}
 
 type prometheusValues struct {
 	PrometheusSpec prometheusSpec `json:"prometheusSpec"`
@@ -316,7 +328,16 @@ func (a *MonitoringArgs) values(release string) monitoringValues {
 		KubeControllerManager: enabledOnly{false},
 		KubeScheduler:         enabledOnly{false},
 		KubeEtcd:              enabledOnly{false},
+		CustomRules:           raised(),
 	}
+}
+
+func raised() map[string]customRule {
+	out := map[string]customRule{}
+	for _, name := range raisedAlerts {
+		out[name] = customRule{Severity: "warning"}
+	}
+	return out
 }
 
 // AlertRoutes name the receivers of each severity. An empty list means
@@ -324,7 +345,15 @@ func (a *MonitoringArgs) values(release string) monitoringValues {
 type AlertRoutes struct {
 	Critical []string
 	Warning  []string
+	// HeartbeatURL, when set, receives the always-firing Watchdog every
+	// minute: a dead man's switch outside the cluster (a healthchecks-style
+	// service) alerts when the pings stop, i.e. when Prometheus,
+	// Alertmanager or the cluster is down. A secret.
+	HeartbeatURL string
 }
+
+// HeartbeatReceiver is the receiver of the Watchdog.
+const HeartbeatReceiver = "heartbeat"
 
 // inhibitEqual are the labels a critical alert and the warning it silences
 // share: the same alert about the same object (namespace, pod, container,
@@ -337,18 +366,19 @@ var inhibitEqual = []string{"alertname", "namespace", "pod", "container", "name"
 // Alertmanager's own format (each a mapping with a unique name) and the
 // receivers of each severity. Critical alerts go to routes.Critical and are
 // repeated hourly; warnings, and alerts without a severity, to
-// routes.Warning, repeated every 12 hours; info alerts, the always-firing
-// Watchdog and the InfoInhibitor go nowhere. A critical alert silences the
+// routes.Warning, repeated every 12 hours; the always-firing Watchdog to
+// routes.HeartbeatURL every minute when it is set; info alerts, the
+// InfoInhibitor (and the Watchdog without a heartbeat) go nowhere. A critical alert silences the
 // warnings and infos of the same alert about the same object, a warning
 // the infos. With no receivers, alerts are kept in Alertmanager's UI only.
 func AlertmanagerConfig(receivers []map[string]any, routes AlertRoutes) (string, error) {
 	all := []map[string]any{{"name": "null"}}
-	seen := map[string]bool{"null": true}
+	seen := map[string]bool{"null": true, HeartbeatReceiver: true}
 	var names []string
 	for i, r := range receivers {
 		name, _ := r["name"].(string)
 		if name == "" || seen[name] {
-			return "", fmt.Errorf("receiver %d: a unique, non-empty name other than \"null\" is required", i)
+			return "", fmt.Errorf("receiver %d: a unique, non-empty name other than \"null\" and %q is required", i, HeartbeatReceiver)
 		}
 		seen[name] = true
 		names = append(names, name)
@@ -377,10 +407,20 @@ func AlertmanagerConfig(receivers []map[string]any, routes AlertRoutes) (string,
 	if len(warning) > 0 {
 		root = warning[0]
 	}
-	tree := []any{
+	var tree []any
+	if routes.HeartbeatURL != "" {
+		all = append(all, map[string]any{"name": HeartbeatReceiver, "webhook_configs": []any{
+			map[string]any{"url": routes.HeartbeatURL, "send_resolved": false},
+		}})
+		tree = append(tree, map[string]any{
+			"receiver": HeartbeatReceiver, "matchers": []string{`alertname = "Watchdog"`},
+			"group_wait": "0s", "group_interval": "1m", "repeat_interval": "1m",
+		})
+	}
+	tree = append(tree,
 		map[string]any{"receiver": "null", "matchers": []string{`alertname =~ "Watchdog|InfoInhibitor"`}},
 		map[string]any{"receiver": "null", "matchers": []string{`severity =~ "info|none"`}},
-	}
+	)
 	// Each receiver of a severity gets the alert: all but the last route
 	// continue to the next.
 	severityRoutes := func(matcher, repeat string, to []string) {

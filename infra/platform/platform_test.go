@@ -26,6 +26,16 @@ func TestRequests(t *testing.T) {
 	}
 }
 
+// TestChartAlertsThatMustReachSomeone: the chart's node CPU saturation
+// alert (info by default) is raised to warning through the chart's
+// customRules, so the warning route above reaches a receiver.
+func TestChartAlertsThatMustReachSomeone(t *testing.T) {
+	v := (&MonitoringArgs{}).values("kube-prometheus-stack")
+	if got := v.CustomRules["NodeCPUHighUsage"].Severity; got != "warning" {
+		t.Errorf("NodeCPUHighUsage severity = %q, want warning", got)
+	}
+}
+
 func TestLonghornSizing(t *testing.T) {
 	tests := []struct {
 		replicas, nodes int
@@ -76,6 +86,10 @@ func TestAlertmanagerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	heartbeat, err := AlertmanagerConfig(receivers, AlertRoutes{Warning: []string{"chat"}, HeartbeatURL: "https://hc.example/ping/key"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, config string
 		labels       []string
@@ -89,6 +103,9 @@ func TestAlertmanagerConfig(t *testing.T) {
 		{"default: critical to everyone", everyone, []string{"alertname=X", "severity=critical"}, "pager,chat,mail"},
 		{"default: warning to everyone", everyone, []string{"alertname=X", "severity=warning"}, "pager,chat,mail"},
 		{"no receivers", nobody, []string{"alertname=X", "severity=critical"}, "null"},
+		{"the Watchdog to the heartbeat", heartbeat, []string{"alertname=Watchdog", "severity=none"}, HeartbeatReceiver},
+		{"the InfoInhibitor still nowhere", heartbeat, []string{"alertname=InfoInhibitor", "severity=none"}, "null"},
+		{"node CPU saturation, raised to warning, reaches the warning receivers", routed, []string{"alertname=NodeCPUHighUsage", "severity=warning"}, "chat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
