@@ -164,9 +164,14 @@ func TestSLOsPerStackAndPhase(t *testing.T) {
 			if pages != tt.page {
 				t.Errorf("SLO alerts page: %v, want %v", pages, tt.page)
 			}
-			probes := res.Recorder.OfType(probeType)
+			var probes []*recorder.Resource
+			for _, p := range res.Recorder.OfType(probeType) {
+				if p.String("metadata.name") == "public-hosts" {
+					probes = append(probes, p)
+				}
+			}
 			if len(probes) != 1 {
-				t.Fatalf("%d probes, want 1", len(probes))
+				t.Fatalf("%d probes of the public hosts, want 1", len(probes))
 			}
 			p := probes[0]
 			var urls []string
@@ -181,6 +186,43 @@ func TestSLOsPerStackAndPhase(t *testing.T) {
 				p.String("spec.prober.url") != "blackbox-exporter.monitoring.svc:9115" || p.String("spec.module") != "https_2xx" {
 				t.Errorf("probe %s/%s of %v via %s module %s", p.String("metadata.namespace"), p.Name, urls,
 					p.String("spec.prober.url"), p.String("spec.module"))
+			}
+		})
+	}
+}
+
+// TestWatchOtherCluster: each stack's own cluster probes the other's
+// public hosts; a stack on another's platform probes nothing.
+func TestWatchOtherCluster(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts stackrun.Options
+		want []string
+	}{
+		{"uat watches prod", stackrun.Options{Stack: "uat"}, []string{"https://camps.ch/", "https://www.camps.ch/"}},
+		{"prod phase 2 watches uat", stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}}, []string{"https://uat.camps.ch/"}},
+		{"prod phase 1 has no platform to probe from", stackrun.Options{Stack: "prod"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := mustRun(t, tt.opts)
+			var urls []string
+			for _, p := range res.Recorder.OfType(probeType) {
+				if p.String("metadata.name") != "watched-hosts" {
+					continue
+				}
+				for i := 0; ; i++ {
+					u := p.String(fmt.Sprintf("spec.targets.staticConfig.static[%d]", i))
+					if u == "" {
+						break
+					}
+					urls = append(urls, u)
+				}
+				if p.String("spec.targets.staticConfig.labels.watched") != "true" || p.String("metadata.namespace") != "monitoring" {
+					t.Errorf("the watch probe is not labelled for WatchedHostDown, or not in monitoring: %v", p.Inputs)
+				}
+			}
+			if !slices.Equal(urls, tt.want) {
+				t.Errorf("watched %v, want %v", urls, tt.want)
 			}
 		})
 	}

@@ -382,6 +382,9 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 		FolderAnnotation: convention.DashboardFolderLabel,
 		MonitoringReady:  in.monitoringReady(),
 		Rules:            cfg.ruleOptions(),
+		Watch:            cfg.watchURLs(),
+		Prober:           platform.BlackboxProber,
+		Module:           platform.BlackboxModule,
 	}, providers); err != nil {
 		return platformDeployment{}, err
 	}

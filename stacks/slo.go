@@ -33,6 +33,13 @@ type SLOConfig struct {
 	// LatencyThresholdMs is the latency target, one of the ingress
 	// controller's histogram buckets. Default: by node count.
 	LatencyThresholdMs *int `json:"latencyThresholdMs"`
+	// Watch are public hosts of another cluster, probed from this stack's
+	// cluster so that a whole-cluster outage is seen from outside it
+	// (WatchedHostDown): uat watches prod's hosts, prod uat's. Probing
+	// needs a monitoring stack of the stack's own: a stack attached to
+	// another's platform (prod in phase 1) probes nothing and the key does
+	// nothing there. Default: none.
+	Watch []string `json:"watch"`
 	// Page makes a fast burn of the error budget critical, which pages;
 	// without it every burn is a warning. Default: true (uat sets false).
 	Page *bool `json:"page"`
@@ -115,6 +122,24 @@ func (c *Config) validateSLO(ps *Problems) {
 	if !strings.HasPrefix(s.Path, "/") || strings.ContainsAny(s.Path, " ?#") {
 		ps.add("slo.path", "%q is not an absolute URL path without query", s.Path)
 	}
+}
+
+// validateWatch checks the hosts another cluster serves.
+func (c *Config) validateWatch(ps *Problems) {
+	for i, h := range c.SLO.Watch {
+		if !hostName.MatchString(h) {
+			ps.add(fmt.Sprintf("slo.watch[%d]", i), "%q is not a host name", h)
+		}
+	}
+}
+
+// watchURLs are the watched hosts' addresses, probed at slo.path.
+func (c *Config) watchURLs() []string {
+	var urls []string
+	for _, h := range c.SLO.Watch {
+		urls = append(urls, "https://"+h+c.SLO.Path)
+	}
+	return urls
 }
 
 // sloArgs are the SLO component's arguments.

@@ -45,6 +45,7 @@ func (c *Config) Validate() Problems {
 	c.validatePlatform(&ps)
 	c.validateEdge(&ps)
 	c.validateSLO(&ps)
+	c.validateWatch(&ps)
 	c.validateData(&ps)
 	c.validateSecurity(&ps)
 	return ps

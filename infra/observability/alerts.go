@@ -112,6 +112,38 @@ func PlatformRules(opts RuleOptions) []RuleGroup {
 				runbook:     "certificates.md",
 			},
 		)},
+		// The blackbox exporter's probes: the edge certificate every probed
+		// host presents (Cloudflare's, for proxied hosts), and the hosts of
+		// another cluster this one watches.
+		{Name: "camps.probes", Rules: rules(
+			alert{
+				name:        "EdgeCertificateExpiringSoon",
+				expr:        edgeCertificateTimeLeft + ` < ` + days(14),
+				forDuration: "1h",
+				severity:    Warning,
+				summary:     "A public host presents a certificate that expires in less than 14 days.",
+				description: `{{ $labels.instance }} presents a certificate that expires in {{ $value | humanizeDuration }}.`,
+				runbook:     "certificates.md",
+			},
+			alert{
+				name:        "EdgeCertificateExpiringSoon",
+				expr:        edgeCertificateTimeLeft + ` < ` + days(3),
+				forDuration: "10m",
+				severity:    Critical,
+				summary:     "A public host presents a certificate that expires in less than 3 days.",
+				description: `{{ $labels.instance }} presents a certificate that expires in {{ $value | humanizeDuration }}.`,
+				runbook:     "certificates.md",
+			},
+			alert{
+				name:        "WatchedHostDown",
+				expr:        `max by (instance) (probe_success{` + WatchLabel + `="true"}) == 0`,
+				forDuration: "5m",
+				severity:    Critical,
+				summary:     "A public host of another cluster fails when probed from this one.",
+				description: `{{ $labels.instance }} has failed every probe from this cluster for 5 minutes (probe_success = {{ $value }}): the other cluster, its load balancer or its edge is down.`,
+				runbook:     "watched-host-down.md",
+			},
+		)},
 		// Longhorn 1.12 reports a volume's robustness and state as one
 		// series per state, 1 for the current one (not the old 0–3 gauge).
 		{Name: "camps.longhorn", Rules: rules(
@@ -262,6 +294,13 @@ or
 // expires; cert-manager reports 0 for one not issued yet, which
 // CertificateNotReady covers.
 const certificateTimeLeft = `(certmanager_certificate_expiration_timestamp_seconds > 0) - time()`
+
+// edgeCertificateTimeLeft is the seconds until the earliest certificate a
+// probed host presents expires; a failed probe reports none.
+const edgeCertificateTimeLeft = `min by (instance) (probe_ssl_earliest_cert_expiry > 0) - time()`
+
+// WatchLabel marks the probes of another cluster's hosts.
+const WatchLabel = "watched"
 
 func rules(alerts ...alert) []Rule {
 	out := make([]Rule, len(alerts))

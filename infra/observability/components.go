@@ -44,6 +44,14 @@ type PlatformArgs struct {
 	MonitoringReady []pulumi.Resource
 	// Rules select the optional alerts.
 	Rules RuleOptions
+	// Watch are public addresses of another cluster (https://host/path),
+	// probed from this one, so that a whole-cluster outage is seen from
+	// outside it (WatchedHostDown). Optional; with it Prober and Module
+	// are required.
+	Watch []string
+	// Prober is the blackbox exporter's address, host:port, and Module
+	// the module the watch probes use.
+	Prober, Module string
 }
 
 func (a *PlatformArgs) validate() error {
@@ -54,6 +62,13 @@ func (a *PlatformArgs) validate() error {
 		return errors.New("a namespace is required")
 	case len(a.RuleLabels) == 0 || len(a.DashboardLabels) == 0 || a.FolderAnnotation == "":
 		return errors.New("the rule labels, dashboard labels and folder annotation are required")
+	case len(a.Watch) > 0 && (a.Prober == "" || a.Module == ""):
+		return errors.New("watching needs the prober and its module")
+	}
+	for _, u := range a.Watch {
+		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
+			return fmt.Errorf("watched URL %q is not an https:// URL", u)
+		}
 	}
 	return nil
 }
@@ -92,6 +107,20 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	if _, err := prometheusRule(ctx, name+"-rules", "camps-platform", args.Namespace, args.RuleLabels, PlatformRules(args.Rules),
 		pulumi.Parent(c), pulumi.DependsOn(args.MonitoringReady)); err != nil {
 		return nil, wrap(err)
+	}
+	if len(args.Watch) > 0 {
+		if _, err := customResource(ctx, name+"-watch", "Probe", "watched-hosts", args.Namespace, nil, map[string]any{
+			"jobName":  "watch",
+			"interval": "30s",
+			"module":   args.Module,
+			"prober":   map[string]any{"url": args.Prober, "scheme": "http", "path": "/probe"},
+			"targets": map[string]any{"staticConfig": map[string]any{
+				"static": args.Watch,
+				"labels": map[string]any{WatchLabel: "true"},
+			}},
+		}, pulumi.Parent(c), pulumi.DependsOn(args.MonitoringReady)); err != nil {
+			return nil, wrap(err)
+		}
 	}
 	c.Dashboards = pulumi.ToStringArray(names).ToStringArrayOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"dashboards": c.Dashboards})

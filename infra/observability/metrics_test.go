@@ -3,8 +3,10 @@ package observability
 import (
 	"encoding/json"
 	"maps"
+	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -72,9 +74,38 @@ func usedMetrics(t *testing.T) map[string][]string {
 	return used
 }
 
-func TestPrintUsedMetrics(t *testing.T) {
+// catalogue reads testdata/metrics.tsv: the metrics the pinned exporters
+// emit, each with the source file that defines it at the pinned version.
+func catalogue(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/metrics.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) != 5 || f[0] == "" || f[4] == "" || strings.HasPrefix(f[4], "MISSING") {
+			t.Fatalf("testdata/metrics.tsv line %d: want metric, exporter, version, repository, source: %q", i+2, line)
+		}
+		out[f[0]] = f[1] + " " + f[2]
+	}
+	return out
+}
+
+// TestEveryMetricExists: every metric a rule or a dashboard selects is in
+// the catalogue of what the pinned exporters emit. A chart upgrade that
+// renames a metric fails here (once the catalogue is read again from the
+// new sources) instead of emptying a panel or silencing an alert.
+func TestEveryMetricExists(t *testing.T) {
+	known := catalogue(t)
 	used := usedMetrics(t)
+	if len(used) < 40 {
+		t.Fatalf("found %d metrics in the rules and dashboards; the walk is broken", len(used))
+	}
 	for _, m := range slices.Sorted(maps.Keys(used)) {
-		t.Logf("%s\t%v", m, used[m])
+		if _, ok := known[m]; !ok {
+			t.Errorf("%s is in no exporter's catalogue (testdata/metrics.tsv); used by %s", m, strings.Join(used[m], ", "))
+		}
 	}
 }

@@ -36,6 +36,18 @@ func TestChartAlertsThatMustReachSomeone(t *testing.T) {
 	}
 }
 
+// TestLatencyHistogramIsOn: the latency SLO and the ingress dashboard
+// read the controller's upstream latency histogram, which the F5 chart
+// emits only with controller.enableLatencyMetrics and prometheus.create
+// (its -enable-latency-metrics and -enable-prometheus-metrics flags).
+func TestLatencyHistogramIsOn(t *testing.T) {
+	a := &IngressArgs{Replicas: 1, CloudflareRanges: []string{"173.245.48.0/20"}, OriginLock: true}
+	v := a.values("nginx-ingress", "")
+	if !v.Controller.EnableLatencyMetrics || !v.Prometheus.Create {
+		t.Errorf("latency metrics %v, prometheus %v: the SLOs' histogram would not exist", v.Controller.EnableLatencyMetrics, v.Prometheus.Create)
+	}
+}
+
 func TestLonghornSizing(t *testing.T) {
 	tests := []struct {
 		replicas, nodes int
