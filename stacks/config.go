@@ -275,7 +275,8 @@ type Quota struct {
 	// LimitsMemory is its limits.memory. Default: preset.
 	LimitsMemory string `json:"limitsMemory"`
 	// RequestsStorage is its requests.storage: the namespace's volumes
-	// together. Default: preset.
+	// together, its PostgreSQL cluster's claims included; the default adds
+	// room for the applications' volumes to them. Default: preset.
 	RequestsStorage string `json:"requestsStorage"`
 	// Pods is its pods. Default: preset.
 	Pods *int `json:"pods"`

@@ -109,7 +109,9 @@ type dataPreset struct {
 
 var dataPresets = map[bool]dataPreset{
 	false: {false, 1, "2Gi", "7d", "100m", "256Mi", "500m", "512Mi", false},
-	true:  {true, 3, "20Gi", "30d", "250m", "512Mi", "1", "1Gi", true},
+	// 3 × 10Gi on the local class: with the rest of phase 2's volumes
+	// it fits three 50 GB disks (the plan's storage budget).
+	true: {true, 3, "10Gi", "30d", "250m", "512Mi", "1", "1Gi", true},
 }
 
 func (c *Config) applyDataPresets() {
@@ -292,18 +294,20 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 		Instances:    *pg.Instances,
 		ZoneSpread:   *pg.Instances > 1 && c.multiNode(),
 		StorageSize:  pg.StorageSize,
-		StorageClass: convention.StorageClass,
+		StorageClass: storageClassFor(*pg.Instances),
 		Requests:     map[string]string{"cpu": pg.RequestsCPU, "memory": pg.RequestsMemory},
 		Limits:       map[string]string{"cpu": pg.LimitsCPU, "memory": pg.LimitsMemory},
 		Database:     pg.Database, Owner: pg.Owner,
 		Backup: data.PostgresBackup{
 			Bucket: bucket, Endpoint: d.S3Endpoint, Region: c.OpenStack.Region,
-			AccessKey: store.AccessKey, SecretKey: store.SecretKey,
 			Schedule: pg.BackupSchedule, Retention: pg.Retention, ServerName: pg.ServerName,
 		},
 		OperatorNamespace:   convention.CloudNativePGNamespace,
 		MonitoringNamespace: convention.MonitoringNamespace,
 		ExternalCredentials: *c.Security.ExternalSecrets,
+	}
+	if store != nil {
+		args.Backup.AccessKey, args.Backup.SecretKey = store.AccessKey, store.SecretKey
 	}
 	if r := pg.Recovery; r != nil {
 		args.Recovery = &data.PostgresRecovery{

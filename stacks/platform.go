@@ -88,12 +88,10 @@ type CertManagerConfig struct {
 
 // LonghornConfig is `platform.longhorn`.
 type LonghornConfig struct {
-	// Replicas of every volume. Default: by node count.
+	// Replicas of every volume on the default class (longhorn); volumes of
+	// workloads that replicate themselves have one, on the class
+	// longhorn-local. Default: by node count.
 	Replicas *int `json:"replicas"`
-	// Capacity is the volume capacity Longhorn must provide (all claims,
-	// Prometheus included); capacity × replicas must fit the nodes'
-	// disks, and the default is what fits them. Default: by node count.
-	Capacity string `json:"capacity"`
 	// InstanceManagerCPU is the percentage of each node's CPU reserved for
 	// the volumes' engines and replicas (Longhorn's own default). Default: by node count.
 	InstanceManagerCPU *int `json:"instanceManagerCpu"`
@@ -159,7 +157,11 @@ type platformPreset struct {
 // phase: a single node (phase 1, and uat in every phase) or several
 // (prod's HA cluster in phase 2).
 var platformPresets = map[bool]platformPreset{
-	false: {ingressReplicas: 1, longhornReplicas: 2, retention: "10d", storageSize: "8Gi",
+	// One Longhorn replica on one node: a second would sit on the same
+	// disk, doubling the space for no protection against the disk's or the
+	// node's loss (the design's phase 1 said 2; snapshots and backups are
+	// what protect a single node's volumes).
+	false: {ingressReplicas: 1, longhornReplicas: 1, retention: "10d", storageSize: "8Gi",
 		prometheusReplicas: 1, prometheus: platform.DefaultMonitoringResources.Prometheus},
 	true: {ingressReplicas: 3, longhornReplicas: 3, retention: "15d", storageSize: "8Gi",
 		prometheusReplicas: 2, prometheus: convention.Resources{
@@ -189,7 +191,6 @@ func (c *Config) applyPlatformPresets() {
 	if pl.Longhorn.Replicas == nil {
 		pl.Longhorn.Replicas = ptr(p.longhornReplicas)
 	}
-	fill(&pl.Longhorn.Capacity, c.longhornFits(*pl.Longhorn.Replicas))
 	if pl.Longhorn.InstanceManagerCPU == nil {
 		pl.Longhorn.InstanceManagerCPU = ptr(platform.DefaultInstanceManagerCPU)
 	}
@@ -256,12 +257,6 @@ func (c *Config) nodes() []Node {
 // platformBudgetShare is the most of the nodes' CPU and memory the
 // platform may request, in percent.
 const platformBudgetShare = 40
-
-// longhornUsableDisk is the share of a node's disk counted on for
-// Longhorn replicas: Longhorn reserves 30 % of its default disk
-// (storage-reserved-percentage-for-default-disk), and the node's system,
-// images and logs live on the same disk, so 60 % leaves them room.
-const longhornUsableDisk = 60
 
 func (c *Config) validatePlatform(ps *Problems) {
 	for i, cidr := range c.Cloudflare.Ranges {
@@ -357,50 +352,8 @@ func (c *Config) validatePlatform(ps *Problems) {
 	if !hostName.MatchString(mon.GrafanaHost) {
 		ps.add("platform.monitoring.grafanaHost", "%q is not a host name such as grafana.camps.ch", mon.GrafanaHost)
 	}
-	c.validateStorage(ps)
 	if len(*ps) == 0 {
 		c.validateBudget(ps)
-	}
-}
-
-// usableDisk is the disk, in bytes, the nodes offer Longhorn.
-func (c *Config) usableDisk() int64 {
-	var disk int64
-	for _, n := range c.nodes() {
-		disk += n.Disk * longhornUsableDisk / 100
-	}
-	return disk
-}
-
-// longhornFits is the largest whole-GiB capacity the nodes hold at the
-// given replica count.
-func (c *Config) longhornFits(replicas int) string {
-	return fmt.Sprintf("%dGi", c.usableDisk()/int64(max(replicas, 1))>>30)
-}
-
-// validateStorage checks that Longhorn's capacity, with its replicas, fits
-// the nodes' disks, and that Prometheus fits Longhorn.
-func (c *Config) validateStorage(ps *Problems) {
-	lh, mon := c.Platform.Longhorn, c.Platform.Monitoring
-	capacity, err := parseQuantity(lh.Capacity)
-	if err != nil {
-		ps.add("platform.longhorn.capacity", "%v", err)
-		return
-	}
-	storage, err := parseQuantity(mon.StorageSize)
-	if err != nil {
-		ps.add("platform.monitoring.storageSize", "%v", err)
-		return
-	}
-	disk := c.usableDisk()
-	need := capacity.Value() * int64(*lh.Replicas)
-	if need > disk {
-		ps.add("platform.longhorn.capacity", "%s × %d replicas needs %.1f GB; the nodes' disks offer Longhorn %d GB (%d %% of %d node(s))",
-			lh.Capacity, *lh.Replicas, float64(need)/1e9, disk/1_000_000_000, longhornUsableDisk, len(c.nodes()))
-	}
-	if storage.Value()*int64(*mon.PrometheusReplicas) > capacity.Value() {
-		ps.add("platform.monitoring.storageSize", "%s × %d Prometheus replicas does not fit platform.longhorn.capacity %s",
-			mon.StorageSize, *mon.PrometheusReplicas, lh.Capacity)
 	}
 }
 
@@ -527,7 +480,7 @@ func (c *Config) monitoringArgs(in platformInputs) *platform.MonitoringArgs {
 		Chart:              chart(platform.MonitoringChart, pl.Charts.Monitoring),
 		Retention:          pl.Monitoring.Retention,
 		StorageSize:        pl.Monitoring.StorageSize,
-		StorageClass:       convention.StorageClass,
+		StorageClass:       storageClassFor(*pl.Monitoring.PrometheusReplicas),
 		PrometheusReplicas: *pl.Monitoring.PrometheusReplicas,
 		Nodes:              max(len(c.nodes()), 1),
 		GrafanaHost:        pl.Monitoring.GrafanaHost,
@@ -636,6 +589,8 @@ type Budget struct {
 	// CPUPercent and MemoryPercent are Total's share of Capacity.
 	CPUPercent    float64 `json:"cpuPercent"`
 	MemoryPercent float64 `json:"memoryPercent"`
+	// Storage is the volumes' budget on the same nodes.
+	Storage StorageBudget `json:"storage"`
 }
 
 // String renders the budget for people.
@@ -646,6 +601,7 @@ func (b Budget) String() string {
 	for _, k := range sortedKeys(b.Components) {
 		fmt.Fprintf(&s, "\n  %-22s %s", k, b.Components[k])
 	}
+	fmt.Fprintf(&s, "\n\n%s", b.Storage)
 	return s.String()
 }
 
@@ -681,5 +637,6 @@ func (c *Config) Budget() Budget {
 		b.CPUPercent = float64(b.Total.MilliCPU*1000/b.Capacity.MilliCPU) / 10
 		b.MemoryPercent = float64(b.Total.Memory*1000/b.Capacity.Memory) / 10
 	}
+	b.Storage = c.StorageBudget()
 	return b
 }

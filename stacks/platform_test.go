@@ -117,10 +117,22 @@ func TestUatInstallsThePlatformReleases(t *testing.T) {
 	}
 
 	lh := rel["longhorn"]
-	wantValue(t, lh, "values.defaultSettings.defaultReplicaCount", 2)
-	wantValue(t, lh, "values.persistence.defaultClassReplicaCount", 2)
+	wantValue(t, lh, "values.defaultSettings.defaultReplicaCount", 1)
+	wantValue(t, lh, "values.persistence.defaultClassReplicaCount", 1)
 	wantValue(t, lh, "values.persistence.defaultClass", true)
-	wantValue(t, lh, "values.defaultSettings.replicaSoftAntiAffinity", true)
+	wantValue(t, lh, "values.defaultSettings.replicaSoftAntiAffinity", false)
+	wantValue(t, lh, "values.defaultSettings.storageReservedPercentageForDefaultDisk", 30)
+	wantValue(t, lh, "values.defaultSettings.storageMinimalAvailablePercentage", 25)
+	wantValue(t, lh, "values.defaultSettings.storageOverProvisioningPercentage", 100)
+	local := find(t, res, "kubernetes:storage.k8s.io/v1:StorageClass", "longhorn-local")
+	for path, want := range map[string]any{
+		"metadata.name": "longhorn-local", "provisioner": "driver.longhorn.io", "reclaimPolicy": "Retain",
+		"volumeBindingMode": "WaitForFirstConsumer", "parameters.numberOfReplicas": "1", "parameters.dataLocality": "strict-local",
+	} {
+		wantValue(t, local, path, want)
+	}
+	// One Prometheus: its volume keeps Longhorn's replication.
+	wantValue(t, rel["kube-prometheus-stack"], "values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName", "longhorn")
 	wantValue(t, lh, "values.defaultSettings.deletingConfirmationFlag", false)
 	if !lh.Protect {
 		t.Error("the Longhorn release is not protected")

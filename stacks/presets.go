@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"gitlab.com/camps-ch/infra/infra/edge"
 )
 
@@ -43,7 +45,10 @@ var presets = map[int]preset{
 		},
 		quota: Quota{
 			RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "2", LimitsMemory: "4Gi",
-			RequestsStorage: "20Gi", Pods: ptr(30), PersistentVolumeClaims: ptr(10),
+			// The applications' share, beyond the PostgreSQL cluster's
+			// claims: with the platform's volumes and an attached stack's
+			// namespace, it fits the one node's disk.
+			RequestsStorage: "8Gi", Pods: ptr(30), PersistentVolumeClaims: ptr(10),
 		},
 		limits: Limits{
 			DefaultCPU: "500m", DefaultMemory: "512Mi", DefaultRequestCPU: "100m", DefaultRequestMemory: "128Mi",
@@ -61,7 +66,10 @@ var presets = map[int]preset{
 		},
 		quota: Quota{
 			RequestsCPU: "4", RequestsMemory: "8Gi", LimitsCPU: "8", LimitsMemory: "16Gi",
-			RequestsStorage: "100Gi", Pods: ptr(100), PersistentVolumeClaims: ptr(20),
+			// The applications' share, beyond the PostgreSQL cluster's
+			// claims (3 Longhorn replicas): what is left of three 50 GB
+			// disks (the plan's storage budget).
+			RequestsStorage: "5Gi", Pods: ptr(100), PersistentVolumeClaims: ptr(20),
 		},
 		limits: Limits{
 			DefaultCPU: "1", DefaultMemory: "1Gi", DefaultRequestCPU: "250m", DefaultRequestMemory: "256Mi",
@@ -124,7 +132,6 @@ func (c *Config) applyPresets() {
 		fill(&q.RequestsMemory, dq.RequestsMemory)
 		fill(&q.LimitsCPU, dq.LimitsCPU)
 		fill(&q.LimitsMemory, dq.LimitsMemory)
-		fill(&q.RequestsStorage, dq.RequestsStorage)
 		if q.Pods == nil {
 			q.Pods = ptr(*dq.Pods)
 		}
@@ -161,6 +168,26 @@ func (c *Config) applyPresets() {
 	c.applySLOPresets()
 	c.applyDataPresets()
 	c.applySecurityPresets()
+	for i := range c.Namespaces {
+		q := &c.Namespaces[i].Quota
+		fill(&q.RequestsStorage, c.quotaStorage(p.quota.RequestsStorage))
+	}
+}
+
+// quotaStorage is a namespace's default storage quota: the applications'
+// share and the PostgreSQL cluster's claims, which count against it.
+func (c *Config) quotaStorage(applications string) string {
+	q := resource.MustParse(applications)
+	if c.postgres() {
+		size, err := resource.ParseQuantity(c.Data.Postgres.StorageSize)
+		if err != nil {
+			return applications // validateData names the size
+		}
+		for range max(*c.Data.Postgres.Instances, 0) {
+			q.Add(size)
+		}
+	}
+	return q.String()
 }
 
 // defaultAuthURL is Infomaniak's OpenStack identity endpoint.

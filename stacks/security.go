@@ -109,8 +109,10 @@ func (c *Config) applySecurityPresets() {
 	if s.OpenBao.Enabled == nil {
 		s.OpenBao.Enabled = ptr(secured)
 	}
-	fill(&s.OpenBao.StorageSize, "10Gi")
-	fill(&s.OpenBao.AuditStorageSize, "10Gi")
+	// Raft holds a few megabytes of secrets; the audit log grows by a few
+	// per day (KubePersistentVolumeFillingUp warns before it is full).
+	fill(&s.OpenBao.StorageSize, "2Gi")
+	fill(&s.OpenBao.AuditStorageSize, "2Gi")
 	if s.ExternalSecrets == nil {
 		s.ExternalSecrets = ptr(false)
 	}
@@ -222,15 +224,19 @@ func (c *Config) oidc() *cluster.OIDC {
 // auditSinkArgs are the sink's settings: the stack's audit bucket, behind
 // the ingress with a Let's Encrypt certificate.
 func (c *Config) auditSinkArgs(token pulumi.StringOutput, store *data.ObjectStorage, ready platformReady) *security.AuditSinkArgs {
-	return &security.AuditSinkArgs{
+	a := &security.AuditSinkArgs{
 		Chart: chart(security.VectorChart, c.Platform.Charts.AuditSink),
 		Host:  c.Security.Audit.Host, IngressClass: convention.IngressClass, ClusterIssuer: convention.IssuerProduction,
 		Token:  token,
 		Bucket: c.auditBucket(), Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region,
-		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
+		// One Vector: its buffer is the class's replicated volume.
 		StorageClass: convention.StorageClass,
 		Ready:        append(append([]pulumi.Resource{}, ready.monitoring...), ready.storage...),
 	}
+	if store != nil {
+		a.AccessKey, a.SecretKey = store.AccessKey, store.SecretKey
+	}
+	return a
 }
 
 // auditRetentionArgs are the audit log's retention job: a daily delete of
@@ -251,13 +257,17 @@ const openBaoReplicas = 3
 // External Secrets Operator's service account.
 func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring, longhorn *platform.Longhorn) *security.OpenBaoArgs {
 	o := c.Security.OpenBao
-	return &security.OpenBaoArgs{
+	a := &security.OpenBaoArgs{
 		Chart:    chart(security.OpenBaoChart, c.Platform.Charts.OpenBao),
-		Replicas: openBaoReplicas, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize, StorageClass: convention.StorageClass,
+		Replicas: openBaoReplicas, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize,
+		StorageClass: storageClassFor(openBaoReplicas),
 		ESONamespace: security.ExternalSecretsNamespace, ESOServiceAccount: security.ESOServiceAccount,
-		CertManagerReady: []pulumi.Resource{cm.Release},
-		Ready:            []pulumi.Resource{mon.Release, longhorn.Release},
 	}
+	if cm != nil && mon != nil && longhorn != nil {
+		a.CertManagerReady = []pulumi.Resource{cm.Release}
+		a.Ready = []pulumi.Resource{mon.Release, longhorn.Release}
+	}
+	return a
 }
 
 // externalSecretsArgs: the application namespaces and cert-manager's may

@@ -48,6 +48,10 @@ func (c *Config) Validate() Problems {
 	c.validateWatch(&ps)
 	c.validateData(&ps)
 	c.validateSecurity(&ps)
+	if len(ps) == 0 {
+		// The volumes' sizes are valid quantities by now.
+		c.validateStorage(&ps)
+	}
 	return ps
 }
 

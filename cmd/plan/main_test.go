@@ -66,7 +66,7 @@ func TestPlanProdText(t *testing.T) {
 		"camps:tenancy:Namespace production (11 resources)",
 		`clusterMode = "attach"`,
 		`kubeconfig = "[secret]"`,
-		"critical path: 7 steps",
+		"critical path: 5 steps",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("prod plan lacks %q:\n%s", want, out)

@@ -29,8 +29,15 @@ const (
 
 // Classes the platform provides to every workload.
 const (
-	// StorageClass is Longhorn's default StorageClass.
+	// StorageClass is Longhorn's default StorageClass: every volume
+	// replicated platform.longhorn.replicas times across the nodes.
 	StorageClass = "longhorn"
+	// LocalStorageClass is Longhorn's class for workloads that replicate
+	// themselves (CloudNativePG instances, OpenBao's Raft voters,
+	// Prometheus replicas): one replica, kept on the pod's node
+	// (strict-local data locality), so the data is not copied three times
+	// over and reads and writes stay on the node.
+	LocalStorageClass = "longhorn-local"
 	// IngressClass is the NGINX ingress controller's IngressClass.
 	IngressClass = "nginx"
 )

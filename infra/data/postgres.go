@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/customresource"
 	"gitlab.com/camps-ch/infra/infra/externalsecret"
 )
@@ -190,6 +191,12 @@ func (a *PostgresArgs) validate() error {
 		}
 	}
 	return nil
+}
+
+// Volumes are the instances' data volumes (WAL included: no separate
+// WAL volume).
+func (a *PostgresArgs) Volumes() []convention.Volumes {
+	return []convention.Volumes{{Name: "postgres " + a.NamespaceName, Count: a.Instances, Size: a.StorageSize, StorageClass: a.StorageClass}}
 }
 
 // Names of the objects of a cluster called n.

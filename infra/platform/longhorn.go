@@ -8,6 +8,7 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/convention"
@@ -47,6 +48,37 @@ var DefaultLonghornResources = LonghornResources{
 	CSILivenessProbe:       convention.NewResources("5m", "16Mi", "50m", "32Mi"),
 }
 
+// DiskSettings are how much of a node's disk Longhorn schedules volumes
+// on: installed as Longhorn's settings of the same names, and counted by
+// the stack's storage budget.
+type DiskSettings struct {
+	// ReservedPercent of the default disk is left to the node
+	// (storageReservedPercentageForDefaultDisk).
+	ReservedPercent int
+	// MinimalAvailablePercent of a disk must stay free for Longhorn to
+	// schedule another replica on it (storageMinimalAvailablePercentage).
+	MinimalAvailablePercent int
+	// OverProvisioningPercent: the scheduled replicas' sizes may reach
+	// this share of the unreserved disk (storageOverProvisioningPercentage).
+	OverProvisioningPercent int
+}
+
+// DefaultDiskSettings are Longhorn's own defaults, over-provisioning
+// included: at 100 %, the sizes of the volumes on a disk never promise
+// more than it has, so a full volume cannot fill the node's disk.
+var DefaultDiskSettings = DiskSettings{ReservedPercent: 30, MinimalAvailablePercent: 25, OverProvisioningPercent: 100}
+
+// Schedulable is how many bytes of replicas Longhorn schedules on a disk
+// of diskBytes whose system (OS, images, logs) takes systemBytes: the
+// scheduled sizes stay within the unreserved share times the
+// over-provisioning, and, counting every replica as full, the disk keeps
+// its minimal available share free.
+func (d DiskSettings) Schedulable(diskBytes, systemBytes int64) int64 {
+	byReservation := (diskBytes - diskBytes*int64(d.ReservedPercent)/100) * int64(d.OverProvisioningPercent) / 100
+	byFreeSpace := diskBytes - diskBytes*int64(d.MinimalAvailablePercent)/100 - systemBytes
+	return max(min(byReservation, byFreeSpace), 0)
+}
+
 // DefaultInstanceManagerCPU is the share of each node's CPU (percent)
 // Longhorn reserves for the instance manager that runs the volumes'
 // engines and replicas: Longhorn's own default.
@@ -61,6 +93,8 @@ type Longhorn struct {
 	Namespace pulumi.StringOutput `pulumi:"namespace"`
 	// StorageClass is the default StorageClass.
 	StorageClass pulumi.StringOutput `pulumi:"storageClass"`
+	// LocalStorageClass is the class of one replica on the pod's node.
+	LocalStorageClass pulumi.StringOutput `pulumi:"localStorageClass"`
 	// Release is the Helm release; volumes depend on it.
 	Release *helm.Release `pulumi:"-"`
 }
@@ -89,6 +123,8 @@ type LonghornArgs struct {
 	Backup *RecurringJob
 	// Resources of the containers; default DefaultLonghornResources.
 	Resources *LonghornResources
+	// Disk settings; default DefaultDiskSettings.
+	Disk *DiskSettings
 	// MonitoringReady are what the ServiceMonitor waits for (the monitoring CRDs).
 	MonitoringReady []pulumi.Resource
 }
@@ -127,6 +163,9 @@ func (a *LonghornArgs) validate() error {
 		return errors.New("args are required")
 	case a.Replicas < 1 || a.Nodes < 1:
 		return errors.New("replicas and nodes must be at least 1")
+	case a.Disk != nil && (a.Disk.ReservedPercent < 0 || a.Disk.ReservedPercent > 100 ||
+		a.Disk.MinimalAvailablePercent < 0 || a.Disk.MinimalAvailablePercent > 100 || a.Disk.OverProvisioningPercent < 1):
+		return errors.New("the disk settings must be percentages, the over-provisioning at least 1")
 	case a.Snapshot.Cron == "" || a.Snapshot.Retain < 1:
 		return errors.New("the snapshot job needs a schedule and a retention")
 	case a.Backup != nil && (a.Backup.Cron == "" || a.Backup.Retain < 1):
@@ -147,6 +186,13 @@ func (a *LonghornArgs) resources() LonghornResources {
 		return *a.Resources
 	}
 	return DefaultLonghornResources
+}
+
+func (a *LonghornArgs) disk() DiskSettings {
+	if a.Disk != nil {
+		return *a.Disk
+	}
+	return DefaultDiskSettings
 }
 
 func (a *LonghornArgs) instanceManagerCPU() int {
@@ -197,6 +243,9 @@ type longhornSettings struct {
 	DeletingConfirmationFlag                 bool   `json:"deletingConfirmationFlag"`
 	GuaranteedInstanceManagerCPU             int    `json:"guaranteedInstanceManagerCPU"`
 	SystemManagedCSIComponentsResourceLimits string `json:"systemManagedCSIComponentsResourceLimits"`
+	StorageReservedPercentageForDefaultDisk  int    `json:"storageReservedPercentageForDefaultDisk"`
+	StorageMinimalAvailablePercentage        int    `json:"storageMinimalAvailablePercentage"`
+	StorageOverProvisioningPercentage        int    `json:"storageOverProvisioningPercentage"`
 }
 
 type longhornBackupStore struct {
@@ -237,6 +286,9 @@ func (a *LonghornArgs) values() (longhornValues, error) {
 			DeletingConfirmationFlag:                 false,
 			GuaranteedInstanceManagerCPU:             a.instanceManagerCPU(),
 			SystemManagedCSIComponentsResourceLimits: string(csi),
+			StorageReservedPercentageForDefaultDisk:  a.disk().ReservedPercent,
+			StorageMinimalAvailablePercentage:        a.disk().MinimalAvailablePercent,
+			StorageOverProvisioningPercentage:        a.disk().OverProvisioningPercent,
 		},
 		LonghornManager: resourcesOnly{r.Manager},
 		LonghornUI:      longhornUI{Replicas: a.uiReplicas()},
@@ -298,6 +350,11 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 		return nil, wrap(err)
 	}
 	c.StorageClass = pulumi.String(convention.StorageClass).ToStringOutput()
+	local, err := localStorageClass(ctx, name, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	c.LocalStorageClass = local.Metadata.Name().Elem()
 
 	// The backup job forces a backup of every volume, unchanged or
 	// detached ones too, so that each volume's last backup is recent and
@@ -322,5 +379,34 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 		args.MonitoringReady, pulumi.Parent(c)); err != nil {
 		return nil, wrap(err)
 	}
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace, "storageClass": c.StorageClass})
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"namespace": c.Namespace, "storageClass": c.StorageClass, "localStorageClass": c.LocalStorageClass,
+	})
+}
+
+// localStorageClass is convention.LocalStorageClass: one replica, which
+// strict-local data locality keeps on the node of the pod that uses the
+// volume, as Longhorn's data-locality guide advises for applications that
+// replicate their data themselves. Binding waits for the pod, so the
+// replica is made where the pod is scheduled. Retain, like the default
+// class: deleting a claim keeps its volume. The class needs no running
+// Longhorn to be created; claims on it wait for the CSI driver.
+func localStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
+	sc, err := storagev1.NewStorageClass(ctx, name+"-local", &storagev1.StorageClassArgs{
+		Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(convention.LocalStorageClass)},
+		Provisioner:          pulumi.String("driver.longhorn.io"),
+		AllowVolumeExpansion: pulumi.Bool(true),
+		ReclaimPolicy:        pulumi.String("Retain"),
+		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
+		Parameters: pulumi.StringMap{
+			"numberOfReplicas":    pulumi.String("1"),
+			"dataLocality":        pulumi.String("strict-local"),
+			"staleReplicaTimeout": pulumi.String("30"),
+			"fsType":              pulumi.String("ext4"),
+		},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("local storage class: %w", err)
+	}
+	return sc, nil
 }

@@ -133,6 +133,11 @@ func (a *MonitoringArgs) Requests() convention.Requests {
 		Add(convention.RequestsOf(a.Nodes, r.NodeExporter))
 }
 
+// Volumes are Prometheus's: one claim per replica.
+func (a *MonitoringArgs) Volumes() []convention.Volumes {
+	return []convention.Volumes{{Name: "prometheus", Count: a.PrometheusReplicas, Size: a.StorageSize, StorageClass: a.StorageClass}}
+}
+
 // retentionSize is 85 % of the volume, in Prometheus's units (GiB).
 func (a *MonitoringArgs) retentionSize() string {
 	q, err := resource.ParseQuantity(a.StorageSize)

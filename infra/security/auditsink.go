@@ -97,6 +97,16 @@ var vectorResources = convention.NewResources("50m", "128Mi", "500m", "512Mi")
 // AuditSinkRequests are the CPU and memory the sink asks for.
 func AuditSinkRequests() convention.Requests { return convention.RequestsOf(1, vectorResources) }
 
+// auditVolumeSize is the volume of Vector's data directory, twice its
+// disk buffer (auditBufferSize), which holds the audit events while the
+// bucket is unreachable.
+const auditVolumeSize = "1Gi"
+
+// Volumes are Vector's one disk buffer.
+func (a *AuditSinkArgs) Volumes() []convention.Volumes {
+	return []convention.Volumes{{Name: "audit buffer", Count: 1, Size: auditVolumeSize, StorageClass: a.StorageClass}}
+}
+
 // vectorPods are the sink's pods.
 var vectorPods = map[string]string{"app.kubernetes.io/name": "vector"}
 
@@ -179,7 +189,7 @@ func vectorChartValues(a *AuditSinkArgs) vectorValues {
 		},
 		SecurityContext: containerSecurityContext{AllowPrivilegeEscalation: false, ReadOnlyRootFilesystem: true, Capabilities: dropAll},
 		Resources:       vectorResources,
-		Persistence:     vectorPersistence{Enabled: true, StorageClassName: a.StorageClass, Size: "1Gi"},
+		Persistence:     vectorPersistence{Enabled: true, StorageClassName: a.StorageClass, Size: auditVolumeSize},
 		Env: []envVar{
 			fromSecret("AUDIT_TOKEN", auditSecret, "token"),
 			fromSecret("AWS_ACCESS_KEY_ID", auditSecret, "accessKey"),

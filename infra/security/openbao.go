@@ -75,7 +75,8 @@ type OpenBaoArgs struct {
 	Replicas int
 	// StorageSize and AuditStorageSize are each replica's volumes.
 	StorageSize, AuditStorageSize string
-	// StorageClass is Longhorn's.
+	// StorageClass of both volumes; Raft replicates the data itself, so a
+	// class of one Longhorn replica suffices.
 	StorageClass string
 	// ESONamespace and ESOServiceAccount are who may log in with the
 	// ESORole, and reach OpenBao through the network.
@@ -103,6 +104,14 @@ func (a *OpenBaoArgs) validate() error {
 
 // openBaoResources size each replica.
 var openBaoResources = convention.NewResources("100m", "256Mi", "500m", "512Mi")
+
+// Volumes are each replica's Raft data and audit log.
+func (a *OpenBaoArgs) Volumes() []convention.Volumes {
+	return []convention.Volumes{
+		{Name: "openbao data", Count: a.Replicas, Size: a.StorageSize, StorageClass: a.StorageClass},
+		{Name: "openbao audit", Count: a.Replicas, Size: a.AuditStorageSize, StorageClass: a.StorageClass},
+	}
+}
 
 // OpenBaoRequests are the CPU and memory the replicas ask for.
 func OpenBaoRequests(replicas int) convention.Requests {
