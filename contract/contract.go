@@ -38,7 +38,8 @@ type Outputs struct {
 	// IngressIP is the reserved address of the cluster's ingress load balancer.
 	IngressIP pulumi.StringOutput `output:"ingressIp" desc:"Reserved floating IP of the cluster's ingress load balancer, which DNS points at; empty when none is reserved."`
 	// GrafanaURL is the Grafana of the cluster's platform.
-	GrafanaURL pulumi.StringOutput `output:"grafanaUrl" desc:"Address of the Grafana of the cluster's platform; empty when no stack of this project installs it."`
+	DatabaseHost pulumi.StringOutput `output:"databaseHost" desc:"Host the applications of each namespace reach their PostgreSQL database at, in their own namespace: the PgBouncer pooler's Service (transaction mode), or the cluster's read-write Service without a pooler; empty without databases. The credentials are in the Secret postgres-app."`
+	GrafanaURL   pulumi.StringOutput `output:"grafanaUrl" desc:"Address of the Grafana of the cluster's platform; empty when no stack of this project installs it."`
 	// GrafanaAdminPassword is Grafana's generated admin password.
 	GrafanaAdminPassword pulumi.StringOutput `output:"grafanaAdminPassword" secret:"true" desc:"Generated admin password of that Grafana, for break-glass access; empty when there is none."`
 }

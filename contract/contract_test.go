@@ -133,6 +133,7 @@ func TestReadIsTyped(t *testing.T) {
 		"platformInstalled":    resource.NewProperty(true),
 		"namespaces":           resource.NewProperty([]resource.PropertyValue{resource.NewProperty("production")}),
 		"ingressIp":            resource.NewProperty("203.0.113.7"),
+		"databaseHost":         resource.NewProperty("postgres-pooler-rw"),
 		"grafanaUrl":           resource.NewProperty("https://grafana.camps.ch"),
 		"grafanaAdminPassword": resource.MakeSecret(resource.NewProperty("pw")),
 	}
@@ -168,6 +169,7 @@ func TestReadIsTyped(t *testing.T) {
 		"platformInstalled":    "bool true secret=false",
 		"namespaces":           "[]string [production] secret=false",
 		"ingressIp":            "string 203.0.113.7 secret=false",
+		"databaseHost":         "string postgres-pooler-rw secret=false",
 		"grafanaUrl":           "string https://grafana.camps.ch secret=false",
 		"grafanaAdminPassword": "string pw secret=true",
 	}

@@ -266,40 +266,40 @@ type Namespace struct {
 
 // Quota is `namespaces[i].quota`; quantities use Kubernetes notation.
 type Quota struct {
-	// RequestsCPU is the quota's requests.cpu. Default: preset.
+	// RequestsCPU is the quota's requests.cpu. Default: by node count.
 	RequestsCPU string `json:"requestsCpu"`
-	// RequestsMemory is its requests.memory. Default: preset.
+	// RequestsMemory is its requests.memory. Default: by node count.
 	RequestsMemory string `json:"requestsMemory"`
-	// LimitsCPU is its limits.cpu. Default: preset.
+	// LimitsCPU is its limits.cpu. Default: by node count.
 	LimitsCPU string `json:"limitsCpu"`
-	// LimitsMemory is its limits.memory. Default: preset.
+	// LimitsMemory is its limits.memory. Default: by node count.
 	LimitsMemory string `json:"limitsMemory"`
 	// RequestsStorage is its requests.storage: the namespace's volumes
 	// together, its PostgreSQL cluster's claims included; the default adds
-	// room for the applications' volumes to them. Default: preset.
+	// room for the applications' volumes to them. Default: by node count.
 	RequestsStorage string `json:"requestsStorage"`
-	// Pods is its pods. Default: preset.
+	// Pods is its pods. Default: by node count.
 	Pods *int `json:"pods"`
-	// PersistentVolumeClaims is its persistentvolumeclaims. Default: preset.
+	// PersistentVolumeClaims is its persistentvolumeclaims. Default: by node count.
 	PersistentVolumeClaims *int `json:"persistentVolumeClaims"`
 }
 
 // Limits is `namespaces[i].limits`: per-container defaults and maxima.
 type Limits struct {
-	// DefaultCPU is the CPU limit of a container that sets none. Default: preset.
+	// DefaultCPU is the CPU limit of a container that sets none. Default: by node count.
 	DefaultCPU string `json:"defaultCpu"`
 	// DefaultMemory is the memory limit of a container that sets none.
-	// Default: preset.
+	// Default: by node count.
 	DefaultMemory string `json:"defaultMemory"`
 	// DefaultRequestCPU is the CPU request of a container that sets none.
-	// Default: preset.
+	// Default: by node count.
 	DefaultRequestCPU string `json:"defaultRequestCpu"`
 	// DefaultRequestMemory is the memory request of a container that sets
-	// none. Default: preset.
+	// none. Default: by node count.
 	DefaultRequestMemory string `json:"defaultRequestMemory"`
-	// MaxCPU is the largest CPU limit of a container. Default: preset.
+	// MaxCPU is the largest CPU limit of a container. Default: by node count.
 	MaxCPU string `json:"maxCpu"`
-	// MaxMemory is the largest memory limit of a container. Default: preset.
+	// MaxMemory is the largest memory limit of a container. Default: by node count.
 	MaxMemory string `json:"maxMemory"`
 }
 

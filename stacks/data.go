@@ -49,6 +49,11 @@ type PostgresConfig struct {
 	Instances *int `json:"instances"`
 	// StorageSize of each instance's Longhorn volume. Default: by node count.
 	StorageSize string `json:"storageSize"`
+	// PoolerInstances run PgBouncer (transaction mode) in front of the
+	// cluster, as the Service postgres-pooler-rw, which applications
+	// connect to; PostgreSQL's max_connections follows limitsMemory and
+	// the poolers share them. 0 runs none. Default: by node count.
+	PoolerInstances *int `json:"poolerInstances"`
 	// Database is the application's database. Default: by node count.
 	Database string `json:"database"`
 	// Owner is the database's owner; its password is generated and kept
@@ -101,17 +106,17 @@ var otherRegion = map[string]string{"dc3-a": "dc4-a", "dc4-a": "dc3-a"}
 
 type dataPreset struct {
 	longhornBackups                      bool
-	instances                            int
+	instances, poolers                   int
 	storage, retention                   string
 	reqCPU, reqMemory, limCPU, limMemory string
 	copy                                 bool
 }
 
 var dataPresets = map[bool]dataPreset{
-	false: {false, 1, "2Gi", "7d", "100m", "256Mi", "500m", "512Mi", false},
+	false: {false, 1, 1, "2Gi", "7d", "100m", "256Mi", "500m", "512Mi", false},
 	// 3 × 10Gi on the local class: with the rest of phase 2's volumes
 	// it fits three 50 GB disks (the plan's storage budget).
-	true: {true, 3, "10Gi", "30d", "250m", "512Mi", "1", "1Gi", true},
+	true: {true, 3, 3, "10Gi", "30d", "250m", "512Mi", "1", "1Gi", true},
 }
 
 func (c *Config) applyDataPresets() {
@@ -139,6 +144,9 @@ func (c *Config) applyDataPresets() {
 	}
 	if pg.Instances == nil {
 		pg.Instances = ptr(p.instances)
+	}
+	if pg.PoolerInstances == nil {
+		pg.PoolerInstances = ptr(p.poolers)
 	}
 	fill(&pg.StorageSize, p.storage)
 	fill(&pg.Database, "app")
@@ -201,6 +209,12 @@ func (c *Config) validateData(ps *Problems) {
 	}
 	if n := *pg.Instances; n < 1 || n > 9 {
 		ps.add("data.postgres.instances", "%d is not between 1 and 9", n)
+	}
+	if n := *pg.PoolerInstances; n < 0 || n > 9 {
+		ps.add("data.postgres.poolerInstances", "%d is not between 0 and 9", n)
+	}
+	if q, err := parseQuantity(pg.LimitsMemory); err == nil && q.Value() < 64<<20 {
+		ps.add("data.postgres.limitsMemory", "%s is below 64Mi: PostgreSQL's shared buffers and connections are sized from it", pg.LimitsMemory)
 	}
 	for _, q := range [][2]string{{"storageSize", pg.StorageSize}, {"requestsCpu", pg.RequestsCPU},
 		{"requestsMemory", pg.RequestsMemory}, {"limitsCpu", pg.LimitsCPU}, {"limitsMemory", pg.LimitsMemory}} {
@@ -291,13 +305,14 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 	_, bucket, _ := c.buckets()
 	args := &data.PostgresArgs{
 		Namespace: namespace, NamespaceName: ns.Name,
-		Instances:    *pg.Instances,
-		ZoneSpread:   *pg.Instances > 1 && c.multiNode(),
-		StorageSize:  pg.StorageSize,
-		StorageClass: storageClassFor(*pg.Instances),
-		Requests:     map[string]string{"cpu": pg.RequestsCPU, "memory": pg.RequestsMemory},
-		Limits:       map[string]string{"cpu": pg.LimitsCPU, "memory": pg.LimitsMemory},
-		Database:     pg.Database, Owner: pg.Owner,
+		Instances:       *pg.Instances,
+		PoolerInstances: *pg.PoolerInstances,
+		ZoneSpread:      *pg.Instances > 1 && c.multiNode(),
+		StorageSize:     pg.StorageSize,
+		StorageClass:    storageClassFor(*pg.Instances),
+		Requests:        map[string]string{"cpu": pg.RequestsCPU, "memory": pg.RequestsMemory},
+		Limits:          map[string]string{"cpu": pg.LimitsCPU, "memory": pg.LimitsMemory},
+		Database:        pg.Database, Owner: pg.Owner,
 		Backup: data.PostgresBackup{
 			Bucket: bucket, Endpoint: d.S3Endpoint, Region: c.OpenStack.Region,
 			Schedule: pg.BackupSchedule, Retention: pg.Retention, ServerName: pg.ServerName,
@@ -316,6 +331,16 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 		}
 	}
 	return args
+}
+
+// databaseHost is where each namespace's applications reach their
+// database, the same name in every namespace; empty without databases.
+func (c *Config) databaseHost() string {
+	if !c.postgres() || len(c.Namespaces) == 0 {
+		return ""
+	}
+	ns := c.Namespaces[0]
+	return c.postgresArgs(ns, pulumi.String(ns.Name), nil).ServiceHost()
 }
 
 // backupCopyArgs copy the database bucket to the other region.

@@ -63,7 +63,10 @@ func TestEveryPathIsDocumented(t *testing.T) {
 	if !byPath["registryToken"].Secret || byPath["registry"].Secret {
 		t.Error("secret keys are not marked as such")
 	}
-	if got := byPath["namespaces[].quota.pods"].Default; got != "`30` in phase 1, `100` in phase 2" {
+	if got := byPath["cluster.pools[].maxInstances"].Default; got != "`1` in phase 1, `3` in phase 2" {
+		t.Errorf("the pools' maximum preset renders as %q", got)
+	}
+	if got := byPath["namespaces[].quota.pods"].Default; got != "`30` on one node, `100` on several" {
 		t.Errorf("the quota's pods preset renders as %q", got)
 	}
 }

@@ -37,6 +37,21 @@ type Platform struct {
 	Longhorn LonghornConfig `json:"longhorn"`
 	// Monitoring configures Prometheus, Alertmanager and Grafana.
 	Monitoring MonitoringConfig `json:"monitoring"`
+	// MetricsServer configures metrics-server, the resource metrics API
+	// the autoscalers scale on.
+	MetricsServer MetricsServerConfig `json:"metricsServer"`
+}
+
+// MetricsServerConfig is `platform.metricsServer`.
+type MetricsServerConfig struct {
+	// Enabled installs metrics-server; turn it off when the cluster
+	// already serves metrics.k8s.io (`kubectl get apiservice
+	// v1beta1.metrics.k8s.io` answers). Default: true.
+	Enabled *bool `json:"enabled"`
+	// KubeletInsecureTLS skips the verification of the kubelets' serving
+	// certificates, for kubelets that serve self-signed ones (its log says
+	// "x509: cannot validate certificate"). Default: false.
+	KubeletInsecureTLS bool `json:"kubeletInsecureTls"`
 }
 
 // Charts are chart sources by release: an HTTP or OCI repository
@@ -57,6 +72,8 @@ type Charts struct {
 	CloudNativePG string `json:"cloudnativePg"`
 	// BarmanCloud is the operator's backup plugin's.
 	BarmanCloud string `json:"barmanCloud"`
+	// MetricsServer is metrics-server's.
+	MetricsServer string `json:"metricsServer"`
 	// OpenBao is OpenBao's (phase 2).
 	OpenBao string `json:"openbao"`
 	// ExternalSecrets is the External Secrets Operator's (phase 2).
@@ -67,8 +84,12 @@ type Charts struct {
 
 // IngressConfig is `platform.ingress`.
 type IngressConfig struct {
-	// Replicas of the controller. Default: by node count.
+	// Replicas of the controller, the autoscaler's minimum. Default: by node count.
 	Replicas *int `json:"replicas"`
+	// MaxReplicas is the autoscaler's maximum; above replicas, a
+	// HorizontalPodAutoscaler scales the controller on its CPU (it needs
+	// the resource metrics API: platform.metricsServer). Default: by node count.
+	MaxReplicas *int `json:"maxReplicas"`
 	// OriginLock admits only Cloudflare's ranges at the load balancer and
 	// takes the client address from CF-Connecting-IP. Default: true.
 	OriginLock *bool `json:"originLock"`
@@ -146,6 +167,7 @@ type Cloudflare struct {
 // platformPreset is what a phase fills in for the platform.
 type platformPreset struct {
 	ingressReplicas    int
+	ingressMaxReplicas int
 	longhornReplicas   int
 	retention          string
 	storageSize        string
@@ -161,9 +183,9 @@ var platformPresets = map[bool]platformPreset{
 	// disk, doubling the space for no protection against the disk's or the
 	// node's loss (the design's phase 1 said 2; snapshots and backups are
 	// what protect a single node's volumes).
-	false: {ingressReplicas: 1, longhornReplicas: 1, retention: "10d", storageSize: "8Gi",
+	false: {ingressReplicas: 1, ingressMaxReplicas: 1, longhornReplicas: 1, retention: "10d", storageSize: "8Gi",
 		prometheusReplicas: 1, prometheus: platform.DefaultMonitoringResources.Prometheus},
-	true: {ingressReplicas: 3, longhornReplicas: 3, retention: "15d", storageSize: "8Gi",
+	true: {ingressReplicas: 3, ingressMaxReplicas: 9, longhornReplicas: 3, retention: "15d", storageSize: "8Gi",
 		prometheusReplicas: 2, prometheus: convention.Resources{
 			Requests: convention.ResourceList{CPU: "500m", Memory: "2Gi"},
 			Limits:   convention.ResourceList{CPU: "2", Memory: "4Gi"},
@@ -185,8 +207,14 @@ func (c *Config) applyPlatformPresets() {
 	if pl.Ingress.Replicas == nil {
 		pl.Ingress.Replicas = ptr(p.ingressReplicas)
 	}
+	if pl.Ingress.MaxReplicas == nil {
+		pl.Ingress.MaxReplicas = ptr(max(p.ingressMaxReplicas, *pl.Ingress.Replicas))
+	}
 	if pl.Ingress.OriginLock == nil {
 		pl.Ingress.OriginLock = ptr(true)
+	}
+	if pl.MetricsServer.Enabled == nil {
+		pl.MetricsServer.Enabled = ptr(true)
 	}
 	if pl.Longhorn.Replicas == nil {
 		pl.Longhorn.Replicas = ptr(p.longhornReplicas)
@@ -285,7 +313,7 @@ func (c *Config) validatePlatform(ps *Problems) {
 	}
 	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
 		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring, "blackbox": pl.Charts.Blackbox,
-		"cloudnativePg": pl.Charts.CloudNativePG, "barmanCloud": pl.Charts.BarmanCloud,
+		"cloudnativePg": pl.Charts.CloudNativePG, "barmanCloud": pl.Charts.BarmanCloud, "metricsServer": pl.Charts.MetricsServer,
 		"openbao": pl.Charts.OpenBao, "externalSecrets": pl.Charts.ExternalSecrets, "auditSink": pl.Charts.AuditSink}
 	for _, k := range sortedKeys(charts) {
 		if src := charts[k]; src != "" && !validChartSource(src) {
@@ -294,6 +322,9 @@ func (c *Config) validatePlatform(ps *Problems) {
 	}
 	if r := *pl.Ingress.Replicas; r < 1 || r > 10 {
 		ps.add("platform.ingress.replicas", "%d is not between 1 and 10", r)
+	}
+	if m := *pl.Ingress.MaxReplicas; m < *pl.Ingress.Replicas {
+		ps.add("platform.ingress.maxReplicas", "%d is below platform.ingress.replicas %d", m, *pl.Ingress.Replicas)
 	}
 	if ip := pl.Ingress.LoadBalancerIP; ip != "" {
 		if a, err := netip.ParseAddr(ip); err != nil || !a.Is4() {
@@ -507,6 +538,7 @@ func (c *Config) ingressArgs(in platformInputs) *platform.IngressArgs {
 	a := &platform.IngressArgs{
 		Chart:                chart(platform.IngressChart, pl.Charts.Ingress),
 		Replicas:             *pl.Ingress.Replicas,
+		MaxReplicas:          *pl.Ingress.MaxReplicas,
 		CloudflareRanges:     c.Cloudflare.Ranges,
 		OriginLock:           *pl.Ingress.OriginLock,
 		LoadBalancerNetworks: pl.Ingress.LoadBalancerNetworks,
@@ -561,6 +593,15 @@ func (c *Config) longhornArgs(in platformInputs) *platform.LonghornArgs {
 	return a
 }
 
+// metricsServerArgs: one replica on one node, two on several.
+func (c *Config) metricsServerArgs() *platform.MetricsServerArgs {
+	return &platform.MetricsServerArgs{
+		Chart:              chart(platform.MetricsServerChart, c.Platform.Charts.MetricsServer),
+		Replicas:           min(len(c.nodes()), 2),
+		KubeletInsecureTLS: c.Platform.MetricsServer.KubeletInsecureTLS,
+	}
+}
+
 // cloudNativePGArgs are the PostgreSQL operator's and its plugin's.
 func (c *Config) cloudNativePGArgs(in platformInputs) *platform.CloudNativePGArgs {
 	a := &platform.CloudNativePGArgs{
@@ -589,6 +630,9 @@ type Budget struct {
 	// CPUPercent and MemoryPercent are Total's share of Capacity.
 	CPUPercent    float64 `json:"cpuPercent"`
 	MemoryPercent float64 `json:"memoryPercent"`
+	// Most is the cluster at its largest: the pools at their maximum, the
+	// autoscalers at theirs.
+	Most MostReplicas `json:"most"`
 	// Storage is the volumes' budget on the same nodes.
 	Storage StorageBudget `json:"storage"`
 }
@@ -601,28 +645,48 @@ func (b Budget) String() string {
 	for _, k := range sortedKeys(b.Components) {
 		fmt.Fprintf(&s, "\n  %-22s %s", k, b.Components[k])
 	}
-	fmt.Fprintf(&s, "\n\n%s", b.Storage)
+	fmt.Fprintf(&s, "\n%s\n\n%s", b.Most, b.Storage)
 	return s.String()
 }
 
-// Budget computes the platform's requests against the nodes' capacity.
-func (c *Config) Budget() Budget {
+// platformRequests are each release's requests on the smallest node set,
+// or, most, with every autoscaler at its maximum.
+func (c *Config) platformRequests(most bool) map[string]convention.Requests {
 	var none platformInputs
-	b := Budget{Nodes: len(c.nodes()), Components: map[string]convention.Requests{
-		"nginx-ingress":         c.ingressArgs(none).Requests(),
+	ingress := c.ingressArgs(none).Requests()
+	if most {
+		ingress = c.ingressArgs(none).MostRequests()
+	}
+	rs := map[string]convention.Requests{
+		"nginx-ingress":         ingress,
 		"cert-manager":          c.certManagerArgs(none).Requests(),
 		"longhorn":              c.longhornArgs(none).Requests(),
 		"kube-prometheus-stack": c.monitoringArgs(none).Requests(),
 		"blackbox-exporter":     c.blackboxArgs(none).Requests(),
 		"cloudnative-pg":        c.cloudNativePGArgs(none).Requests(),
-	}}
+	}
+	if most {
+		// Longhorn and node-exporter run on every node.
+		lh, mon := c.longhornArgs(none), c.monitoringArgs(none)
+		lh.Nodes, mon.Nodes = max(len(c.nodesAtMost()), 1), max(len(c.nodesAtMost()), 1)
+		rs["longhorn"], rs["kube-prometheus-stack"] = lh.Requests(), mon.Requests()
+	}
+	if *c.Platform.MetricsServer.Enabled {
+		rs["metrics-server"] = c.metricsServerArgs().Requests()
+	}
 	if *c.Security.OpenBao.Enabled {
-		b.Components["openbao"] = security.OpenBaoRequests(openBaoReplicas)
-		b.Components["external-secrets"] = security.ExternalSecretsRequests()
+		rs["openbao"] = security.OpenBaoRequests(openBaoReplicas)
+		rs["external-secrets"] = security.ExternalSecretsRequests()
 	}
 	if *c.Security.Audit.Enabled {
-		b.Components["audit-sink"] = security.AuditSinkRequests()
+		rs["audit-sink"] = security.AuditSinkRequests()
 	}
+	return rs
+}
+
+// Budget computes the platform's requests against the nodes' capacity.
+func (c *Config) Budget() Budget {
+	b := Budget{Nodes: len(c.nodes()), Components: c.platformRequests(false)}
 	for _, r := range b.Components {
 		b.Total = b.Total.Add(r)
 	}
@@ -637,6 +701,7 @@ func (c *Config) Budget() Budget {
 		b.CPUPercent = float64(b.Total.MilliCPU*1000/b.Capacity.MilliCPU) / 10
 		b.MemoryPercent = float64(b.Total.Memory*1000/b.Capacity.Memory) / 10
 	}
+	b.Most = c.MostReplicas()
 	b.Storage = c.StorageBudget()
 	return b
 }

@@ -23,6 +23,7 @@ var wantReleases = map[string][3]string{
 	"blackbox-exporter":           {"prometheus-blackbox-exporter", "11.17.2", "monitoring"},
 	"cloudnative-pg":              {"cloudnative-pg", "0.29.0", "cnpg-system"},
 	"cloudnative-pg-barman-cloud": {"plugin-barman-cloud", "0.7.0", "cnpg-system"},
+	"metrics-server":              {"metrics-server", "3.13.1", "metrics-server"},
 }
 
 // wantSecurityReleases join them on prod's phase 2 cluster (security.openbao,
@@ -100,6 +101,9 @@ func TestUatInstallsThePlatformReleases(t *testing.T) {
 	wantValue(t, in, `values.controller.config.entries["real-ip-header"]`, "CF-Connecting-IP")
 	wantValue(t, in, `values.controller.replicaCount`, 1)
 	wantValue(t, in, `values.controller.podDisruptionBudget.enabled`, false)
+	wantValue(t, in, `values.controller.autoscaling.enabled`, false)
+	wantValue(t, rel["metrics-server"], "values.replicas", 1)
+	wantValue(t, rel["metrics-server"], "values.podDisruptionBudget.enabled", false)
 	wantValue(t, in, `values.prometheus.create`, true)
 	ranges, _ := in.Input("values.controller.service.loadBalancerSourceRanges")
 	var got []string
@@ -262,7 +266,7 @@ func TestProdPhase2HasItsOwnHAPlatform(t *testing.T) {
 	in := rel["nginx-ingress"]
 	wantValue(t, in, "values.controller.replicaCount", 3)
 	wantValue(t, in, "values.controller.podDisruptionBudget.enabled", true)
-	wantValue(t, in, "values.controller.podDisruptionBudget.minAvailable", 2)
+	wantValue(t, in, "values.controller.podDisruptionBudget.maxUnavailable", 1)
 	wantValue(t, in, "values.controller.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey", "kubernetes.io/hostname")
 	wantValue(t, in, "values.controller.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.topologyKey", "topology.kubernetes.io/zone")
 	lh := rel["longhorn"]

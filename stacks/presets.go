@@ -16,8 +16,13 @@ type preset struct {
 	pack              string
 	kubernetesVersion string
 	pools             []Pool
-	quota             Quota
-	limits            Limits
+}
+
+// tenancyPreset is what an application namespace gets where the
+// configuration is silent.
+type tenancyPreset struct {
+	quota  Quota
+	limits Limits
 }
 
 // presetFlavor is the node flavor of both phases: 4 vCPU, 8 GB, a 50 GB
@@ -43,17 +48,6 @@ var presets = map[int]preset{
 		pools: []Pool{
 			{Zone: "az-1", Flavor: presetFlavor, MinInstances: ptr(1), MaxInstances: ptr(1)},
 		},
-		quota: Quota{
-			RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "2", LimitsMemory: "4Gi",
-			// The applications' share, beyond the PostgreSQL cluster's
-			// claims: with the platform's volumes and an attached stack's
-			// namespace, it fits the one node's disk.
-			RequestsStorage: "8Gi", Pods: ptr(30), PersistentVolumeClaims: ptr(10),
-		},
-		limits: Limits{
-			DefaultCPU: "500m", DefaultMemory: "512Mi", DefaultRequestCPU: "100m", DefaultRequestMemory: "128Mi",
-			MaxCPU: "2", MaxMemory: "4Gi",
-		},
 	},
 	2: {
 		region:            "dc4-a",
@@ -64,8 +58,34 @@ var presets = map[int]preset{
 			{Zone: "az-2", Flavor: presetFlavor, MinInstances: ptr(1), MaxInstances: ptr(3)},
 			{Zone: "az-3", Flavor: presetFlavor, MinInstances: ptr(1), MaxInstances: ptr(3)},
 		},
+	},
+}
+
+// tenancyPresets size the namespaces by the cluster they run on, like the
+// platform: a single node (phase 1, and uat in every phase) or several
+// (prod's HA cluster in phase 2).
+var tenancyPresets = map[bool]tenancyPreset{
+	false: {
 		quota: Quota{
-			RequestsCPU: "4", RequestsMemory: "8Gi", LimitsCPU: "8", LimitsMemory: "16Gi",
+			// The database (its instance, sidecar and pooler) takes 200m
+			// and 352Mi of requests, 1.5 CPUs and 896Mi of limits.
+			RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "3", LimitsMemory: "4Gi",
+			// The applications' share, beyond the PostgreSQL cluster's
+			// claims: with the platform's volumes and an attached stack's
+			// namespace, it fits the one node's disk.
+			RequestsStorage: "8Gi", Pods: ptr(30), PersistentVolumeClaims: ptr(10),
+		},
+		limits: Limits{
+			DefaultCPU: "500m", DefaultMemory: "512Mi", DefaultRequestCPU: "100m", DefaultRequestMemory: "128Mi",
+			MaxCPU: "2", MaxMemory: "4Gi",
+		},
+	},
+	true: {
+		quota: Quota{
+			// The database (3 instances, their sidecars, 3 poolers) takes
+			// about 1 CPU and 2Gi of requests and 6 CPUs and 4Gi of
+			// limits; the rest is the applications' autoscalers' room.
+			RequestsCPU: "6", RequestsMemory: "12Gi", LimitsCPU: "16", LimitsMemory: "24Gi",
 			// The applications' share, beyond the PostgreSQL cluster's
 			// claims (3 Longhorn replicas): what is left of three 50 GB
 			// disks (the plan's storage budget).
@@ -127,7 +147,7 @@ func (c *Config) applyPresets() {
 		if ns.DeployerGroup == "" && ns.Name != "" {
 			ns.DeployerGroup = ns.Name + "-deployers"
 		}
-		q, dq := &ns.Quota, p.quota
+		q, dq := &ns.Quota, tenancyPresets[c.multiNode()].quota
 		fill(&q.RequestsCPU, dq.RequestsCPU)
 		fill(&q.RequestsMemory, dq.RequestsMemory)
 		fill(&q.LimitsCPU, dq.LimitsCPU)
@@ -138,7 +158,7 @@ func (c *Config) applyPresets() {
 		if q.PersistentVolumeClaims == nil {
 			q.PersistentVolumeClaims = ptr(*dq.PersistentVolumeClaims)
 		}
-		l, dl := &ns.Limits, p.limits
+		l, dl := &ns.Limits, tenancyPresets[c.multiNode()].limits
 		fill(&l.DefaultCPU, dl.DefaultCPU)
 		fill(&l.DefaultMemory, dl.DefaultMemory)
 		fill(&l.DefaultRequestCPU, dl.DefaultRequestCPU)
@@ -170,7 +190,7 @@ func (c *Config) applyPresets() {
 	c.applySecurityPresets()
 	for i := range c.Namespaces {
 		q := &c.Namespaces[i].Quota
-		fill(&q.RequestsStorage, c.quotaStorage(p.quota.RequestsStorage))
+		fill(&q.RequestsStorage, c.quotaStorage(tenancyPresets[c.multiNode()].quota.RequestsStorage))
 	}
 }
 

@@ -142,6 +142,7 @@ func (c *Config) outputs(target *clusterTarget, k8s *cluster.Cluster, served ser
 		PlatformInstalled:    pulumi.Bool(*c.Platform.Install).ToBoolOutput(),
 		Namespaces:           pulumi.ToStringArray(names).ToStringArrayOutput(),
 		IngressIP:            served.ingressIP,
+		DatabaseHost:         pulumi.String(c.databaseHost()).ToStringOutput(),
 		GrafanaURL:           served.grafanaURL,
 		GrafanaAdminPassword: served.grafanaPassword,
 	}
@@ -410,6 +411,11 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 	cnpg, err := platform.NewCloudNativePG(ctx, "cloudnative-pg", cfg.cloudNativePGArgs(in), providers)
 	if err != nil {
 		return platformDeployment{}, err
+	}
+	if *cfg.Platform.MetricsServer.Enabled {
+		if _, err := platform.NewMetricsServer(ctx, "metrics-server", cfg.metricsServerArgs(), providers); err != nil {
+			return platformDeployment{}, err
+		}
 	}
 	if *cfg.Security.OpenBao.Enabled {
 		if _, err := security.NewOpenBao(ctx, "openbao", cfg.openBaoArgs(cm, mon, longhorn), providers); err != nil {

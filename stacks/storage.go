@@ -276,23 +276,8 @@ func (c *Config) StorageBudget() StorageBudget {
 
 // validateStorage refuses volumes that Longhorn cannot place on the
 // nodes, naming the key of the largest (the biggest lever) and the
-// figures, and a PostgreSQL cluster larger than its namespace's storage
-// quota.
+// figures.
 func (c *Config) validateStorage(ps *Problems) {
-	if c.postgres() {
-		pg := c.Data.Postgres
-		for i, ns := range c.Namespaces {
-			quota, _ := parseQuantity(ns.Quota.RequestsStorage)
-			if need := c.postgresBytes(); need > quota.Value() {
-				ps.add(fmt.Sprintf("namespaces[%d].quota.requestsStorage", i), "%s is below the PostgreSQL cluster's %d × %s, whose claims count against it",
-					ns.Quota.RequestsStorage, *pg.Instances, pg.StorageSize)
-			}
-			if *pg.Instances > *ns.Quota.PersistentVolumeClaims {
-				ps.add(fmt.Sprintf("namespaces[%d].quota.persistentVolumeClaims", i), "%d is below the PostgreSQL cluster's %d claims",
-					*ns.Quota.PersistentVolumeClaims, *pg.Instances)
-			}
-		}
-	}
 	if !*c.Platform.Install || c.Cluster.Mode != ModeCreate {
 		return
 	}

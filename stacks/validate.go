@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gitlab.com/camps-ch/infra/infra/edge"
+	"gitlab.com/camps-ch/infra/infra/platform"
 )
 
 // zones are the KaaS availability zones of each region. Infomaniak's API
@@ -20,7 +21,7 @@ var zones = map[string][]string{
 // platformNamespaces are the namespaces of the in-cluster platform; no
 // application namespace may take their names.
 var platformNamespaces = []string{"ingress-nginx", "cert-manager", "longhorn-system", "monitoring", "cnpg-system",
-	"openbao", "external-secrets", "audit"}
+	"openbao", "external-secrets", "audit", platform.MetricsServerNamespace}
 
 var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
@@ -49,8 +50,10 @@ func (c *Config) Validate() Problems {
 	c.validateData(&ps)
 	c.validateSecurity(&ps)
 	if len(ps) == 0 {
-		// The volumes' sizes are valid quantities by now.
+		// The quantities are valid by now.
+		c.validateQuotas(&ps)
 		c.validateStorage(&ps)
+		c.validateMostReplicas(&ps)
 	}
 	return ps
 }

@@ -352,7 +352,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 // problems about values the user never wrote.
 func TestDecodeProblemsNameTheirElement(t *testing.T) {
 	_, err := run(t, stackrun.Options{Stack: "uat", Set: map[string]string{
-		key("cluster"): `{"pools":[{"name":"p1","zone":"az-1"},{"zone":"az-2","minInstances":"x","flavour":"y"}]}`,
+		key("cluster"): `{"pools":[{"name":"p1","zone":"az-1","flavor":"a8-ram32-disk100-perf1"},{"zone":"az-2","minInstances":"x","flavour":"y"}]}`,
 	}})
 	if err == nil {
 		t.Fatal("want an error")

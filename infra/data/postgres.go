@@ -34,6 +34,9 @@ type Postgres struct {
 
 	// Host is the read-write service, <name>-rw.
 	Host pulumi.StringOutput `pulumi:"host"`
+	// PoolerHost is the read-write pooler's service, <name>-pooler-rw,
+	// when there is a pooler: what applications connect to.
+	PoolerHost pulumi.StringOutput `pulumi:"poolerHost"`
 	// CredentialsSecret names the Secret with the owner's username and password.
 	CredentialsSecret pulumi.StringOutput `pulumi:"credentialsSecret"`
 }
@@ -90,8 +93,13 @@ type PostgresArgs struct {
 	ZoneSpread bool
 	// StorageSize and StorageClass of each instance's volume.
 	StorageSize, StorageClass string
-	// Requests and Limits are the instances' CPU and memory.
+	// Requests and Limits are the instances' CPU and memory; the memory
+	// limit sizes max_connections and shared_buffers.
 	Requests, Limits map[string]string
+	// PoolerInstances run PgBouncer in front of the cluster, in
+	// transaction mode, its connections shared among them. Default: 0, no
+	// pooler.
+	PoolerInstances int
 	// Database and Owner are the application's database and its owner.
 	Database, Owner string
 	// Backup configures WAL archiving and base backups.
@@ -160,6 +168,10 @@ func (a *PostgresArgs) validate() error {
 		return fmt.Errorf("cluster name %q is not a DNS label", a.name())
 	case a.Instances < 1 || a.Instances > 9:
 		return fmt.Errorf("%d instances: want 1 to 9", a.Instances)
+	case a.PoolerInstances < 0 || a.PoolerInstances > 9:
+		return fmt.Errorf("%d pooler instances: want 0 to 9", a.PoolerInstances)
+	case a.memoryLimit() <= 0:
+		return fmt.Errorf("memory limit %q is not a positive quantity: it sizes the connections", a.Limits["memory"])
 	case a.StorageSize == "" || a.StorageClass == "":
 		return errors.New("a storage size and class are required")
 	case !identifier.MatchString(a.Database) || !identifier.MatchString(a.Owner):
@@ -260,7 +272,7 @@ func (a *PostgresArgs) clusterSpec() clusterSpec {
 		Instances:             a.Instances,
 		ImageName:             PostgresImage,
 		EnableSuperuserAccess: false,
-		PostgreSQL:            postgresConfig{Parameters: map[string]string{"max_connections": "100"}},
+		PostgreSQL:            postgresConfig{Parameters: a.postgresParameters()},
 		Storage:               storage{Size: a.StorageSize, StorageClass: a.StorageClass},
 		Resources:             resources{Requests: a.Requests, Limits: a.Limits},
 		Affinity:              affinity{EnablePodAntiAffinity: true, TopologyKey: "kubernetes.io/hostname", PodAntiAffinityType: "preferred"},
@@ -317,8 +329,8 @@ func (a *PostgresArgs) objectStoreSpec(at backupLocation, regionKey, retention s
 				{Name: "AWS_RESPONSE_CHECKSUM_VALIDATION", Value: "when_required"},
 			},
 			Resources: resources{
-				Requests: map[string]string{"cpu": "50m", "memory": "64Mi"},
-				Limits:   map[string]string{"cpu": "500m", "memory": "256Mi"},
+				Requests: map[string]string{"cpu": sidecarResources.Requests.CPU, "memory": sidecarResources.Requests.Memory},
+				Limits:   map[string]string{"cpu": sidecarResources.Limits.CPU, "memory": sidecarResources.Limits.Memory},
 			},
 		},
 	}
@@ -402,8 +414,15 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		return nil, wrap(err)
 	}
 	c.Host = pulumi.Sprintf("%s-rw", n)
+	c.PoolerHost = pulumi.String("").ToStringOutput()
+	if args.PoolerInstances > 0 {
+		if err := args.newPooler(ctx, name, child); err != nil {
+			return nil, wrap(err)
+		}
+		c.PoolerHost = pulumi.String(args.PoolerName()).ToStringOutput()
+	}
 	c.CredentialsSecret = pulumi.String(credentialsSecret(n)).ToStringOutput()
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": c.Host, "credentialsSecret": c.CredentialsSecret})
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"host": c.Host, "poolerHost": c.PoolerHost, "credentialsSecret": c.CredentialsSecret})
 }
 
 // credentials generates the owner's password (its own random provider)

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -149,6 +150,57 @@ func TestPostgresArgsValidation(t *testing.T) {
 		err := a.validate()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestPoolerDecodesAndIsSizedByMemory: the pooler decodes strictly into
+// CloudNativePG's PoolerSpec, in transaction mode; max_connections and
+// each pooler's share follow the instances' memory limit.
+func TestPoolerDecodesAndIsSizedByMemory(t *testing.T) {
+	tests := []struct {
+		memory              string
+		poolers             int
+		maxConnections      int
+		poolSize            int
+		sharedBuffers       string
+		instances, wantPods int
+	}{
+		{memory: "512Mi", poolers: 1, maxConnections: 48, poolSize: 38, sharedBuffers: "128MB", instances: 1, wantPods: 2},
+		{memory: "1Gi", poolers: 3, maxConnections: 96, poolSize: 28, sharedBuffers: "256MB", instances: 3, wantPods: 6},
+		{memory: "8Gi", poolers: 3, maxConnections: 500, poolSize: 163, sharedBuffers: "2048MB", instances: 3, wantPods: 6},
+		{memory: "128Mi", poolers: 2, maxConnections: 25, poolSize: 7, sharedBuffers: "32MB", instances: 3, wantPods: 5},
+	}
+	for _, tt := range tests {
+		a := sampleArgs()
+		a.Limits["memory"], a.Requests["memory"], a.PoolerInstances, a.Instances = tt.memory, "64Mi", tt.poolers, tt.instances
+		var pooler cnpgv1.PoolerSpec
+		strict(t, tt.memory+" Pooler", a.poolerSpec(), &pooler)
+		var cluster cnpgv1.ClusterSpec
+		strict(t, tt.memory+" Cluster", a.clusterSpec(), &cluster)
+		params := cluster.PostgresConfiguration.Parameters
+		if pooler.PgBouncer == nil || pooler.PgBouncer.PoolMode != cnpgv1.PgBouncerPoolModeTransaction || pooler.Type != cnpgv1.PoolerTypeRW ||
+			pooler.Instances == nil || int(*pooler.Instances) != tt.poolers || pooler.Cluster.Name != "postgres" {
+			t.Errorf("%s: pooler %+v", tt.memory, pooler)
+			continue
+		}
+		if got := params["max_connections"]; got != fmt.Sprint(tt.maxConnections) {
+			t.Errorf("%s: max_connections = %s, want %d", tt.memory, got, tt.maxConnections)
+		}
+		if got := params["shared_buffers"]; got != tt.sharedBuffers {
+			t.Errorf("%s: shared_buffers = %s, want %s", tt.memory, got, tt.sharedBuffers)
+		}
+		if got := pooler.PgBouncer.Parameters["default_pool_size"]; got != fmt.Sprint(tt.poolSize) {
+			t.Errorf("%s, %d poolers: default_pool_size = %s, want %d", tt.memory, tt.poolers, got, tt.poolSize)
+		}
+		if tt.poolers*tt.poolSize > tt.maxConnections-reservedConnections {
+			t.Errorf("%s: %d poolers × %d connections exceed max_connections %d less the reserve", tt.memory, tt.poolers, tt.poolSize, tt.maxConnections)
+		}
+		if use := a.QuotaUse(); use.Pods != tt.wantPods || use.Requests.MilliCPU <= 0 || use.Limits.Memory < use.Requests.Memory {
+			t.Errorf("%s: quota use %+v", tt.memory, use)
+		}
+		if c := pooler.Template.Spec.Containers; len(c) != 1 || c[0].Name != "pgbouncer" || c[0].Resources.Limits.Memory().IsZero() {
+			t.Errorf("%s: pooler containers %+v", tt.memory, c)
 		}
 	}
 }

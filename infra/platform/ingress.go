@@ -42,6 +42,11 @@ type IngressArgs struct {
 	// spread over nodes and zones and a PodDisruptionBudget lets only one
 	// be evicted at a time.
 	Replicas int
+	// MaxReplicas, when above Replicas, lets a HorizontalPodAutoscaler
+	// scale the controller between Replicas and MaxReplicas on its CPU
+	// (TargetCPU of its request). It needs the resource metrics API
+	// (metrics-server). Default: Replicas, no autoscaler.
+	MaxReplicas int
 	// CloudflareRanges are Cloudflare's published address ranges; required.
 	CloudflareRanges []string
 	// OriginLock makes the load balancer admit only CloudflareRanges (their
@@ -68,6 +73,8 @@ func (a *IngressArgs) validate() error {
 		return errors.New("args are required")
 	case a.Replicas < 1:
 		return errors.New("at least one replica is required")
+	case a.MaxReplicas != 0 && a.MaxReplicas < a.Replicas:
+		return fmt.Errorf("max replicas %d is below the replicas %d", a.MaxReplicas, a.Replicas)
 	case len(a.CloudflareRanges) == 0:
 		return errors.New("the Cloudflare ranges are required")
 	case a.OriginLock && len(ipv4(a.CloudflareRanges)) == 0:
@@ -112,10 +119,26 @@ func (a *IngressArgs) resources() convention.Resources {
 	return DefaultIngressResources
 }
 
-// Requests are the CPU and memory the controller asks for.
+// Requests are the CPU and memory the controller asks for at its
+// minimum replicas.
 func (a *IngressArgs) Requests() convention.Requests {
 	return convention.RequestsOf(a.Replicas, a.resources())
 }
+
+// MostRequests are what it asks for at its maximum replicas.
+func (a *IngressArgs) MostRequests() convention.Requests {
+	return convention.RequestsOf(a.maxReplicas(), a.resources())
+}
+
+func (a *IngressArgs) maxReplicas() int { return max(a.MaxReplicas, a.Replicas) }
+
+// autoscaled tells whether an autoscaler runs the controller.
+func (a *IngressArgs) autoscaled() bool { return a.maxReplicas() > a.Replicas }
+
+// TargetCPU is the controller's average CPU, in percent of its request,
+// that the autoscaler keeps: below it, the pods have room for a burst
+// while new ones start.
+const TargetCPU = 60
 
 // OCCM annotations of the controller's Service (OpenStack cloud controller).
 const (
@@ -137,6 +160,7 @@ type ingressController struct {
 	Config               ingressConfig        `json:"config"`
 	Resources            convention.Resources `json:"resources"`
 	PodDisruptionBudget  podDisruptionBudget  `json:"podDisruptionBudget"`
+	Autoscaling          ingressAutoscaling   `json:"autoscaling"`
 	Affinity             map[string]any       `json:"affinity,omitempty"`
 	EnableSnippets       bool                 `json:"enableSnippets"`
 	EnableLatencyMetrics bool                 `json:"enableLatencyMetrics"`
@@ -162,8 +186,20 @@ type ingressConfig struct {
 }
 
 type podDisruptionBudget struct {
-	Enabled      bool `json:"enabled"`
-	MinAvailable int  `json:"minAvailable,omitempty"`
+	Enabled        bool `json:"enabled"`
+	MaxUnavailable int  `json:"maxUnavailable,omitempty"`
+}
+
+// ingressAutoscaling is the chart's HorizontalPodAutoscaler. A zero
+// memory target leaves the memory metric out: NGINX's memory does not
+// fall with its load.
+type ingressAutoscaling struct {
+	Enabled                           bool `json:"enabled"`
+	Create                            bool `json:"create"`
+	MinReplicas                       int  `json:"minReplicas,omitempty"`
+	MaxReplicas                       int  `json:"maxReplicas,omitempty"`
+	TargetCPUUtilizationPercentage    int  `json:"targetCPUUtilizationPercentage"`
+	TargetMemoryUtilizationPercentage int  `json:"targetMemoryUtilizationPercentage"`
 }
 
 type ingressPrometheus struct {
@@ -226,9 +262,17 @@ func (a *IngressArgs) values(release, loadBalancerIP string) ingressValues {
 		v.Controller.Service.Annotations[annotationKeepFloatingIP] = "true"
 	}
 	if a.Replicas > 1 {
-		// Voluntary disruptions (node drains, upgrades) take one pod at a time.
-		v.Controller.PodDisruptionBudget = podDisruptionBudget{Enabled: true, MinAvailable: a.Replicas - 1}
+		// Voluntary disruptions (node drains, upgrades) take one pod at a
+		// time, however many the autoscaler runs.
+		v.Controller.PodDisruptionBudget = podDisruptionBudget{Enabled: true, MaxUnavailable: 1}
 		v.Controller.Affinity = preferSpread(release)
+	}
+	if a.autoscaled() {
+		// The chart then leaves the Deployment's replicas to the autoscaler.
+		v.Controller.Autoscaling = ingressAutoscaling{
+			Enabled: true, Create: true, MinReplicas: a.Replicas, MaxReplicas: a.maxReplicas(),
+			TargetCPUUtilizationPercentage: TargetCPU,
+		}
 	}
 	return v
 }
