@@ -8,7 +8,7 @@ FORMAT ?= text
 GO     ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema docs fuzz e2e-tools e2e
+.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema docs fuzz e2e-tools e2e loadtest
 
 all: lint test
 
@@ -42,6 +42,10 @@ staticcheck:
 ## plan: the offline plan of a stack, e.g. make plan STACK=prod FORMAT=json
 plan:
 	$(GO) run ./cmd/plan -stack $(STACK) -format $(FORMAT)
+
+## loadtest: load a stack's public hosts and judge them by its objectives, e.g. make loadtest STACK=prod LOADTEST_ARGS="-duration 5m"
+loadtest:
+	$(GO) run ./cmd/loadtest -stack $(STACK) $(LOADTEST_ARGS)
 
 ## policy: check the offline plan of every stack and phase against the policies (internal/policy)
 policy:

@@ -430,6 +430,10 @@ func (p *project) destroy(ctx context.Context, r *runner, s auto.Stack) error {
 			"state", "unprotect", "--all", "--yes", "--stack", s.Name()); err != nil {
 			return "", fmt.Errorf("pulumi state unprotect (exit %d): %s", code, stderr)
 		}
+		apis, err := r.kube.RemoveUnavailableAPIServices(ctx)
+		if err != nil {
+			return "", err
+		}
 		hooks := r.completeHookJobs(ctx)
 		res, err := s.Destroy(ctx, optdestroy.ProgressStreams(log), optdestroy.ErrorProgressStreams(log), optdestroy.SuppressProgress())
 		completed, herr := hooks()
@@ -442,6 +446,9 @@ func (p *project) destroy(ctx context.Context, r *runner, s auto.Stack) error {
 		what := counts(*res.Summary.ResourceChanges)
 		if len(completed) > 0 {
 			what += fmt.Sprintf(" (hook Jobs marked complete: %s)", strings.Join(completed, ", "))
+		}
+		if len(apis) > 0 {
+			what += fmt.Sprintf(" (unavailable APIServices removed first: %s)", strings.Join(apis, ", "))
 		}
 		return what, nil
 	})

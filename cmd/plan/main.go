@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"gitlab.com/camps-ch/infra/internal/plan"
 	"gitlab.com/camps-ch/infra/internal/policy"
@@ -25,23 +24,6 @@ import (
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 	"gitlab.com/camps-ch/infra/stacks"
 )
-
-// sets collects repeated -set KEY=VALUE flags.
-type sets map[string]string
-
-func (s sets) String() string { return fmt.Sprint(map[string]string(s)) }
-
-func (s sets) Set(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("%q is not KEY=VALUE", kv)
-	}
-	if !strings.Contains(k, ":") {
-		return fmt.Errorf("%q: name the key with its namespace, e.g. camps-infra:phase", k)
-	}
-	s[k] = v
-	return nil
-}
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -57,7 +39,7 @@ func run(args []string, w, errw io.Writer) error {
 	format := fs.String("format", "text", "output format: text, json or mermaid")
 	dir := fs.String("dir", ".", "project directory (holding Pulumi.yaml)")
 	checkPolicies := fs.Bool("policy", false, "check the plan against the policies instead of printing it; fail on a violation")
-	overrides := sets{}
+	overrides := stackrun.Sets{}
 	fs.Var(overrides, "set", "override a config value for this plan only, KEY=VALUE (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -100,7 +82,7 @@ func run(args []string, w, errw io.Writer) error {
 var errViolations = errors.New("policy violations")
 
 // checkPlan prints each policy's verdict and every violation.
-func checkPlan(w io.Writer, stack string, overrides sets, resources []*recorder.Resource) error {
+func checkPlan(w io.Writer, stack string, overrides stackrun.Sets, resources []*recorder.Resource) error {
 	violations := policy.Check(resources)
 	fmt.Fprintf(w, "policies of stack %s %v: %d resources, %d violations\n", stack, overrides, len(resources), len(violations))
 	for _, v := range violations {

@@ -279,6 +279,17 @@ func TestDeliveryFlow(t *testing.T) {
 			t.Errorf("up-%s does not deploy its stack", stack)
 		}
 
+		// A load test per stack, on demand only, judged by the stack's
+		// own objectives.
+		lt, ok := p.jobs["loadtest-"+stack]
+		if !ok {
+			t.Fatalf("no loadtest-%s job", stack)
+		}
+		if !slices.Equal(lt.kinds(), []string{"main"}) || !lt.manual() || lt.Variables["STACK"] != stack ||
+			!strings.Contains(script("loadtest-"+stack), `make loadtest STACK="$STACK"`) {
+			t.Errorf("loadtest-%s: kinds %v, manual %v, stack %v, script %q", stack, lt.kinds(), lt.manual(), lt.Variables["STACK"], script("loadtest-"+stack))
+		}
+
 		drift, ok := p.jobs["drift-"+stack]
 		if !ok {
 			t.Fatalf("no drift-%s job", stack)

@@ -175,36 +175,10 @@ func (r *runner) run(opts Options, depth int) (*Result, error) {
 	if opts.Dir == "" {
 		opts.Dir = "."
 	}
-	proj, err := LoadProject(opts.Dir)
+	proj, values, secret, err := configValues(opts)
 	if err != nil {
 		return nil, err
 	}
-	values, secret, err := StackConfig(opts.Dir, opts.Stack)
-	if err != nil {
-		return nil, err
-	}
-	for key, schema := range proj.Config {
-		full := proj.Name + ":" + key
-		if _, set := values[full]; !set && schema.Default != nil {
-			if values[full], err = raw(schema.Default); err != nil {
-				return nil, fmt.Errorf("project: default of %s: %w", key, err)
-			}
-		}
-	}
-	for key, v := range opts.Secrets {
-		values[key], secret[key] = v, true
-	}
-	for key, v := range opts.Set {
-		values[key] = v
-		if slices.Contains(stacks.SecretKeys, strings.TrimPrefix(key, proj.Name+":")) {
-			secret[key] = true
-		}
-	}
-	for key, v := range opts.Plain {
-		values[key] = v
-		delete(secret, key)
-	}
-
 	res := &Result{Stack: opts.Stack, Config: values, SecretKeys: slices.Sorted(maps.Keys(secret))}
 	var refErr error
 	var refMu sync.Mutex
@@ -245,6 +219,74 @@ func (r *runner) run(opts Options, depth int) (*Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// configValues are the configuration the program of opts.Stack sees: its
+// stack file, the project's defaults, then opts' secrets, overrides and
+// plain values; and which keys are secret.
+func configValues(opts Options) (*Project, map[string]string, map[string]bool, error) {
+	proj, err := LoadProject(opts.Dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	values, secret, err := StackConfig(opts.Dir, opts.Stack)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for key, schema := range proj.Config {
+		full := proj.Name + ":" + key
+		if _, set := values[full]; !set && schema.Default != nil {
+			if values[full], err = raw(schema.Default); err != nil {
+				return nil, nil, nil, fmt.Errorf("project: default of %s: %w", key, err)
+			}
+		}
+	}
+	for key, v := range opts.Secrets {
+		values[key], secret[key] = v, true
+	}
+	for key, v := range opts.Set {
+		values[key] = v
+		if slices.Contains(stacks.SecretKeys, strings.TrimPrefix(key, proj.Name+":")) {
+			secret[key] = true
+		}
+	}
+	for key, v := range opts.Plain {
+		values[key] = v
+		delete(secret, key)
+	}
+	return proj, values, secret, nil
+}
+
+// LoadConfig loads, presets and validates the configuration of
+// opts.Stack as the program would, without running it.
+func LoadConfig(opts Options) (*stacks.Config, error) {
+	if opts.Dir == "" {
+		opts.Dir = "."
+	}
+	_, values, secret, err := configValues(opts)
+	if err != nil {
+		return nil, err
+	}
+	return stacks.Load(stacks.MapSource{Values: values, Secrets: secret}, opts.Stack)
+}
+
+// Sets collects repeated -set KEY=VALUE flags, keys with their namespace.
+type Sets map[string]string
+
+// String implements flag.Value.
+func (s Sets) String() string { return fmt.Sprint(map[string]string(s)) }
+
+// Set implements flag.Value.
+func (s Sets) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", kv)
+	}
+	if !strings.Contains(k, ":") {
+		return fmt.Errorf("%q: name the key with its namespace, e.g. camps-infra:phase", k)
+	}
+	s[k] = v
+	return nil
 }
 
 // reference runs a referenced stack once per runner.
