@@ -50,7 +50,8 @@ func phase1(ctx context.Context, r *runner, p *project) error {
 }
 
 // phase2: prod creates its own cluster with three pools, OpenBao, the
-// External Secrets Operator and the audit sink.
+// External Secrets Operator and the audit sink, and scales: the ingress
+// controller's autoscaler, metrics-server, a Pooler per database.
 func phase2(ctx context.Context, r *runner, p *project) error {
 	prod, err := p.stack(ctx, "prod", append(prodSecrets, stacks.KeyDNSToken)...)
 	if err != nil {
@@ -61,6 +62,7 @@ func phase2(ctx context.Context, r *runner, p *project) error {
 	}
 	return all(
 		func() error { return p.settle(ctx, r, prod, map[string]int{"camps-prod": 3}) },
+		func() error { return p.autoscaling(ctx, r) },
 		func() error { return p.destroy(ctx, r, prod) },
 	)
 }

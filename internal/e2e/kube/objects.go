@@ -107,6 +107,12 @@ func (cp *ControlPlane) listable(ctx context.Context) ([]listable, error) {
 	return out, nil
 }
 
+// GetJSON reads path from the API server into v; any answer but 200 is an
+// error that carries the body.
+func (cp *ControlPlane) GetJSON(ctx context.Context, path string, v any) error {
+	return cp.getJSON(ctx, path, v)
+}
+
 func (cp *ControlPlane) getJSON(ctx context.Context, path string, v any) error {
 	status, body, err := cp.get(ctx, path)
 	if err != nil {
