@@ -23,8 +23,9 @@ type DataConfig struct {
 	// region's (dc3-a: https://s3.pub1.infomaniak.cloud, dc4-a:
 	// https://s3.pub2.infomaniak.cloud).
 	S3Endpoint string `json:"s3Endpoint"`
-	// BucketPrefix names the buckets <prefix>-longhorn, <prefix>-postgres
-	// and <prefix>-postgres-copy. Default: camps-<stack>.
+	// BucketPrefix names the buckets <prefix>-postgres, <prefix>-longhorn
+	// and <prefix>-audit, and their copies <bucket>-copy. Default:
+	// camps-<stack>.
 	BucketPrefix string `json:"bucketPrefix"`
 	// LonghornBackups backs every Longhorn volume up to the stack's bucket;
 	// only a stack that installs the platform may. Default: true on several
@@ -34,8 +35,10 @@ type DataConfig struct {
 	LonghornBackup RecurringJobConfig `json:"longhornBackup"`
 	// Postgres is the PostgreSQL cluster of each application namespace.
 	Postgres PostgresConfig `json:"postgres"`
-	// CopyRegion is the region the database backups are copied to daily.
-	// Default: on several nodes the other region (dc3-a and dc4-a); none on one.
+	// CopyRegion is the region every bucket that matters (the database
+	// backups and dumps, the Longhorn backups, the audit log) is copied
+	// to daily, each into <bucket>-copy. Default: on several nodes the
+	// other region (dc3-a and dc4-a); none on one.
 	CopyRegion string `json:"copyRegion"`
 	// CopySchedule is the copy's five-field cron. Default: by node count.
 	CopySchedule string `json:"copySchedule"`
@@ -261,23 +264,50 @@ func (c *Config) validateData(ps *Problems) {
 }
 
 // buckets are the stack's buckets.
-func (c *Config) buckets() (longhorn, postgres, postgresCopy string) {
+func (c *Config) buckets() (longhorn, postgres string) {
 	p := c.Data.BucketPrefix
-	return p + "-longhorn", p + "-postgres", p + "-postgres-copy"
+	return p + "-longhorn", p + "-postgres"
+}
+
+// bucketCopy is a bucket the stack copies to the other region: what it
+// holds (naming the CronJob) and the two buckets.
+type bucketCopy struct {
+	what, from, to string
+}
+
+// copies are the stack's buckets that hold what a disaster must not take
+// along, each copied to <bucket>-copy in data.copyRegion: the database
+// backups (and dumps), the Longhorn backups and the audit log, as far as
+// the stack has them. None without a copy region.
+func (c *Config) copies() []bucketCopy {
+	if c.Data.CopyRegion == "" || !*c.Data.Enabled {
+		return nil
+	}
+	lh, pg := c.buckets()
+	out := []bucketCopy{{"postgres", pg, pg + "-copy"}}
+	if *c.Data.LonghornBackups {
+		out = append(out, bucketCopy{"longhorn", lh, lh + "-copy"})
+	}
+	if *c.Security.Audit.Enabled {
+		out = append(out, bucketCopy{"audit", c.auditBucket(), c.auditBucket() + "-copy"})
+	}
+	return out
 }
 
 // objectStorageArgs are the buckets of the stack.
 func (c *Config) objectStorageArgs() *data.ObjectStorageArgs {
-	lh, pg, cp := c.buckets()
+	lh, pg := c.buckets()
 	args := &data.ObjectStorageArgs{OpenStack: c.openStackArgs(), Buckets: []data.Bucket{{Name: pg}}}
 	if *c.Data.LonghornBackups {
 		args.Buckets = append(args.Buckets, data.Bucket{Name: lh})
 	}
-	if r := c.Data.CopyRegion; r != "" {
-		args.Buckets = append(args.Buckets, data.Bucket{Name: cp, Region: r})
-	}
 	if *c.Security.Audit.Enabled {
 		args.Buckets = append(args.Buckets, data.Bucket{Name: c.auditBucket(), Unversioned: true})
+	}
+	// Copies are versioned, the audit log's too: what a sync deletes
+	// stays a while as a version.
+	for _, cp := range c.copies() {
+		args.Buckets = append(args.Buckets, data.Bucket{Name: cp.to, Region: c.Data.CopyRegion})
 	}
 	return args
 }
@@ -287,7 +317,7 @@ func (c *Config) auditBucket() string { return c.Data.BucketPrefix + "-audit" }
 
 // longhornBackupTarget is Longhorn's target on the stack's bucket.
 func (c *Config) longhornBackupTarget(store *data.ObjectStorage) (*platform.BackupTarget, *platform.RecurringJob) {
-	lh, _, _ := c.buckets()
+	lh, _ := c.buckets()
 	return &platform.BackupTarget{
 			URL:              fmt.Sprintf("s3://%s@%s/", lh, c.OpenStack.Region),
 			CredentialSecret: "longhorn-backup-s3",
@@ -302,7 +332,7 @@ func (c *Config) longhornBackupTarget(store *data.ObjectStorage) (*platform.Back
 // postgresArgs are the cluster of an application namespace.
 func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store *data.ObjectStorage) *data.PostgresArgs {
 	pg, d := c.Data.Postgres, c.Data
-	_, bucket, _ := c.buckets()
+	_, bucket := c.buckets()
 	args := &data.PostgresArgs{
 		Namespace: namespace, NamespaceName: ns.Name,
 		Instances:       *pg.Instances,
@@ -343,13 +373,13 @@ func (c *Config) databaseHost() string {
 	return c.postgresArgs(ns, pulumi.String(ns.Name), nil).ServiceHost()
 }
 
-// backupCopyArgs copy the database bucket to the other region.
-func (c *Config) backupCopyArgs(namespace pulumi.StringInput, store *data.ObjectStorage) *data.BackupCopyArgs {
-	_, pg, cp := c.buckets()
+// backupCopyArgs copy one of the stack's buckets to the other region.
+func (c *Config) backupCopyArgs(cp bucketCopy, namespace pulumi.StringInput, store *data.ObjectStorage) *data.BackupCopyArgs {
 	return &data.BackupCopyArgs{
+		Job:       convention.BackupCopyJobPrefix + cp.what,
 		Namespace: namespace,
-		From:      data.S3Location{Bucket: pg, Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region},
-		To:        data.S3Location{Bucket: cp, Endpoint: s3Endpoints[c.Data.CopyRegion], Region: c.Data.CopyRegion},
+		From:      data.S3Location{Bucket: cp.from, Endpoint: c.Data.S3Endpoint, Region: c.OpenStack.Region},
+		To:        data.S3Location{Bucket: cp.to, Endpoint: s3Endpoints[c.Data.CopyRegion], Region: c.Data.CopyRegion},
 		AccessKey: store.AccessKey, SecretKey: store.SecretKey,
 		Schedule: c.Data.CopySchedule,
 	}

@@ -37,7 +37,8 @@ func TestBucketsPerStack(t *testing.T) {
 		{"uat", "1", map[string]string{"camps-uat-postgres": ""}},
 		{"uat", "2", map[string]string{"camps-uat-postgres": ""}},
 		{"prod", "1", map[string]string{"camps-prod-postgres": ""}},
-		{"prod", "2", map[string]string{"camps-prod-postgres": "", "camps-prod-longhorn": "", "camps-prod-postgres-copy": "dc3-a", "camps-prod-audit": ""}},
+		{"prod", "2", map[string]string{"camps-prod-postgres": "", "camps-prod-longhorn": "", "camps-prod-audit": "",
+			"camps-prod-postgres-copy": "dc3-a", "camps-prod-longhorn-copy": "dc3-a", "camps-prod-audit-copy": "dc3-a"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack+" phase "+tt.phase, func(t *testing.T) {
@@ -55,7 +56,8 @@ func TestBucketsPerStack(t *testing.T) {
 				if !b.Protect || b.String("region") != region || b.Provider == "" {
 					t.Errorf("bucket %s: protected %v, region %q, provider %q", name, b.Protect, b.String("region"), b.Provider)
 				}
-				// The audit log's retention deletes for good: no versions.
+				// The audit log's retention deletes for good: no versions;
+				// its copy keeps what the sync deletes a while.
 				wantVersioned := !strings.HasSuffix(name, "-audit")
 				if v, _ := b.Input("versioning"); !v.IsBool() || v.BoolValue() != wantVersioned {
 					t.Errorf("bucket %s: versioning %v, want %v", name, v, wantVersioned)
@@ -222,5 +224,38 @@ func TestRecoveryPath(t *testing.T) {
 		"spec.plugins[0].parameters.serverName":                 "postgres-2",
 	}) {
 		t.Error(m)
+	}
+}
+
+// TestEveryBucketIsCopied: in phase 2 prod copies each bucket that
+// matters to its copy in the other region, with a CronJob of its own that
+// the freshness alert reads; phase 1 copies nothing.
+func TestEveryBucketIsCopied(t *testing.T) {
+	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}})
+	jobs := byType(res, "kubernetes:batch/v1:CronJob")
+	want := map[string][2]string{
+		"backup-copy-postgres": {"src:camps-prod-postgres", "dst:camps-prod-postgres-copy"},
+		"backup-copy-longhorn": {"src:camps-prod-longhorn", "dst:camps-prod-longhorn-copy"},
+		"backup-copy-audit":    {"src:camps-prod-audit", "dst:camps-prod-audit-copy"},
+	}
+	for name, buckets := range want {
+		job, ok := jobs[name]
+		if !ok {
+			t.Errorf("no CronJob %s; CronJobs: %v", name, keysOf(jobs))
+			continue
+		}
+		if job.String("metadata.name") != name || job.String("metadata.namespace") != "production" {
+			t.Errorf("%s is %s/%s", name, job.String("metadata.namespace"), job.String("metadata.name"))
+		}
+		args := stringsAt(t, job, "spec.jobTemplate.spec.template.spec.containers[0].args")
+		if len(args) < 3 || args[0] != "sync" || args[1] != buckets[0] || args[2] != buckets[1] {
+			t.Errorf("%s runs rclone %v, want sync %s %s", name, args, buckets[0], buckets[1])
+		}
+	}
+	phase1 := byType(mustRun(t, stackrun.Options{Stack: "prod"}), "kubernetes:batch/v1:CronJob")
+	for name := range phase1 {
+		if strings.HasPrefix(name, "backup-copy") {
+			t.Errorf("phase 1 copies: %s", name)
+		}
 	}
 }

@@ -111,11 +111,13 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 			return contract.Outputs{}, err
 		}
 	}
-	// The copy of the database backups runs in the first namespace.
-	if store != nil && cfg.Data.CopyRegion != "" && len(cfg.Namespaces) > 0 {
+	// The copies to the other region run in the first namespace.
+	if store != nil && len(cfg.Namespaces) > 0 {
 		first := created[cfg.Namespaces[0].Name]
-		if _, err := data.NewBackupCopy(ctx, "backup-copy", cfg.backupCopyArgs(first.Name, store), providers); err != nil {
-			return contract.Outputs{}, err
+		for _, cp := range cfg.copies() {
+			if _, err := data.NewBackupCopy(ctx, "backup-copy-"+cp.what, cfg.backupCopyArgs(cp, first.Name, store), providers); err != nil {
+				return contract.Outputs{}, err
+			}
 		}
 	}
 	if *cfg.Security.OpenBao.Enabled {

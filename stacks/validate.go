@@ -11,10 +11,14 @@ import (
 	"gitlab.com/camps-ch/infra/infra/platform"
 )
 
-// zones are the KaaS availability zones of each region. Infomaniak's API
-// also lists dc3-a, but its zones are not published; add it here once
-// they are known (an instance pool always names its zone).
+// zones are the KaaS availability zones of each region (an instance pool
+// always names its zone). dc4-a's are reported from the live API. dc3-a's
+// are the KaaS OpenAPI document's enum (dc3-a-04, dc3-a-09, dc3-a-10),
+// which no live listing has confirmed: the provider checks every pool's
+// zone against GET /availability_zones?region= in Check, so a preview
+// names the offered zones if these are wrong (shared/INFOMANIAK-KAAS.md).
 var zones = map[string][]string{
+	"dc3-a": {"dc3-a-04", "dc3-a-09", "dc3-a-10"},
 	"dc4-a": {"az-1", "az-2", "az-3"},
 }
 

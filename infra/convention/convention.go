@@ -65,3 +65,8 @@ const (
 // RuleLabels are the labels the monitoring release's Prometheus selects
 // rules, ServiceMonitors, PodMonitors and Probes by.
 func RuleLabels(release string) map[string]string { return map[string]string{"release": release} }
+
+// BackupCopyJobPrefix begins the name of each CronJob that copies a
+// bucket to the other region, backup-copy-<what> (postgres, longhorn,
+// audit); the freshness alert selects them by it.
+const BackupCopyJobPrefix = "backup-copy-"

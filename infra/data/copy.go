@@ -3,8 +3,11 @@ package data
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
 )
 
 // BackupCopyType is the type token of the BackupCopy component.
@@ -12,10 +15,6 @@ const BackupCopyType = "camps:data:BackupCopy"
 
 // RcloneImage is the pinned rclone image the copy runs.
 const RcloneImage = "docker.io/rclone/rclone:1.75.1"
-
-// CopyJobName is the copy's CronJob; the freshness alert reads its last
-// success from kube-state-metrics.
-const CopyJobName = "backup-copy"
 
 // BackupCopy copies a bucket to a bucket in another region on a schedule.
 type BackupCopy struct {
@@ -33,6 +32,10 @@ type S3Location struct {
 
 // BackupCopyArgs configure the copy. Every field is required.
 type BackupCopyArgs struct {
+	// Job names the CronJob, convention.BackupCopyJobPrefix and what it
+	// copies: the freshness alert reads each one's last success from
+	// kube-state-metrics.
+	Job string
 	// Namespace runs the CronJob.
 	Namespace pulumi.StringInput
 	// From and To are the source and the copy.
@@ -47,6 +50,9 @@ type BackupCopyArgs struct {
 func (a *BackupCopyArgs) validate() error {
 	if a == nil {
 		return errors.New("args are required")
+	}
+	if !strings.HasPrefix(a.Job, convention.BackupCopyJobPrefix) || !dnsLabel.MatchString(a.Job) {
+		return fmt.Errorf("job %q is not %s<what>, a DNS label", a.Job, convention.BackupCopyJobPrefix)
 	}
 	if a.From == a.To {
 		return errors.New("two different buckets are required")
@@ -73,7 +79,7 @@ func NewBackupCopy(ctx *pulumi.Context, name string, args *BackupCopyArgs, opts 
 	}
 	wrap := func(err error) error { return fmt.Errorf("backup copy %q: %w", name, err) }
 	job, err := newRcloneJob(ctx, name, rcloneJob{
-		Name: CopyJobName, Namespace: args.Namespace, Schedule: args.Schedule,
+		Name: args.Job, Namespace: args.Namespace, Schedule: args.Schedule,
 		Remotes:   []remote{{"src", args.From}, {"dst", args.To}},
 		AccessKey: args.AccessKey, SecretKey: args.SecretKey,
 		Args: []string{"sync", "src:" + args.From.Bucket, "dst:" + args.To.Bucket, "--checksum", "--transfers", "4"},

@@ -14,7 +14,7 @@ func TestRcloneJobsRefuseBadArgs(t *testing.T) {
 	other := S3Location{Bucket: "camps-prod-copy", Endpoint: "https://s3.pub1.infomaniak.cloud", Region: "dc3-a"}
 	key := pulumi.String("k")
 	copyArgs := func(mut func(*BackupCopyArgs)) error {
-		a := BackupCopyArgs{Namespace: pulumi.String("production"), From: at, To: other, AccessKey: key, SecretKey: key, Schedule: "0 5 * * *"}
+		a := BackupCopyArgs{Job: "backup-copy-audit", Namespace: pulumi.String("production"), From: at, To: other, AccessKey: key, SecretKey: key, Schedule: "0 5 * * *"}
 		mut(&a)
 		return a.validate()
 	}
@@ -30,6 +30,7 @@ func TestRcloneJobsRefuseBadArgs(t *testing.T) {
 		want string // "" = valid
 	}{
 		{"a valid copy", copyArgs(func(*BackupCopyArgs) {}), ""},
+		{"a copy under another name", copyArgs(func(a *BackupCopyArgs) { a.Job = "copy-audit" }), `job "copy-audit" is not backup-copy-<what>`},
 		{"a copy onto itself", copyArgs(func(a *BackupCopyArgs) { a.To = a.From }), "two different buckets"},
 		{"a copy over HTTP", copyArgs(func(a *BackupCopyArgs) { a.To.Endpoint = "http://s3" }), `endpoint "http://s3" is not an https:// URL`},
 		{"a copy without region", copyArgs(func(a *BackupCopyArgs) { a.From.Region = "" }), "its region is required"},

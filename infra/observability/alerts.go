@@ -1,5 +1,11 @@
 package observability
 
+import (
+	"fmt"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
+)
+
 // PostgresMetricsPort is the port name of CloudNativePG's metrics endpoint
 // on the instance pods' postgres container; the database rules select the
 // scrape targets by it.
@@ -214,17 +220,18 @@ func PlatformRules(opts RuleOptions) []RuleGroup {
 			},
 			alert{
 				name: "BackupCopyStale",
-				// Since the last success or, before the first one (which
+				// Each bucket's copy on its own (backup-copy-<what>): since
+				// the last success or, before the first one (which
 				// kube-state-metrics only reports once it happened), since
 				// the CronJob was created.
-				expr: `(time() - kube_cronjob_status_last_successful_time{cronjob="backup-copy"} > 36 * 3600)
+				expr: fmt.Sprintf(`(time() - kube_cronjob_status_last_successful_time{cronjob=~"%[1]s.+"} > 36 * 3600)
 or
-(time() - kube_cronjob_created{cronjob="backup-copy"} > 36 * 3600
-  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{cronjob="backup-copy"})`,
+(time() - kube_cronjob_created{cronjob=~"%[1]s.+"} > 36 * 3600
+  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{cronjob=~"%[1]s.+"})`, convention.BackupCopyJobPrefix),
 				forDuration: "15m",
 				severity:    Warning,
-				summary:     "The backups have not been copied to the other region for a day and a half.",
-				description: `The copy of {{ $labels.namespace }}'s backups to the other region has not succeeded for {{ $value | humanizeDuration }}.`,
+				summary:     "A bucket has not been copied to the other region for a day and a half.",
+				description: fmt.Sprintf(`The copy of the stack's {{ $labels.cronjob | reReplaceAll "^%s" "" }} bucket to the other region ({{ $labels.namespace }}/{{ $labels.cronjob }}) has not succeeded for {{ $value | humanizeDuration }}.`, convention.BackupCopyJobPrefix),
 				runbook:     "backups.md",
 			},
 		)},
