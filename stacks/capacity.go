@@ -165,8 +165,12 @@ func (c *Config) validateQuotas(ps *Problems) {
 				if f.milli {
 					need = fmt.Sprintf("%dm", f.need)
 				}
-				ps.add(at(f.field), "%s is below the PostgreSQL cluster's %s (%d instances with their backup sidecars, %d poolers)",
-					f.quota, need, *pg.Instances, *pg.PoolerInstances)
+				dump := ""
+				if pg.DumpSchedule != dumpsOff {
+					dump = ", the dump"
+				}
+				ps.add(at(f.field), "%s is below the PostgreSQL cluster's %s (%d instances with their backup sidecars, %d poolers%s)",
+					f.quota, need, *pg.Instances, *pg.PoolerInstances, dump)
 			}
 		}
 		if use.Pods > *q.Pods {

@@ -79,6 +79,14 @@ type PostgresConfig struct {
 	ServerName string `json:"serverName"`
 	// Recovery bootstraps new clusters from a backup. Default: none (initdb).
 	Recovery *RecoveryConfig `json:"recovery"`
+	// DumpSchedule is the five-field cron of the logical dump (pg_dump,
+	// custom format) of each database to
+	// s3://<prefix>-postgres/<namespace>/dumps/postgres/; "off" takes none.
+	// Default: 30 2 * * * (02:30 daily, between the base backup and the
+	// copy).
+	DumpSchedule string `json:"dumpSchedule"`
+	// DumpRetentionDays is how long dumps are kept. Default: by node count.
+	DumpRetentionDays *int `json:"dumpRetentionDays"`
 }
 
 // RecoveryConfig is `data.postgres.recovery`: where the backups to
@@ -109,17 +117,17 @@ var otherRegion = map[string]string{"dc3-a": "dc4-a", "dc4-a": "dc3-a"}
 
 type dataPreset struct {
 	longhornBackups                      bool
-	instances, poolers                   int
+	instances, poolers, dumpDays         int
 	storage, retention                   string
 	reqCPU, reqMemory, limCPU, limMemory string
 	copy                                 bool
 }
 
 var dataPresets = map[bool]dataPreset{
-	false: {false, 1, 1, "2Gi", "7d", "100m", "256Mi", "500m", "512Mi", false},
+	false: {false, 1, 1, 7, "2Gi", "7d", "100m", "256Mi", "500m", "512Mi", false},
 	// 3 × 10Gi on the local class: with the rest of phase 2's volumes
 	// it fits three 50 GB disks (the plan's storage budget).
-	true: {true, 3, 3, "10Gi", "30d", "250m", "512Mi", "1", "1Gi", true},
+	true: {true, 3, 3, 30, "10Gi", "30d", "250m", "512Mi", "1", "1Gi", true},
 }
 
 func (c *Config) applyDataPresets() {
@@ -161,7 +169,14 @@ func (c *Config) applyDataPresets() {
 	fill(&pg.BackupSchedule, "0 0 1 * * *")
 	fill(&pg.Retention, p.retention)
 	fill(&pg.ServerName, "postgres")
+	fill(&pg.DumpSchedule, "30 2 * * *")
+	if pg.DumpRetentionDays == nil {
+		pg.DumpRetentionDays = ptr(p.dumpDays)
+	}
 }
+
+// dumpsOff is data.postgres.dumpSchedule's value that takes no dumps.
+const dumpsOff = "off"
 
 var (
 	prefixName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$`)
@@ -238,6 +253,14 @@ func (c *Config) validateData(ps *Problems) {
 	}
 	if !dnsLabel.MatchString(pg.ServerName) {
 		ps.add("data.postgres.serverName", "%q is not a DNS label", pg.ServerName)
+	}
+	if s := pg.DumpSchedule; s != dumpsOff {
+		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
+			ps.add("data.postgres.dumpSchedule", "%q is not a five-field cron schedule (or off)", s)
+		}
+		if *pg.DumpRetentionDays < 1 {
+			ps.add("data.postgres.dumpRetentionDays", "%d is below 1", *pg.DumpRetentionDays)
+		}
 	}
 	if r := pg.Recovery; r != nil {
 		switch {
@@ -353,6 +376,9 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 	}
 	if store != nil {
 		args.Backup.AccessKey, args.Backup.SecretKey = store.AccessKey, store.SecretKey
+	}
+	if pg.DumpSchedule != dumpsOff {
+		args.Dump = &data.PostgresDump{Schedule: pg.DumpSchedule, RetentionDays: *pg.DumpRetentionDays}
 	}
 	if r := pg.Recovery; r != nil {
 		args.Recovery = &data.PostgresRecovery{

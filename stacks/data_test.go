@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 )
@@ -257,5 +258,41 @@ func TestEveryBucketIsCopied(t *testing.T) {
 		if strings.HasPrefix(name, "backup-copy") {
 			t.Errorf("phase 1 copies: %s", name)
 		}
+	}
+}
+
+// TestLogicalDumps: each database is dumped daily by pg_dump, as its
+// owner, beside its backups, the upload and the retention by rclone, under
+// Pod Security restricted; "off" takes none.
+func TestLogicalDumps(t *testing.T) {
+	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}})
+	job := find(t, res, "kubernetes:batch/v1:CronJob", "postgres-production-dump")
+	const pod = "spec.jobTemplate.spec.template.spec."
+	for path, want := range map[string]any{
+		"metadata.name":                                                  "postgres-dump",
+		"spec.schedule":                                                  "30 2 * * *",
+		pod + "initContainers[0].name":                                   "pg-dump",
+		pod + "initContainers[0].image":                                  data.PostgresImage,
+		pod + "initContainers[0].env[0].value":                           "postgres-rw",
+		pod + "initContainers[0].env[1].value":                           "app",
+		pod + "initContainers[0].env[3].valueFrom.secretKeyRef.name":     "postgres-app",
+		pod + "initContainers[0].securityContext.readOnlyRootFilesystem": true,
+		pod + "initContainers[1].name":                                   "upload",
+		pod + "automountServiceAccountToken":                             false,
+	} {
+		wantValue(t, job, path, want)
+	}
+	if args := strings.Join(stringsAt(t, job, pod+"initContainers[0].args"), " "); !strings.Contains(args, "pg_dump --format=custom") {
+		t.Errorf("dump runs %s", args)
+	}
+	if args := strings.Join(stringsAt(t, job, pod+"initContainers[1].args"), " "); !strings.HasPrefix(args, "move /tmp/out dst:camps-prod-postgres/production/dumps/postgres ") {
+		t.Errorf("upload runs rclone %s", args)
+	}
+	if args := strings.Join(stringsAt(t, job, pod+"containers[0].args"), " "); !strings.HasPrefix(args, "delete dst:camps-prod-postgres/production/dumps/postgres --min-age 30d") {
+		t.Errorf("retention runs rclone %s", args)
+	}
+	off := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2", key("data"): `{"postgres":{"dumpSchedule":"off"}}`}})
+	if _, ok := byType(off, "kubernetes:batch/v1:CronJob")["postgres-production-dump"]; ok {
+		t.Error(`dumpSchedule "off" still dumps`)
 	}
 }

@@ -70,3 +70,7 @@ func RuleLabels(release string) map[string]string { return map[string]string{"re
 // bucket to the other region, backup-copy-<what> (postgres, longhorn,
 // audit); the freshness alert selects them by it.
 const BackupCopyJobPrefix = "backup-copy-"
+
+// DumpJobSuffix ends the name of the CronJob that dumps a PostgreSQL
+// cluster, <cluster>-dump; the freshness alert selects them by it.
+const DumpJobSuffix = "-dump"

@@ -3,6 +3,8 @@ package convention
 import (
 	"fmt"
 
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -21,6 +23,14 @@ type ResourceList struct {
 // NewResources builds Resources from request and limit quantities.
 func NewResources(reqCPU, reqMem, limCPU, limMem string) Resources {
 	return Resources{Requests: ResourceList{reqCPU, reqMem}, Limits: ResourceList{limCPU, limMem}}
+}
+
+// Args are r as a container's resources.
+func (r Resources) Args() *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.Requests.CPU), "memory": pulumi.String(r.Requests.Memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.Limits.CPU), "memory": pulumi.String(r.Limits.Memory)},
+	}
 }
 
 // Requests are the CPU (millicores) and memory (bytes) a workload asks for.

@@ -49,8 +49,8 @@ type QuotaUse struct {
 	Pods int
 }
 
-// QuotaUse sums the instances (PostgreSQL and the plugin's sidecar) and
-// the pooler.
+// QuotaUse sums the instances (PostgreSQL and the plugin's sidecar), the
+// pooler and, while it runs, the dump.
 func (a *PostgresArgs) QuotaUse() QuotaUse {
 	instance := convention.NewResources(a.Requests["cpu"], a.Requests["memory"], a.Limits["cpu"], a.Limits["memory"])
 	limitsOf := func(n int, rs ...convention.Resources) convention.Requests {
@@ -60,11 +60,17 @@ func (a *PostgresArgs) QuotaUse() QuotaUse {
 		}
 		return out
 	}
-	return QuotaUse{
+	use := QuotaUse{
 		Requests: convention.RequestsOf(a.Instances, instance, sidecarResources).Add(convention.RequestsOf(a.PoolerInstances, poolerResources)),
 		Limits:   limitsOf(a.Instances, instance, sidecarResources).Add(limitsOf(a.PoolerInstances, poolerResources)),
 		Pods:     a.Instances + a.PoolerInstances,
 	}
+	if a.Dump != nil {
+		use.Requests = use.Requests.Add(convention.RequestsOf(1, dumpResources))
+		use.Limits = use.Limits.Add(limitsOf(1, dumpResources))
+		use.Pods++
+	}
+	return use
 }
 
 // memoryLimit is the instances' memory limit in bytes, 0 if unset.

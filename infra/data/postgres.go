@@ -106,6 +106,9 @@ type PostgresArgs struct {
 	Backup PostgresBackup
 	// Recovery, when set, bootstraps from a backup instead of initdb.
 	Recovery *PostgresRecovery
+	// Dump, when set, takes logical dumps of the database to DumpPath.
+	// Default: none.
+	Dump *PostgresDump
 	// OperatorNamespace is CloudNativePG's namespace (its operator checks
 	// the instances' status port).
 	OperatorNamespace string
@@ -126,6 +129,7 @@ var (
 	dnsLabel   = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$`)
 	identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 	cron6      = regexp.MustCompile(`^([0-9*/,\-]+ ){5}[0-9*/,\-]+$`)
+	cron5      = regexp.MustCompile(`^([0-9*/,\-]+ ){4}[0-9*/,\-]+$`)
 	retention  = regexp.MustCompile(`^[1-9][0-9]*[dwm]$`)
 )
 
@@ -136,6 +140,9 @@ func IsSQLIdentifier(s string) bool { return identifier.MatchString(s) }
 // IsBackupSchedule tells whether s is a six-field cron, seconds first, as
 // CloudNativePG's scheduled backups take.
 func IsBackupSchedule(s string) bool { return cron6.MatchString(s) }
+
+// isCron5 tells whether s is a five-field cron schedule (a CronJob's).
+func isCron5(s string) bool { return cron5.MatchString(s) }
 
 // IsRetention tells whether s is a retention policy such as 30d (days,
 // weeks or months).
@@ -186,6 +193,9 @@ func (a *PostgresArgs) validate() error {
 		return fmt.Errorf("server name %q is not a DNS label", a.serverName())
 	case a.OperatorNamespace == "" || a.MonitoringNamespace == "":
 		return errors.New("the operator's and the monitoring namespaces are required")
+	}
+	if err := a.Dump.validate(); err != nil {
+		return err
 	}
 	if r := a.Recovery; r != nil {
 		switch {
@@ -412,6 +422,11 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	}
 	if err := args.networkPolicy(ctx, name, child); err != nil {
 		return nil, wrap(err)
+	}
+	if args.Dump != nil {
+		if err := args.newDump(ctx, name, child); err != nil {
+			return nil, wrap(err)
+		}
 	}
 	c.Host = pulumi.Sprintf("%s-rw", n)
 	c.PoolerHost = pulumi.String("").ToStringOutput()

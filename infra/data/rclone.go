@@ -10,7 +10,12 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
 )
+
+// rcloneResources size each rclone container.
+var rcloneResources = convention.NewResources("50m", "64Mi", "500m", "256Mi")
 
 // rcloneJob is an rclone command on a schedule, against S3 remotes.
 type rcloneJob struct {
@@ -25,6 +30,22 @@ type rcloneJob struct {
 	AccessKey, SecretKey pulumi.StringInput
 	// Args are rclone's command and arguments.
 	Args []string
+	// Before, when set, are run first, in order, as init containers
+	// sharing /tmp with rclone: rclone commands (Args of each) or, with
+	// an Image, another program (a database dump writing into /tmp).
+	Before []step
+	// Labels are added to the pods' (e.g. the peers a database admits).
+	Labels map[string]string
+}
+
+// step is a container run before the job's rclone command. Without Image
+// it is rclone with Args; with Image it runs Command with Env.
+type step struct {
+	Name, Image string
+	Command     []string
+	Args        []string
+	Env         corev1.EnvVarArray
+	Resources   convention.Resources
 }
 
 // validate refuses a location rclone cannot reach: no bucket, a plain
@@ -66,6 +87,13 @@ type remote struct {
 // its egress: HTTPS to S3 only.
 func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.ResourceOption) (*batchv1.CronJob, error) {
 	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(j.Name)}
+	podLabels := pulumi.StringMap{}
+	for k, v := range j.Labels {
+		podLabels[k] = pulumi.String(v)
+	}
+	for k, v := range labels {
+		podLabels[k] = v
+	}
 	creds := pulumi.StringMap{}
 	env := corev1.EnvVarArray{}
 	for _, r := range j.Remotes {
@@ -84,23 +112,37 @@ func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
 	env = append(env, corev1.EnvVarArgs{Name: pulumi.String("HOME"), Value: pulumi.String("/tmp")})
-	container := corev1.ContainerArgs{
-		Name:    pulumi.String("rclone"),
-		Image:   pulumi.String(RcloneImage),
-		Args:    pulumi.ToStringArray(append(append([]string{}, j.Args...), "--stats-one-line", "-v")),
-		Env:     env,
-		EnvFrom: corev1.EnvFromSourceArray{corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: secret.Metadata.Name()}}},
-		Resources: &corev1.ResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
-			Limits:   pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("256Mi")},
-		},
-		SecurityContext: &corev1.SecurityContextArgs{
-			AllowPrivilegeEscalation: pulumi.Bool(false),
-			ReadOnlyRootFilesystem:   pulumi.Bool(true),
-			Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
-		},
-		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
+	secure := &corev1.SecurityContextArgs{
+		AllowPrivilegeEscalation: pulumi.Bool(false),
+		ReadOnlyRootFilesystem:   pulumi.Bool(true),
+		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
 	}
+	tmp := corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}}
+	rclone := func(name string, args []string) corev1.ContainerArgs {
+		return corev1.ContainerArgs{
+			Name:            pulumi.String(name),
+			Image:           pulumi.String(RcloneImage),
+			Args:            pulumi.ToStringArray(append(append([]string{}, args...), "--stats-one-line", "-v")),
+			Env:             env,
+			EnvFrom:         corev1.EnvFromSourceArray{corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: secret.Metadata.Name()}}},
+			Resources:       rcloneResources.Args(),
+			SecurityContext: secure,
+			VolumeMounts:    tmp,
+		}
+	}
+	var before corev1.ContainerArray
+	for _, st := range j.Before {
+		if st.Image == "" {
+			before = append(before, rclone(st.Name, st.Args))
+			continue
+		}
+		before = append(before, corev1.ContainerArgs{
+			Name: pulumi.String(st.Name), Image: pulumi.String(st.Image),
+			Command: pulumi.ToStringArray(st.Command), Args: pulumi.ToStringArray(st.Args), Env: st.Env,
+			Resources: st.Resources.Args(), SecurityContext: secure, VolumeMounts: tmp,
+		})
+	}
+	container := rclone("rclone", j.Args)
 	job, err := batchv1.NewCronJob(ctx, name, &batchv1.CronJobArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(j.Name), Namespace: j.Namespace, Labels: labels},
 		Spec: &batchv1.CronJobSpecArgs{
@@ -112,8 +154,9 @@ func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.
 				BackoffLimit:          pulumi.Int(2),
 				ActiveDeadlineSeconds: pulumi.Int(4 * 3600),
 				Template: &corev1.PodTemplateSpecArgs{
-					Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+					Metadata: &metav1.ObjectMetaArgs{Labels: podLabels},
 					Spec: &corev1.PodSpecArgs{
+						InitContainers:               before,
 						RestartPolicy:                pulumi.String("OnFailure"),
 						AutomountServiceAccountToken: pulumi.Bool(false),
 						SecurityContext: &corev1.PodSecurityContextArgs{

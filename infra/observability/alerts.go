@@ -219,6 +219,20 @@ func PlatformRules(opts RuleOptions) []RuleGroup {
 				runbook:     "postgres.md",
 			},
 			alert{
+				name: "PostgresDumpStale",
+				// As BackupCopyStale: since the last success, or since the
+				// CronJob was created when it never succeeded.
+				expr: fmt.Sprintf(`(time() - kube_cronjob_status_last_successful_time{cronjob=~".+%[1]s"} > 26 * 3600)
+or
+(time() - kube_cronjob_created{cronjob=~".+%[1]s"} > 26 * 3600
+  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{cronjob=~".+%[1]s"})`, convention.DumpJobSuffix),
+				forDuration: "15m",
+				severity:    Warning,
+				summary:     "A database has no logical dump from the last day.",
+				description: `The dump {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded for {{ $value | humanizeDuration }}; dumps run daily.`,
+				runbook:     "backups.md",
+			},
+			alert{
 				name: "BackupCopyStale",
 				// Each bucket's copy on its own (backup-copy-<what>): since
 				// the last success or, before the first one (which
