@@ -87,6 +87,25 @@ type PostgresConfig struct {
 	DumpSchedule string `json:"dumpSchedule"`
 	// DumpRetentionDays is how long dumps are kept. Default: by node count.
 	DumpRetentionDays *int `json:"dumpRetentionDays"`
+	// Drill restores each database's newest backup on a schedule and
+	// measures the restore.
+	Drill DrillConfig `json:"drill"`
+}
+
+// DrillConfig is `data.postgres.drill`: the restore drill of each
+// database, in the namespace <namespace>-restore-drill.
+type DrillConfig struct {
+	// Schedule is the drill's five-field cron; "off" runs none. Default:
+	// 0 4 * * 0 (Sundays at 04:00, after the night's backups and copies).
+	Schedule string `json:"schedule"`
+	// RPOObjective is the data a restore may lose, a Go duration; the
+	// WAL is switched at least every half of it (archive_timeout, at
+	// least 1m). Default: 5m.
+	RPOObjective string `json:"rpoObjective"`
+	// RTOObjective is how long a restore may take until the database is
+	// ready and verified, a Go duration; a drill waits twice as long.
+	// Default: 30m.
+	RTOObjective string `json:"rtoObjective"`
 }
 
 // RecoveryConfig is `data.postgres.recovery`: where the backups to
@@ -170,12 +189,16 @@ func (c *Config) applyDataPresets() {
 	fill(&pg.Retention, p.retention)
 	fill(&pg.ServerName, "postgres")
 	fill(&pg.DumpSchedule, "30 2 * * *")
+	fill(&pg.Drill.Schedule, "0 4 * * 0")
+	fill(&pg.Drill.RPOObjective, "5m")
+	fill(&pg.Drill.RTOObjective, "30m")
 	if pg.DumpRetentionDays == nil {
 		pg.DumpRetentionDays = ptr(p.dumpDays)
 	}
 }
 
-// dumpsOff is data.postgres.dumpSchedule's value that takes no dumps.
+// dumpsOff is the schedule's value (data.postgres.dumpSchedule,
+// data.postgres.drill.schedule) that runs none.
 const dumpsOff = "off"
 
 var (
@@ -253,6 +276,21 @@ func (c *Config) validateData(ps *Problems) {
 	}
 	if !dnsLabel.MatchString(pg.ServerName) {
 		ps.add("data.postgres.serverName", "%q is not a DNS label", pg.ServerName)
+	}
+	if s := pg.Drill.Schedule; s != dumpsOff {
+		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
+			ps.add("data.postgres.drill.schedule", "%q is not a five-field cron schedule (or off)", s)
+		}
+		for i, ns := range c.Namespaces {
+			if n := data.DrillNamespace(ns.Name); len(n) > 63 {
+				ps.add(fmt.Sprintf("namespaces[%d].name", i), "%q is too long for its drill's namespace %s (63 characters at most)", ns.Name, n)
+			}
+		}
+	}
+	for _, o := range []struct{ key, value string }{{"rpoObjective", pg.Drill.RPOObjective}, {"rtoObjective", pg.Drill.RTOObjective}} {
+		if d, err := time.ParseDuration(o.value); err != nil || d < time.Minute || d%time.Second != 0 {
+			ps.add("data.postgres.drill."+o.key, "%q is not a duration of whole seconds, at least 1m, such as 5m", o.value)
+		}
 	}
 	if s := pg.DumpSchedule; s != dumpsOff {
 		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
@@ -380,6 +418,9 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 	if pg.DumpSchedule != dumpsOff {
 		args.Dump = &data.PostgresDump{Schedule: pg.DumpSchedule, RetentionDays: *pg.DumpRetentionDays}
 	}
+	if rpo, err := time.ParseDuration(pg.Drill.RPOObjective); err == nil {
+		args.ArchiveTimeout = max((rpo / 2).Truncate(time.Second), time.Minute)
+	}
 	if r := pg.Recovery; r != nil {
 		args.Recovery = &data.PostgresRecovery{
 			ServerName: r.ServerName, TargetTime: r.TargetTime,
@@ -387,6 +428,23 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 		}
 	}
 	return args
+}
+
+// restoreDrillArgs are the drill of the database pg, nil when the drills
+// are off.
+func (c *Config) restoreDrillArgs(pg *data.PostgresArgs, ready platformReady) *data.RestoreDrillArgs {
+	dr := c.Data.Postgres.Drill
+	if dr.Schedule == dumpsOff {
+		return nil
+	}
+	rpo, _ := time.ParseDuration(dr.RPOObjective)
+	rto, _ := time.ParseDuration(dr.RTOObjective)
+	return &data.RestoreDrillArgs{
+		Source: pg, Schedule: dr.Schedule, RPO: rpo, RTO: rto,
+		Pushgateway: platform.PushgatewayURL, PushingPods: platform.PushingPods,
+		StorageClass:  convention.ScratchStorageClass,
+		OperatorReady: ready.operator, PluginReady: ready.plugin,
+	}
 }
 
 // databaseHost is where each namespace's applications reach their

@@ -296,3 +296,64 @@ func TestLogicalDumps(t *testing.T) {
 		t.Error(`dumpSchedule "off" still dumps`)
 	}
 }
+
+// TestRestoreDrills: every database, uat's and production's (phase 1 on
+// uat's cluster, phase 2 on its own), is restored weekly in a namespace
+// of its own: Pod Security restricted, default deny, no binding for
+// people; the throwaway cluster recovers from the database's own backups;
+// the canary and the WAL switch bound the RPO the drill measures.
+func TestRestoreDrills(t *testing.T) {
+	for _, tt := range []struct {
+		stack, phase, ns, bucket string
+	}{
+		{"uat", "1", "uat", "camps-uat-postgres"},
+		{"prod", "1", "production", "camps-prod-postgres"},
+		{"prod", "2", "production", "camps-prod-postgres"},
+	} {
+		t.Run(tt.stack+" phase "+tt.phase, func(t *testing.T) {
+			res := mustRun(t, stackrun.Options{Stack: tt.stack, Set: map[string]string{key("phase"): tt.phase}})
+			drill := tt.ns + "-restore-drill"
+			ns := find(t, res, "kubernetes:core/v1:Namespace", "restore-drill-"+tt.ns)
+			wantValue(t, ns, "metadata.name", drill)
+			wantValue(t, ns, `metadata.labels["pod-security.kubernetes.io/enforce"]`, "restricted")
+			if !ns.Protect {
+				t.Error("the drill's namespace is not protected")
+			}
+			find(t, res, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "restore-drill-"+tt.ns+"-default-deny")
+			for _, b := range res.Recorder.OfType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding") {
+				if b.String("metadata.namespace") == drill && b.String("subjects[0].kind") != "ServiceAccount" {
+					t.Errorf("binding %s in the drill's namespace binds a %s", b.Name, b.String("subjects[0].kind"))
+				}
+			}
+			job := find(t, res, "kubernetes:batch/v1:CronJob", "restore-drill-"+tt.ns)
+			const pod = "spec.jobTemplate.spec.template.spec."
+			for path, want := range map[string]any{
+				"spec.schedule":                                              "0 4 * * 0",
+				pod + "containers[0].image":                                  data.KubectlImage,
+				pod + "serviceAccountName":                                   "restore-drill",
+				pod + "securityContext.runAsUser":                            65534,
+				pod + "containers[0].securityContext.readOnlyRootFilesystem": true,
+				"spec.jobTemplate.spec.backoffLimit":                         0,
+			} {
+				wantValue(t, job, path, want)
+			}
+			store := find(t, res, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore", "restore-drill-"+tt.ns+"-recovery-source")
+			wantValue(t, store, "spec.configuration.destinationPath", "s3://"+tt.bucket+"/"+tt.ns)
+			if _, ok := store.Input("spec.retentionPolicy"); ok {
+				t.Error("the drill's source store has a retention policy: it would delete backups")
+			}
+			cm := find(t, res, "kubernetes:core/v1:ConfigMap", "restore-drill-"+tt.ns)
+			if m := cm.String(`data["cluster.json"]`); !strings.Contains(m, `"barmanObjectName": "drill-recovery-source"`) || !strings.Contains(m, `"storageClass": "longhorn-scratch"`) {
+				t.Errorf("throwaway cluster:\n%s", m)
+			}
+			cluster := find(t, res, "kubernetes:postgresql.cnpg.io/v1:Cluster", "postgres-"+tt.ns)
+			wantValue(t, cluster, `spec.postgresql.parameters["archive_timeout"]`, "150s")
+			wantValue(t, cluster, "spec.monitoring.customQueriesConfigMap[0].name", "postgres-canary-queries")
+			find(t, res, "kubernetes:apps/v1:Deployment", "postgres-"+tt.ns+"-canary")
+		})
+	}
+	off := mustRun(t, stackrun.Options{Stack: "uat", Set: map[string]string{key("data"): `{"postgres":{"drill":{"schedule":"off"}}}`}})
+	if n := len(off.Recorder.OfType(data.RestoreDrillType)); n != 0 {
+		t.Errorf("%d drills with the schedule off", n)
+	}
+}

@@ -68,6 +68,9 @@ type Charts struct {
 	Monitoring string `json:"monitoring"`
 	// Blackbox is the blackbox exporter's.
 	Blackbox string `json:"blackbox"`
+	// Pushgateway is the Prometheus Pushgateway's (the restore drills'
+	// results).
+	Pushgateway string `json:"pushgateway"`
 	// CloudNativePG is the PostgreSQL operator's.
 	CloudNativePG string `json:"cloudnativePg"`
 	// BarmanCloud is the operator's backup plugin's.
@@ -312,7 +315,7 @@ func (c *Config) validatePlatform(ps *Problems) {
 		}
 	}
 	charts := map[string]string{"ingress": pl.Charts.Ingress, "certManager": pl.Charts.CertManager,
-		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring, "blackbox": pl.Charts.Blackbox,
+		"longhorn": pl.Charts.Longhorn, "monitoring": pl.Charts.Monitoring, "blackbox": pl.Charts.Blackbox, "pushgateway": pl.Charts.Pushgateway,
 		"cloudnativePg": pl.Charts.CloudNativePG, "barmanCloud": pl.Charts.BarmanCloud, "metricsServer": pl.Charts.MetricsServer,
 		"openbao": pl.Charts.OpenBao, "externalSecrets": pl.Charts.ExternalSecrets, "auditSink": pl.Charts.AuditSink}
 	for _, k := range sortedKeys(charts) {
@@ -531,6 +534,19 @@ func (c *Config) blackboxArgs(in platformInputs) *platform.BlackboxArgs {
 	return a
 }
 
+// pushgatewayArgs are the Pushgateway's, in the monitoring namespace, its
+// volume replicated like any single-instance one.
+func (c *Config) pushgatewayArgs(in platformInputs) *platform.PushgatewayArgs {
+	a := &platform.PushgatewayArgs{
+		Chart:        chart(platform.PushgatewayChart, c.Platform.Charts.Pushgateway),
+		StorageClass: storageClassFor(1),
+	}
+	if in.monitoring != nil {
+		a.Namespace, a.MonitoringReady = in.monitoring.Namespace, in.monitoringReady()
+	}
+	return a
+}
+
 // ingressArgs are the NGINX ingress controller's, on the reserved address
 // (or the configured one).
 func (c *Config) ingressArgs(in platformInputs) *platform.IngressArgs {
@@ -663,6 +679,7 @@ func (c *Config) platformRequests(most bool) map[string]convention.Requests {
 		"longhorn":              c.longhornArgs(none).Requests(),
 		"kube-prometheus-stack": c.monitoringArgs(none).Requests(),
 		"blackbox-exporter":     c.blackboxArgs(none).Requests(),
+		"pushgateway":           c.pushgatewayArgs(none).Requests(),
 		"cloudnative-pg":        c.cloudNativePGArgs(none).Requests(),
 	}
 	if most {

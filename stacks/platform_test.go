@@ -21,6 +21,7 @@ var wantReleases = map[string][3]string{
 	"longhorn":                    {"longhorn", "1.12.1", "longhorn-system"},
 	"kube-prometheus-stack":       {"kube-prometheus-stack", "88.5.3", "monitoring"},
 	"blackbox-exporter":           {"prometheus-blackbox-exporter", "11.17.2", "monitoring"},
+	"pushgateway":                 {"prometheus-pushgateway", "3.8.0", "monitoring"},
 	"cloudnative-pg":              {"cloudnative-pg", "0.29.0", "cnpg-system"},
 	"cloudnative-pg-barman-cloud": {"plugin-barman-cloud", "0.7.0", "cnpg-system"},
 	"metrics-server":              {"metrics-server", "3.13.1", "metrics-server"},

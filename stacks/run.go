@@ -178,6 +178,11 @@ func deployNamespace(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, ns 
 		if _, err := data.NewPostgres(ctx, "postgres-"+ns.Name, args, providers); err != nil {
 			return nil, err
 		}
+		if drill := cfg.restoreDrillArgs(args, ready); drill != nil {
+			if _, err := data.NewRestoreDrill(ctx, "restore-drill-"+ns.Name, drill, providers); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if *cfg.SLO.Enabled && ns.Name == cfg.SLO.Namespace {
 		args := cfg.sloArgs()
@@ -376,6 +381,9 @@ func deployPlatform(ctx *pulumi.Context, cfg *Config, k8s *cluster.Cluster, stor
 	out := platformDeployment{grafanaURL: mon.GrafanaURL, grafanaPassword: mon.GrafanaAdminPassword}
 
 	if _, err := platform.NewBlackbox(ctx, "blackbox-exporter", cfg.blackboxArgs(in), providers); err != nil {
+		return platformDeployment{}, err
+	}
+	if _, err := platform.NewPushgateway(ctx, "pushgateway", cfg.pushgatewayArgs(in), providers); err != nil {
 		return platformDeployment{}, err
 	}
 	if _, err := observability.NewPlatform(ctx, "observability", &observability.PlatformArgs{

@@ -47,6 +47,7 @@ func (c *Config) claims() []claim {
 	}
 	if *c.Platform.Install {
 		add("platform.monitoring.storageSize", c.monitoringArgs(platformInputs{}).Volumes())
+		add("platform.charts.pushgateway", c.pushgatewayArgs(platformInputs{}).Volumes())
 	}
 	if *c.Security.OpenBao.Enabled {
 		vs := c.openBaoArgs(nil, nil, nil).Volumes()
@@ -58,7 +59,11 @@ func (c *Config) claims() []claim {
 	}
 	if c.postgres() {
 		for _, ns := range c.Namespaces {
-			add("data.postgres.storageSize", c.postgresArgs(ns, pulumi.String(ns.Name), nil).Volumes())
+			pg := c.postgresArgs(ns, pulumi.String(ns.Name), nil)
+			add("data.postgres.storageSize", pg.Volumes())
+			if drill := c.restoreDrillArgs(pg, platformReady{}); drill != nil {
+				add("data.postgres.drill.schedule", drill.Volumes())
+			}
 		}
 	}
 	return out
@@ -230,7 +235,7 @@ func (c *Config) StorageBudget() StorageBudget {
 			continue // validated elsewhere
 		}
 		replicas := *c.Platform.Longhorn.Replicas
-		if cl.StorageClass == convention.LocalStorageClass {
+		if cl.StorageClass == convention.LocalStorageClass || cl.StorageClass == convention.ScratchStorageClass {
 			replicas = 1
 		}
 		line := StorageLine{Name: cl.Name, Key: cl.key, Count: cl.Count, Size: size, StorageClass: cl.StorageClass,

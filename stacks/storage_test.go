@@ -28,7 +28,7 @@ func TestStorageBudget(t *testing.T) {
 		}
 		return map[string]string{key("cluster"): `{"pools":` + pools + `]}`}
 	}
-	bigDatabase := map[string]string{key("data"): `{"postgres":{"storageSize":"30Gi"}}`}
+	bigDatabase := map[string]string{key("data"): `{"postgres":{"storageSize":"25Gi"}}`}
 	merge := func(ms ...map[string]string) map[string]string {
 		out := map[string]string{}
 		for _, m := range ms {
@@ -47,14 +47,15 @@ func TestStorageBudget(t *testing.T) {
 		need, schedulable string
 		err               string
 	}{
-		{name: "uat's single node", stack: "uat", need: "10.7 GB", schedulable: "32.5 GB"},
-		{name: "prod phase 2 on three 50 GB disks", stack: "prod", set: phase2(nil), need: "65.5 GB", schedulable: "97.5 GB"},
-		{name: "a 90 GB database on 50 GB disks", stack: "prod", set: phase2(bigDatabase),
-			err: `camps-infra:data.postgres.storageSize: the volumes need 129.9 GB of the 97.5 GB Longhorn schedules on 3 node(s), 32.4 GB short; the largest are postgres production, 3 × 32.2 GB on longhorn-local with 1 replica(s) (96.6 GB)`},
-		{name: "the same on 100 GB disks", stack: "prod", set: phase2(merge(bigDatabase, disks("100"))), need: "129.9 GB", schedulable: "195.0 GB"},
+		{name: "uat's single node", stack: "uat", need: "13.2 GB", schedulable: "32.5 GB"},
+		{name: "prod phase 2 on three 50 GB disks", stack: "prod", set: phase2(nil), need: "77.0 GB", schedulable: "97.5 GB"},
+		// Three instances and the restore drill's throwaway copy.
+		{name: "a 75 GB database on 50 GB disks", stack: "prod", set: phase2(bigDatabase),
+			err: `camps-infra:data.postgres.storageSize: the volumes need 141.5 GB of the 97.5 GB Longhorn schedules on 3 node(s), 44.0 GB short; the largest are postgres production, 3 × 26.8 GB on longhorn-local with 1 replica(s) (80.5 GB)`},
+		{name: "the same on 100 GB disks", stack: "prod", set: phase2(merge(bigDatabase, disks("100"))), need: "141.5 GB", schedulable: "195.0 GB"},
 		{name: "room in sum but not per node", stack: "prod", set: phase2(map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"26Gi"}}`,
 			key("data"): `{"postgres":{"storageSize":"2Gi"}}`}),
-			err: `camps-infra:platform.monitoring.storageSize: the volumes need 78.4 GB of the 97.5 GB Longhorn schedules on 3 node(s), enough in sum, but postgres production finds no node with room for its replicas; the largest are prometheus, 2 × 27.9 GB`},
+			err: `camps-infra:platform.monitoring.storageSize: the volumes need 81.3 GB of the 97.5 GB Longhorn schedules on 3 node(s), enough in sum, but postgres production finds no node with room for its replicas; the largest are prometheus, 2 × 27.9 GB`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

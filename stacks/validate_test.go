@@ -145,7 +145,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "platform over budget", set: platform(`"longhorn":{"instanceManagerCpu":40}`),
 			want: `more than 40 % of the nodes' 4000m`},
 		{name: "Prometheus beyond the disk", set: platform(`"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"40Gi"}`),
-			want: `camps-infra:platform.monitoring.storageSize: the volumes need 45.1 GB of the 32.5 GB Longhorn schedules on 1 node(s), 12.6 GB short; the largest are prometheus`},
+			want: `camps-infra:platform.monitoring.storageSize: the volumes need 47.5 GB of the 32.5 GB Longhorn schedules on 1 node(s), 15.0 GB short; the largest are prometheus`},
 		{name: "PostgreSQL beyond its quota", set: namespace(`,"quota":{"requestsStorage":"1Gi"}`),
 			want: `camps-infra:namespaces[0].quota.requestsStorage: 1Gi is below the PostgreSQL cluster's 1 × 2Gi, whose claims count against it`},
 		{name: "PostgreSQL beyond its claim count", set: namespace(`,"quota":{"persistentVolumeClaims":0}`),

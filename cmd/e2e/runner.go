@@ -69,7 +69,7 @@ func runNames() []string {
 // pinnedCharts are the charts the program installs.
 var pinnedCharts = []helm.Chart{
 	platform.IngressChart, platform.CertManagerChart, platform.LonghornChart, platform.MonitoringChart,
-	platform.BlackboxChart, platform.CloudNativePGChart, platform.BarmanCloudChart, platform.MetricsServerChart,
+	platform.BlackboxChart, platform.PushgatewayChart, platform.CloudNativePGChart, platform.BarmanCloudChart, platform.MetricsServerChart,
 	security.OpenBaoChart, security.ExternalSecretsChart, security.VectorChart,
 }
 

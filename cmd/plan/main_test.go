@@ -40,8 +40,8 @@ func TestPlanUatJSON(t *testing.T) {
 	if len(doc.CriticalPath) < 5 {
 		t.Errorf("critical path %v is too short", doc.CriticalPath)
 	}
-	if types["kubernetes:helm.sh/v3:Release"] != 8 {
-		t.Errorf("uat plans %d Helm releases, want 8", types["kubernetes:helm.sh/v3:Release"])
+	if types["kubernetes:helm.sh/v3:Release"] != 9 {
+		t.Errorf("uat plans %d Helm releases, want 9", types["kubernetes:helm.sh/v3:Release"])
 	}
 	for _, r := range doc.Resources {
 		if r.Type != "kubernetes:helm.sh/v3:Release" {

@@ -25,6 +25,16 @@ type clusterSpec struct {
 	Resources             resources         `json:"resources"`
 	Affinity              affinity          `json:"affinity"`
 	Plugins               []pluginConfig    `json:"plugins"`
+	Monitoring            *monitoring       `json:"monitoring,omitempty"`
+}
+
+type monitoring struct {
+	CustomQueriesConfigMap []configMapKey `json:"customQueriesConfigMap"`
+}
+
+type configMapKey struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
 }
 
 type postgresConfig struct {

@@ -50,7 +50,7 @@ type QuotaUse struct {
 }
 
 // QuotaUse sums the instances (PostgreSQL and the plugin's sidecar), the
-// pooler and, while it runs, the dump.
+// pooler, the canary's writer and, while it runs, the dump.
 func (a *PostgresArgs) QuotaUse() QuotaUse {
 	instance := convention.NewResources(a.Requests["cpu"], a.Requests["memory"], a.Limits["cpu"], a.Limits["memory"])
 	limitsOf := func(n int, rs ...convention.Resources) convention.Requests {
@@ -61,9 +61,11 @@ func (a *PostgresArgs) QuotaUse() QuotaUse {
 		return out
 	}
 	use := QuotaUse{
-		Requests: convention.RequestsOf(a.Instances, instance, sidecarResources).Add(convention.RequestsOf(a.PoolerInstances, poolerResources)),
-		Limits:   limitsOf(a.Instances, instance, sidecarResources).Add(limitsOf(a.PoolerInstances, poolerResources)),
-		Pods:     a.Instances + a.PoolerInstances,
+		Requests: convention.RequestsOf(a.Instances, instance, sidecarResources).Add(convention.RequestsOf(a.PoolerInstances, poolerResources)).
+			Add(convention.RequestsOf(1, canaryResources)),
+		Limits: limitsOf(a.Instances, instance, sidecarResources).Add(limitsOf(a.PoolerInstances, poolerResources)).
+			Add(limitsOf(1, canaryResources)),
+		Pods: a.Instances + a.PoolerInstances + 1,
 	}
 	if a.Dump != nil {
 		use.Requests = use.Requests.Add(convention.RequestsOf(1, dumpResources))
@@ -198,10 +200,14 @@ func (a *PostgresArgs) poolerSpec() poolerSpec {
 
 // postgresParameters are the instances' settings sized by their memory.
 func (a *PostgresArgs) postgresParameters() map[string]string {
-	return map[string]string{
+	params := map[string]string{
 		"max_connections": strconv.Itoa(a.MaxConnections()),
 		"shared_buffers":  fmt.Sprintf("%dMB", max(a.sharedBuffers(), 32)),
 	}
+	if a.ArchiveTimeout > 0 {
+		params["archive_timeout"] = fmt.Sprintf("%ds", int(a.ArchiveTimeout.Seconds()))
+	}
+	return params
 }
 
 // newPooler creates the pooler, its PodMonitor and its network policy:

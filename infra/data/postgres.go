@@ -28,7 +28,8 @@ const ClusterLabel = "cnpg.io/cluster"
 // Postgres is one CloudNativePG cluster in an application namespace: its
 // application user's password (generated, secret), WAL archiving and
 // scheduled base backups to S3 through the Barman Cloud plugin, a
-// PodMonitor, and a NetworkPolicy that admits only its namespace.
+// PodMonitor, a NetworkPolicy that admits only its namespace, and the
+// canary (a heartbeat row the exporter reports).
 type Postgres struct {
 	pulumi.ResourceState
 
@@ -109,6 +110,11 @@ type PostgresArgs struct {
 	// Dump, when set, takes logical dumps of the database to DumpPath.
 	// Default: none.
 	Dump *PostgresDump
+	// ArchiveTimeout forces a WAL switch (and so an archived segment) at
+	// least this often while the database is written, bounding what a
+	// restore loses; the canary writes every CanaryInterval. Default:
+	// CloudNativePG's, 5min.
+	ArchiveTimeout time.Duration
 	// OperatorNamespace is CloudNativePG's namespace (its operator checks
 	// the instances' status port).
 	OperatorNamespace string
@@ -193,6 +199,8 @@ func (a *PostgresArgs) validate() error {
 		return fmt.Errorf("server name %q is not a DNS label", a.serverName())
 	case a.OperatorNamespace == "" || a.MonitoringNamespace == "":
 		return errors.New("the operator's and the monitoring namespaces are required")
+	case a.ArchiveTimeout != 0 && (a.ArchiveTimeout < time.Minute || a.ArchiveTimeout%time.Second != 0):
+		return fmt.Errorf("archive timeout %s: want whole seconds, at least 1m", a.ArchiveTimeout)
 	}
 	if err := a.Dump.validate(); err != nil {
 		return err
@@ -286,6 +294,7 @@ func (a *PostgresArgs) clusterSpec() clusterSpec {
 		Storage:               storage{Size: a.StorageSize, StorageClass: a.StorageClass},
 		Resources:             resources{Requests: a.Requests, Limits: a.Limits},
 		Affinity:              affinity{EnablePodAntiAffinity: true, TopologyKey: "kubernetes.io/hostname", PodAntiAffinityType: "preferred"},
+		Monitoring:            canaryMonitoring(n),
 		Plugins: []pluginConfig{{
 			Name: PluginName, IsWALArchiver: &archiver,
 			Parameters: map[string]string{"barmanObjectName": objectStore(n), "serverName": a.serverName()},
@@ -427,6 +436,9 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		if err := args.newDump(ctx, name, child); err != nil {
 			return nil, wrap(err)
 		}
+	}
+	if err := args.newCanary(ctx, name, child); err != nil {
+		return nil, wrap(err)
 	}
 	c.Host = pulumi.Sprintf("%s-rw", n)
 	c.PoolerHost = pulumi.String("").ToStringOutput()

@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	barmanv1 "github.com/cloudnative-pg/plugin-barman-cloud/api/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
 )
 
 // strict decodes v's JSON into the operator's type, refusing unknown
@@ -137,6 +142,9 @@ func TestPostgresArgsValidation(t *testing.T) {
 		{"retention in hours", func(a *PostgresArgs) { a.Backup.Retention = "48h" }, `retention "48h"`},
 		{"plain HTTP endpoint", func(a *PostgresArgs) { a.Backup.Endpoint = "http://s3" }, "https:// endpoint"},
 		{"recovery into its own archive", func(a *PostgresArgs) { a.Recovery = &PostgresRecovery{ServerName: "postgres"} }, "another server name"},
+		{"archive timeout below a minute", func(a *PostgresArgs) { a.ArchiveTimeout = 90 * time.Millisecond }, "archive timeout 90ms"},
+		{"dump on a six-field schedule", func(a *PostgresArgs) { a.Dump = &PostgresDump{Schedule: "0 0 2 * * *", RetentionDays: 7} }, "not a five-field cron"},
+		{"dump kept no day", func(a *PostgresArgs) { a.Dump = &PostgresDump{Schedule: "0 2 * * *"} }, "at least one day"},
 		{"recovery to a date", func(a *PostgresArgs) {
 			a.Backup.ServerName = "postgres-2"
 			a.Recovery = &PostgresRecovery{ServerName: "postgres", TargetTime: "yesterday"}
@@ -166,10 +174,10 @@ func TestPoolerDecodesAndIsSizedByMemory(t *testing.T) {
 		sharedBuffers       string
 		instances, wantPods int
 	}{
-		{memory: "512Mi", poolers: 1, maxConnections: 48, poolSize: 38, sharedBuffers: "128MB", instances: 1, wantPods: 2},
-		{memory: "1Gi", poolers: 3, maxConnections: 96, poolSize: 28, sharedBuffers: "256MB", instances: 3, wantPods: 6},
-		{memory: "8Gi", poolers: 3, maxConnections: 500, poolSize: 163, sharedBuffers: "2048MB", instances: 3, wantPods: 6},
-		{memory: "128Mi", poolers: 2, maxConnections: 25, poolSize: 7, sharedBuffers: "32MB", instances: 3, wantPods: 5},
+		{memory: "512Mi", poolers: 1, maxConnections: 48, poolSize: 38, sharedBuffers: "128MB", instances: 1, wantPods: 3},
+		{memory: "1Gi", poolers: 3, maxConnections: 96, poolSize: 28, sharedBuffers: "256MB", instances: 3, wantPods: 7},
+		{memory: "8Gi", poolers: 3, maxConnections: 500, poolSize: 163, sharedBuffers: "2048MB", instances: 3, wantPods: 7},
+		{memory: "128Mi", poolers: 2, maxConnections: 25, poolSize: 7, sharedBuffers: "32MB", instances: 3, wantPods: 6},
 	}
 	for _, tt := range tests {
 		a := sampleArgs()
@@ -202,5 +210,55 @@ func TestPoolerDecodesAndIsSizedByMemory(t *testing.T) {
 		if c := pooler.Template.Spec.Containers; len(c) != 1 || c[0].Name != "pgbouncer" || c[0].Resources.Limits.Memory().IsZero() {
 			t.Errorf("%s: pooler containers %+v", tt.memory, c)
 		}
+	}
+}
+
+// TestCanaryQuery: the exporter's custom query parses as CloudNativePG
+// reads it and names the metric the alerts and the drill read; the
+// cluster points its exporter at it; archive_timeout follows the args.
+func TestCanaryQuery(t *testing.T) {
+	a := sampleArgs()
+	a.ArchiveTimeout = 150 * time.Second
+	y, err := a.canaryQueriesYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queries map[string]struct {
+		Query           string   `yaml:"query"`
+		TargetDatabases []string `yaml:"target_databases"`
+		Metrics         []map[string]struct {
+			Usage string `yaml:"usage"`
+		} `yaml:"metrics"`
+	}
+	if err := yaml.Unmarshal([]byte(y), &queries); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for q, spec := range queries {
+		for _, m := range spec.Metrics {
+			for col, def := range m {
+				names = append(names, "cnpg_"+q+"_"+col)
+				if def.Usage != "GAUGE" {
+					t.Errorf("%s: usage %s", col, def.Usage)
+				}
+				if !strings.Contains(spec.Query, " AS "+col+" ") {
+					t.Errorf("query %q does not name its column %s", spec.Query, col)
+				}
+			}
+		}
+		if !slices.Equal(spec.TargetDatabases, []string{a.Database}) {
+			t.Errorf("target databases %v", spec.TargetDatabases)
+		}
+	}
+	if !slices.Equal(names, []string{convention.CanaryNewest}) {
+		t.Errorf("metrics %v, want %s", names, convention.CanaryNewest)
+	}
+	var cluster cnpgv1.ClusterSpec
+	strict(t, "Cluster", a.clusterSpec(), &cluster)
+	if m := cluster.Monitoring; m == nil || len(m.CustomQueriesConfigMap) != 1 || m.CustomQueriesConfigMap[0].Name != "postgres-canary-queries" {
+		t.Errorf("monitoring %+v", m)
+	}
+	if got := cluster.PostgresConfiguration.Parameters["archive_timeout"]; got != "150s" {
+		t.Errorf("archive_timeout %q", got)
 	}
 }

@@ -250,6 +250,7 @@ or
 			},
 		)},
 	}
+	groups = append(groups, RuleGroup{Name: "camps.restore-drills", Rules: restoreDrillAlerts()})
 	if opts.LonghornBackups {
 		groups = append(groups, RuleGroup{Name: "camps.longhorn-backups", Rules: rules(
 			alert{
@@ -329,4 +330,59 @@ func rules(alerts ...alert) []Rule {
 		out[i] = a.rule()
 	}
 	return out
+}
+
+// restoreDrillAlerts read the results the restore drills push (one group
+// per drill namespace, the restored database's as source_namespace) and
+// the canary every database carries.
+func restoreDrillAlerts() []Rule {
+	c := convention.RestoreDrillJob
+	return rules(
+		alert{
+			name:        "RestoreDrillFailed",
+			expr:        convention.DrillSuccess + " == 0",
+			severity:    Warning,
+			summary:     "The last restore drill of a database failed.",
+			description: `The weekly restore of {{ $labels.source_namespace }}'s newest backup (namespace {{ $labels.namespace }}) did not produce a ready, verified database (success {{ $value }}): nobody knows whether the backups restore.`,
+			runbook:     "restore-drill.md",
+		},
+		alert{
+			name: "RestoreDrillStale",
+			// Since the last success or, when none was ever pushed, since
+			// the drill's CronJob was created.
+			expr: fmt.Sprintf(`(time() - %[1]s > 8 * 86400)
+or
+(time() - kube_cronjob_created{cronjob="%[2]s"} > 8 * 86400 unless on (namespace) %[1]s)`, convention.DrillLastSuccess, c),
+			forDuration: "1h",
+			severity:    Warning,
+			summary:     "No restore drill has succeeded for more than a week.",
+			description: `The restore drill in {{ $labels.namespace }} has not succeeded for {{ $value | humanizeDuration }}; it runs weekly.`,
+			runbook:     "restore-drill.md",
+		},
+		alert{
+			name:        "RestoreDrillRPOAboveObjective",
+			expr:        convention.DrillRPO + " > " + convention.DrillRPOObjective,
+			severity:    Warning,
+			summary:     "A restore lost more data than the recovery point objective allows.",
+			description: `The last drill restored {{ $labels.source_namespace }}'s data as it was {{ $value | humanizeDuration }} before the drill began, more than the objective: WAL is archived too rarely or lags.`,
+			runbook:     "restore-drill.md",
+		},
+		alert{
+			name:        "RestoreDrillRTOAboveObjective",
+			expr:        convention.DrillRTO + " > " + convention.DrillRTOObjective,
+			severity:    Warning,
+			summary:     "A restore took longer than the recovery time objective allows.",
+			description: `The last drill of {{ $labels.source_namespace }} took {{ $value | humanizeDuration }} to a ready, verified database, more than the objective.`,
+			runbook:     "restore-drill.md",
+		},
+		alert{
+			name:        "PostgresCanaryStale",
+			expr:        fmt.Sprintf(`time() - max by (namespace) (%s) > 10 * 60`, convention.CanaryNewest),
+			forDuration: "5m",
+			severity:    Warning,
+			summary:     "A database's canary has not been written for 10 minutes.",
+			description: `The newest heartbeat row in {{ $labels.namespace }} is {{ $value | humanizeDuration }} old: its writer stopped, or the primary accepts no writes. The restore drills measure the RPO by it.`,
+			runbook:     "restore-drill.md",
+		},
+	)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
 )
 
 // DatasourceUID is the uid of the Prometheus datasource kube-prometheus-stack
@@ -215,7 +217,7 @@ func databaseBoard() board {
 	sel := `{namespace=~"$namespace"}`
 	return board{
 		name: "camps-postgres", folder: FolderData, title: "PostgreSQL",
-		description:   "CloudNativePG instances: availability, connections, transactions, query duration and replication.",
+		description:   "CloudNativePG instances: availability, connections, transactions, query duration and replication; the canary and the restore drills' measured RPO and RTO.",
 		namespaceFrom: "label_values(cnpg_collector_up, namespace)",
 		rows: []row{
 			{"Instances", []panel{
@@ -235,9 +237,26 @@ func databaseBoard() board {
 				{title: "Replication lag", unit: "s", queries: []query{
 					q(`max by (namespace, pod) (cnpg_pg_replication_lag`+sel+`)`, "{{namespace}}/{{pod}}")}},
 			}},
+			// The drills' results carry the restored database's namespace
+			// as source_namespace (their own is <namespace>-restore-drill).
+			{"Recovery", []panel{
+				{title: "Canary age", description: "Age of the newest heartbeat row: how far the database lags its writer.", unit: "s", single: true, width: 6, queries: []query{
+					q(`time() - max by (namespace) (`+convention.CanaryNewest+sel+`)`, "{{namespace}}")}},
+				{title: "Last restore drill", description: "Since the last drill that restored and verified the database.", unit: "s", single: true, width: 6, queries: []query{
+					q(`time() - max by (source_namespace) (`+convention.DrillLastSuccess+drillSel+`)`, "{{source_namespace}}")}},
+				{title: "Measured RPO", description: "The restored copy's age when the drill began, against the objective.", unit: "s", width: 6, queries: []query{
+					q(`max by (source_namespace) (`+convention.DrillRPO+drillSel+`)`, "{{source_namespace}} measured"),
+					q(`max by (source_namespace) (`+convention.DrillRPOObjective+drillSel+`)`, "{{source_namespace}} objective")}},
+				{title: "Measured RTO", description: "From the drill's start to a ready, verified database, against the objective.", unit: "s", width: 6, queries: []query{
+					q(`max by (source_namespace) (`+convention.DrillRTO+drillSel+`)`, "{{source_namespace}} measured"),
+					q(`max by (source_namespace) (`+convention.DrillRTOObjective+drillSel+`)`, "{{source_namespace}} objective")}},
+			}},
 		},
 	}
 }
+
+// drillSel selects the drills of the dashboard's namespaces.
+const drillSel = `{source_namespace=~"$namespace"}`
 
 func ingressBoard() board {
 	return board{

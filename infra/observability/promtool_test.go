@@ -79,8 +79,8 @@ func TestPromtool(t *testing.T) {
 		run("check", "rules", name)
 	}
 	tests, _ := filepath.Glob(filepath.Join(dir, "*.test.yaml"))
-	if len(tests) != 6 {
-		t.Fatalf("found %d promtool test files, want 6", len(tests))
+	if len(tests) != 7 {
+		t.Fatalf("found %d promtool test files, want 7", len(tests))
 	}
 	for _, f := range tests {
 		name := filepath.Base(f)

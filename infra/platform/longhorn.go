@@ -95,6 +95,8 @@ type Longhorn struct {
 	StorageClass pulumi.StringOutput `pulumi:"storageClass"`
 	// LocalStorageClass is the class of one replica on the pod's node.
 	LocalStorageClass pulumi.StringOutput `pulumi:"localStorageClass"`
+	// ScratchStorageClass is the class of throwaway volumes.
+	ScratchStorageClass pulumi.StringOutput `pulumi:"scratchStorageClass"`
 	// Release is the Helm release; volumes depend on it.
 	Release *helm.Release `pulumi:"-"`
 }
@@ -355,6 +357,11 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 		return nil, wrap(err)
 	}
 	c.LocalStorageClass = local.Metadata.Name().Elem()
+	scratch, err := scratchStorageClass(ctx, name, pulumi.Parent(c))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	c.ScratchStorageClass = scratch.Metadata.Name().Elem()
 
 	// The backup job forces a backup of every volume, unchanged or
 	// detached ones too, so that each volume's last backup is recent and
@@ -381,6 +388,7 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"namespace": c.Namespace, "storageClass": c.StorageClass, "localStorageClass": c.LocalStorageClass,
+		"scratchStorageClass": c.ScratchStorageClass,
 	})
 }
 
@@ -392,21 +400,32 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 // class: deleting a claim keeps its volume. The class needs no running
 // Longhorn to be created; claims on it wait for the CSI driver.
 func localStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
-	sc, err := storagev1.NewStorageClass(ctx, name+"-local", &storagev1.StorageClassArgs{
-		Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(convention.LocalStorageClass)},
+	return oneReplicaClass(ctx, name+"-local", convention.LocalStorageClass, "Retain", "strict-local", opts...)
+}
+
+// scratchStorageClass is convention.ScratchStorageClass, for volumes that
+// live minutes (the restore drill's database): one replica near its pod
+// (best-effort), deleted with its claim, so nothing is left behind.
+func scratchStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
+	return oneReplicaClass(ctx, name+"-scratch", convention.ScratchStorageClass, "Delete", "best-effort", opts...)
+}
+
+func oneReplicaClass(ctx *pulumi.Context, name, class, reclaim, locality string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
+	sc, err := storagev1.NewStorageClass(ctx, name, &storagev1.StorageClassArgs{
+		Metadata:             &metav1.ObjectMetaArgs{Name: pulumi.String(class)},
 		Provisioner:          pulumi.String("driver.longhorn.io"),
 		AllowVolumeExpansion: pulumi.Bool(true),
-		ReclaimPolicy:        pulumi.String("Retain"),
+		ReclaimPolicy:        pulumi.String(reclaim),
 		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
 		Parameters: pulumi.StringMap{
 			"numberOfReplicas":    pulumi.String("1"),
-			"dataLocality":        pulumi.String("strict-local"),
+			"dataLocality":        pulumi.String(locality),
 			"staleReplicaTimeout": pulumi.String("30"),
 			"fsType":              pulumi.String("ext4"),
 		},
 	}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("local storage class: %w", err)
+		return nil, fmt.Errorf("storage class %s: %w", class, err)
 	}
 	return sc, nil
 }
