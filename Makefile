@@ -8,7 +8,7 @@ FORMAT ?= text
 GO     ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema docs fuzz e2e-tools e2e loadtest
+.PHONY: all build test lint fmt vet staticcheck plan policy preview comment up drift schema docs fuzz e2e-tools e2e loadtest rehearse-migration
 
 all: lint test
 
@@ -54,6 +54,11 @@ policy:
 	$(GO) run ./cmd/plan -stack prod -policy
 	$(GO) run ./cmd/plan -stack prod -policy -set camps-infra:phase=2
 	$(GO) run ./cmd/plan -stack prod -policy -set camps-infra:phase=2 -set 'camps-infra:security={"externalSecrets":true}'
+	$(GO) run ./cmd/plan -stack dr -policy
+
+## rehearse-migration: the phase 2 migration's plans (before, during, after) and what each step changes, offline
+rehearse-migration:
+	$(GO) test ./cmd/plan -run TestPhase2MigrationRehearsal -count=1 -v
 
 ## preview: pulumi preview of a stack (needs the Pulumi CLI, a backend and credentials)
 preview: build

@@ -37,8 +37,10 @@ type DataConfig struct {
 	Postgres PostgresConfig `json:"postgres"`
 	// CopyRegion is the region every bucket that matters (the database
 	// backups and dumps, the Longhorn backups, the audit log) is copied
-	// to daily, each into <bucket>-copy. Default: on several nodes the
-	// other region (dc3-a and dc4-a); none on one.
+	// to daily, each into <bucket>-copy; "none" copies nothing (a stack
+	// that must not depend on the other region, such as the recovery
+	// stack). Default: on several nodes the other region (dc3-a and
+	// dc4-a); none on one.
 	CopyRegion string `json:"copyRegion"`
 	// CopySchedule is the copy's five-field cron. Default: by node count.
 	CopySchedule string `json:"copySchedule"`
@@ -164,7 +166,10 @@ func (c *Config) applyDataPresets() {
 	if d.LonghornBackup.Retain == nil {
 		d.LonghornBackup.Retain = ptr(14)
 	}
-	if d.CopyRegion == "" && p.copy {
+	switch {
+	case d.CopyRegion == noCopy:
+		d.CopyRegion = ""
+	case d.CopyRegion == "" && p.copy:
 		d.CopyRegion = otherRegion[region]
 	}
 	fill(&d.CopySchedule, "0 5 * * *")
@@ -196,6 +201,9 @@ func (c *Config) applyDataPresets() {
 		pg.DumpRetentionDays = ptr(p.dumpDays)
 	}
 }
+
+// noCopy is data.copyRegion's value that copies nothing.
+const noCopy = "none"
 
 // dumpsOff is the schedule's value (data.postgres.dumpSchedule,
 // data.postgres.drill.schedule) that runs none.

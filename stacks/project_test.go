@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -52,8 +53,13 @@ func TestStackFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stack := range []string{"uat", "prod"} {
-		b, err := os.ReadFile("../Pulumi." + stack + ".yaml")
+	files, _ := filepath.Glob("../Pulumi.*.yaml")
+	if len(files) < 3 {
+		t.Fatalf("stack files %v: want uat, prod and dr", files)
+	}
+	for _, f := range files {
+		stack := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml")
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}

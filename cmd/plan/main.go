@@ -6,17 +6,23 @@
 //	go run ./cmd/plan -stack prod -format mermaid
 //	go run ./cmd/plan -stack prod -set camps-infra:phase=2
 //	go run ./cmd/plan -stack prod -policy   (check the policies; exit 1 on a violation)
+//	go run ./cmd/plan -stack prod -format json > before.json
+//	go run ./cmd/plan -stack prod -set camps-infra:phase=2 -compare before.json
+//	                                        (what going from before.json to this plan changes)
 //
 // Secrets an operator sets before the first `pulumi up` are stood in for by
 // test values and printed as [secret].
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"gitlab.com/camps-ch/infra/internal/plan"
 	"gitlab.com/camps-ch/infra/internal/policy"
@@ -39,6 +45,9 @@ func run(args []string, w, errw io.Writer) error {
 	format := fs.String("format", "text", "output format: text, json or mermaid")
 	dir := fs.String("dir", ".", "project directory (holding Pulumi.yaml)")
 	checkPolicies := fs.Bool("policy", false, "check the plan against the policies instead of printing it; fail on a violation")
+	compare := fs.String("compare", "", "a plan printed with -format json: print what going from it to this plan creates, updates, replaces and deletes")
+	var forget stringList
+	fs.Var(&forget, "forget", "with -compare: a URN the state forgets first, with its children and dependents, as pulumi state delete --target-dependents (repeatable)")
 	overrides := stackrun.Sets{}
 	fs.Var(overrides, "set", "override a config value for this plan only, KEY=VALUE (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -58,6 +67,9 @@ func run(args []string, w, errw io.Writer) error {
 		return checkPlan(w, *stack, overrides, res.Recorder.Resources())
 	}
 	g := plan.NewGraph(res.Recorder.Resources())
+	if *compare != "" {
+		return comparePlans(w, *compare, forget, plan.NewDocument(*stack, g, res.Outputs, nil))
+	}
 	var budget *stacks.Budget
 	if cfg := res.Deployment.Config; *cfg.Platform.Install {
 		b := cfg.Budget()
@@ -97,5 +109,39 @@ func checkPlan(w io.Writer, stack string, overrides stackrun.Sets, resources []*
 	for _, p := range policy.PlanPolicies {
 		fmt.Fprintf(w, "  ok   %s: %s\n", p.Name, p.Description)
 	}
+	return nil
+}
+
+// stringList collects a repeated flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// comparePlans prints what going from the plan in file, less what the
+// state forgets, to after changes.
+func comparePlans(w io.Writer, file string, forget []string, after plan.Document) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("-compare: %w", err)
+	}
+	var before plan.Document
+	if err := json.Unmarshal(b, &before); err != nil {
+		return fmt.Errorf("-compare %s: not a plan printed with -format json: %w", file, err)
+	}
+	if before.Stack != after.Stack {
+		return fmt.Errorf("-compare %s: a plan of stack %s, not %s", file, before.Stack, after.Stack)
+	}
+	for _, urn := range forget {
+		if !slices.ContainsFunc(before.Resources, func(r plan.Resource) bool { return r.URN == urn }) {
+			return fmt.Errorf("-forget %s: not in %s", urn, file)
+		}
+	}
+	before = plan.Forget(before, forget)
+	fmt.Fprintf(w, "stack %s, from %s to this plan: ", after.Stack, file)
+	if len(forget) > 0 {
+		fmt.Fprintf(w, "(%d forgotten first) ", len(forget))
+	}
+	plan.Compare(before, after).Text(w, before)
 	return nil
 }

@@ -94,6 +94,13 @@ type Resource struct {
 
 // JSON writes every resource with its inputs, secrets redacted.
 func JSON(w io.Writer, stack string, g *Graph, outputs resource.PropertyMap, budget any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewDocument(stack, g, outputs, budget))
+}
+
+// NewDocument is the machine-readable plan of g.
+func NewDocument(stack string, g *Graph, outputs resource.PropertyMap, budget any) Document {
 	doc := Document{Stack: stack, Outputs: map[string]any{}, CriticalPath: []string{}, Budget: budget}
 	for _, r := range g.Resources() {
 		doc.Resources = append(doc.Resources, Resource{
@@ -109,9 +116,7 @@ func JSON(w io.Writer, stack string, g *Graph, outputs resource.PropertyMap, bud
 	for _, r := range g.CriticalPath() {
 		doc.CriticalPath = append(doc.CriticalPath, r.URN)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return doc
 }
 
 // Plain turns a property value into plain JSON-able Go values; secrets
