@@ -44,6 +44,7 @@ func phase1(ctx context.Context, r *runner, p *project) error {
 	}
 	return all(
 		func() error { return p.settle(ctx, r, prod, map[string]int{"camps-shared": 1}) },
+		func() error { return p.drills(ctx, r, 2) },
 		func() error { return p.destroy(ctx, r, prod) },
 		func() error { return p.destroy(ctx, r, uat) },
 	)
@@ -63,6 +64,7 @@ func phase2(ctx context.Context, r *runner, p *project) error {
 	return all(
 		func() error { return p.settle(ctx, r, prod, map[string]int{"camps-prod": 3}) },
 		func() error { return p.autoscaling(ctx, r) },
+		func() error { return p.drills(ctx, r, 1) },
 		func() error { return p.destroy(ctx, r, prod) },
 	)
 }

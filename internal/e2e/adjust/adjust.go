@@ -31,7 +31,9 @@ const skipAwait = "pulumi.com/skipAwait"
 //     (skipAwait; atomic off, since atomic implies waiting) because no Pod
 //     ever runs, and run no hooks (their Jobs would never finish).
 //   - Ingresses skip the provider's readiness wait, which needs ready
-//     endpoints behind the backend Services, i.e. running Pods.
+//     endpoints behind the backend Services, i.e. running Pods; so do the
+//     program's own Deployments (the databases' canary writers), whose
+//     rollout never completes without Pods.
 func Transform(charts string) pulumi.ResourceTransform {
 	return func(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
 		switch args.Type {
@@ -47,7 +49,7 @@ func Transform(charts string) pulumi.ResourceTransform {
 			props["atomic"] = pulumi.Bool(false)
 			props["disableWebhooks"] = pulumi.Bool(true)
 			return &pulumi.ResourceTransformResult{Props: props, Opts: args.Opts}
-		case "kubernetes:networking.k8s.io/v1:Ingress":
+		case "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:apps/v1:Deployment":
 			props := copyMap(args.Props)
 			if meta, ok := withAnnotation(props["metadata"], skipAwait, "true"); ok {
 				props["metadata"] = meta

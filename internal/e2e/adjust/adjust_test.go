@@ -46,6 +46,9 @@ func TestTransform(t *testing.T) {
 		{"an Ingress without annotations", "kubernetes:networking.k8s.io/v1:Ingress",
 			pulumi.Map{"metadata": pulumi.Map{"name": pulumi.String("sink")}},
 			pulumi.Map{"metadata": pulumi.Map{"name": pulumi.String("sink"), "annotations": pulumi.Map{"pulumi.com/skipAwait": pulumi.String("true")}}}},
+		{"a Deployment skips the rollout wait", "kubernetes:apps/v1:Deployment",
+			pulumi.Map{"metadata": pulumi.Map{"name": pulumi.String("postgres-canary")}},
+			pulumi.Map{"metadata": pulumi.Map{"name": pulumi.String("postgres-canary"), "annotations": pulumi.Map{"pulumi.com/skipAwait": pulumi.String("true")}}}},
 		{"anything else is left alone", "kubernetes:core/v1:Secret", pulumi.Map{"type": pulumi.String("Opaque")}, nil},
 	}
 	for _, tt := range tests {

@@ -1,9 +1,11 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -137,4 +139,26 @@ func New(before, after []Object) []Object {
 		}
 	}
 	return out
+}
+
+// Do sends an admin request with a JSON body; with as set, the API server
+// takes it as that user (impersonation), e.g.
+// system:serviceaccount:<namespace>:<name>, and authorizes it as them.
+func (cp *ControlPlane) Do(ctx context.Context, method, path string, body []byte, as string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, cp.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+cp.token)
+	req.Header.Set("Content-Type", "application/json")
+	if as != "" {
+		req.Header.Set("Impersonate-User", as)
+	}
+	resp, err := cp.Client().Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
+)
+
+// drills checks each restore drill's namespace in the API server: Pod
+// Security restricted, nothing bound but the drill's own account, and the
+// throwaway Cluster its CronJob will create accepted by CloudNativePG's
+// CRD as that account (a server-side dry run), while the same request in
+// the drilled database's own namespace is refused. No operator runs here,
+// so the restore itself is not exercised.
+func (p *project) drills(ctx context.Context, r *runner, want int) error {
+	if r.charts == "" {
+		fmt.Println("  restore drills in the API server: skipped, no charts (-charts)")
+		return nil
+	}
+	return p.step("restore drills in the API server", func(io.Writer) (string, error) {
+		var nss struct {
+			Items []struct {
+				Metadata struct {
+					Name   string            `json:"name"`
+					Labels map[string]string `json:"labels"`
+				} `json:"metadata"`
+			} `json:"items"`
+		}
+		if err := r.kube.GetJSON(ctx, "/api/v1/namespaces?labelSelector=app.kubernetes.io%2Fpart-of%3D"+convention.RestoreDrillJob, &nss); err != nil {
+			return "", err
+		}
+		if len(nss.Items) != want {
+			return "", fmt.Errorf("%d drill namespaces, want %d", len(nss.Items), want)
+		}
+		var done []string
+		for _, n := range nss.Items {
+			ns := n.Metadata.Name
+			source := strings.TrimSuffix(ns, "-restore-drill")
+			if lvl := n.Metadata.Labels["pod-security.kubernetes.io/enforce"]; lvl != convention.Restricted {
+				return "", fmt.Errorf("%s enforces %q", ns, lvl)
+			}
+			var bindings struct {
+				Items []struct {
+					Metadata struct{ Name string }
+					Subjects []struct{ Kind, Name string }
+				}
+			}
+			if err := r.kube.GetJSON(ctx, "/apis/rbac.authorization.k8s.io/v1/namespaces/"+ns+"/rolebindings", &bindings); err != nil {
+				return "", err
+			}
+			for _, b := range bindings.Items {
+				for _, s := range b.Subjects {
+					if s.Kind != "ServiceAccount" || s.Name != convention.RestoreDrillJob {
+						return "", fmt.Errorf("%s: RoleBinding %s binds %s %s", ns, b.Metadata.Name, s.Kind, s.Name)
+					}
+				}
+			}
+			var cm struct{ Data map[string]string }
+			if err := r.kube.GetJSON(ctx, "/api/v1/namespaces/"+ns+"/configmaps/"+convention.RestoreDrillJob, &cm); err != nil {
+				return "", err
+			}
+			manifest := []byte(cm.Data["cluster.json"])
+			as := "system:serviceaccount:" + ns + ":" + convention.RestoreDrillJob
+			status, body, err := r.kube.Do(ctx, http.MethodPost, "/apis/postgresql.cnpg.io/v1/namespaces/"+ns+"/clusters?dryRun=All", manifest, as)
+			if err != nil {
+				return "", err
+			}
+			if status != http.StatusCreated && status != http.StatusOK {
+				return "", fmt.Errorf("%s: the drill's Cluster is refused (HTTP %d): %s", ns, status, body)
+			}
+			status, body, err = r.kube.Do(ctx, http.MethodPost, "/apis/postgresql.cnpg.io/v1/namespaces/"+source+"/clusters?dryRun=All", manifest, as)
+			if err != nil {
+				return "", err
+			}
+			if status != http.StatusForbidden {
+				return "", fmt.Errorf("%s: the drill's account may create a Cluster in %s (HTTP %d): %s", ns, source, status, body)
+			}
+			done = append(done, ns)
+		}
+		return fmt.Sprintf("%s: restricted, bound to its own account only; the throwaway Cluster passes CloudNativePG's CRD (dry run, as the drill), refused in the source namespace (403)",
+			strings.Join(done, ", ")), nil
+	})
+}
