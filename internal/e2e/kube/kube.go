@@ -1,7 +1,8 @@
 // Package kube runs a Kubernetes control plane on loopback for the
 // end-to-end run: etcd, kube-apiserver and a kube-controller-manager with
-// the namespace, garbage-collector and resource-quota controllers (without
-// them deletes hang on finalizers and ResourceQuotas never get a status).
+// the namespace, garbage-collector, resource-quota and claim-protection
+// controllers (without them deletes hang on finalizers, such as a
+// PersistentVolumeClaim's, and ResourceQuotas never get a status).
 // There is no kubelet: no Pod ever runs.
 //
 // The API server serves TLS with a CA made here, authenticates one admin
@@ -130,7 +131,7 @@ func (cp *ControlPlane) start(ctx context.Context, tools Tools) error {
 	}
 	return cp.run(ctx, "kube-controller-manager", tools.ControllerManager,
 		"--kubeconfig="+kc, "--authentication-kubeconfig="+kc, "--authorization-kubeconfig="+kc,
-		"--controllers=namespace-controller,garbage-collector-controller,resourcequota-controller",
+		"--controllers=namespace-controller,garbage-collector-controller,resourcequota-controller,persistentvolumeclaim-protection-controller",
 		"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false")
 }
 
