@@ -55,6 +55,7 @@ type run struct {
 var runs = []run{
 	{name: "phase1", about: "phase 1: uat creates the shared cluster, prod attaches to it", do: phase1},
 	{name: "phase2", about: "phase 2: prod creates its own three-zone cluster", do: phase2},
+	{name: "recovery", about: "recovery: dr creates camps-dr in dc3-a's zones and restores production from the copy", do: recovery},
 	{name: "faults", about: "faults: the KaaS API answers 429s, an HTML 502, a 500 and a lost answer to the creates", faults: faults, do: faultRun},
 }
 
@@ -65,6 +66,9 @@ func runNames() []string {
 	}
 	return out
 }
+
+// stackNames are the stacks with a stack file: the run copies each.
+var stackNames = []string{"uat", "prod", "dr"}
 
 // pinnedCharts are the charts the program installs.
 var pinnedCharts = []helm.Chart{
@@ -165,7 +169,7 @@ func (r *runner) loadOverlay() error {
 	}
 	if r.charts == "" {
 		fmt.Println("e2e: no charts (-charts or E2E_CHARTS): skipping the platform, its releases and what needs their CRDs (databases, OpenBao, the audit sink)")
-		for _, stack := range []string{"uat", "prod"} {
+		for _, stack := range stackNames {
 			if r.overlays[stack] == nil {
 				r.overlays[stack] = map[string]any{}
 			}

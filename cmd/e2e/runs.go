@@ -69,6 +69,21 @@ func phase2(ctx context.Context, r *runner, p *project) error {
 	)
 }
 
+// recovery: the recovery stack creates its cluster in dc3-a (the fake
+// offers dc3-a's zones as the KaaS API document lists them) with its
+// platform and production's database recovered from the copy bucket.
+func recovery(ctx context.Context, r *runner, p *project) error {
+	dr, err := p.stack(ctx, "dr", append(prodSecrets, stacks.KeyDNSToken)...)
+	if err != nil {
+		return err
+	}
+	return all(
+		func() error { return p.settle(ctx, r, dr, map[string]int{"camps-dr": 3}) },
+		func() error { return p.drills(ctx, r, 1) },
+		func() error { return p.destroy(ctx, r, dr) },
+	)
+}
+
 // settle previews and deploys a stack, checks the KaaS API's clusters
 // (name → pools), and previews it twice, before and after a refresh,
 // expecting no change: the state settles after one up.

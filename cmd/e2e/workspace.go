@@ -55,7 +55,7 @@ func newProject(ctx context.Context, r *runner, dir string, overlays map[string]
 	if err := os.Symlink(filepath.Join(r.repo, "bin"), filepath.Join(p.dir, "bin")); err != nil {
 		return nil, err
 	}
-	for _, stack := range []string{"uat", "prod"} {
+	for _, stack := range stackNames {
 		if err := overlay.MergeStackFile(filepath.Join(r.repo, "Pulumi."+stack+".yaml"), filepath.Join(p.dir, "Pulumi."+stack+".yaml"), overlays[stack]); err != nil {
 			return nil, err
 		}
