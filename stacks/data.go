@@ -44,6 +44,10 @@ type DataConfig struct {
 	CopyRegion string `json:"copyRegion"`
 	// CopySchedule is the copy's five-field cron. Default: by node count.
 	CopySchedule string `json:"copySchedule"`
+	// Drill restores each database's newest backup, and the newest
+	// Longhorn backup where Longhorn backs up, on a schedule, and
+	// measures the restores.
+	Drill DrillConfig `json:"drill"`
 }
 
 // PostgresConfig is `data.postgres`.
@@ -89,20 +93,25 @@ type PostgresConfig struct {
 	DumpSchedule string `json:"dumpSchedule"`
 	// DumpRetentionDays is how long dumps are kept. Default: by node count.
 	DumpRetentionDays *int `json:"dumpRetentionDays"`
-	// Drill restores each database's newest backup on a schedule and
-	// measures the restore.
-	Drill DrillConfig `json:"drill"`
 }
 
-// DrillConfig is `data.postgres.drill`: the restore drill of each
-// database, in the namespace <namespace>-restore-drill.
+// DrillConfig is `data.drill`: the restore drill of each database, in
+// the namespace <namespace>-restore-drill, and of Longhorn's newest backup,
+// in longhorn-system.
 type DrillConfig struct {
-	// Schedule is the drill's five-field cron; "off" runs none. Default:
-	// 0 4 * * 0 (Sundays at 04:00, after the night's backups and copies).
+	// Schedule is the databases' drills' five-field cron; "off" runs no
+	// drill. Default: 0 4 * * 0 (Sundays at 04:00, after the night's
+	// backups and copies).
 	Schedule string `json:"schedule"`
-	// RPOObjective is the data a restore may lose, a Go duration; the
-	// WAL is switched at least every half of it (archive_timeout, at
-	// least 1m). Default: 5m.
+	// LonghornSchedule is Longhorn's drill's, apart from the databases'
+	// so that one throwaway volume exists at a time (the databases'
+	// drills give up after twice the RTO objective and 20 minutes).
+	// Default: 0 6 * * 0 (Sundays at 06:00).
+	LonghornSchedule string `json:"longhornSchedule"`
+	// RPOObjective is the data a database's restore may lose, a Go
+	// duration; the WAL is switched at least every half of it
+	// (archive_timeout, at least 1m). Longhorn's objective is its backups'
+	// longest interval, 26h. Default: 5m.
 	RPOObjective string `json:"rpoObjective"`
 	// RTOObjective is how long a restore may take until the database is
 	// ready and verified, a Go duration; a drill waits twice as long.
@@ -194,9 +203,10 @@ func (c *Config) applyDataPresets() {
 	fill(&pg.Retention, p.retention)
 	fill(&pg.ServerName, "postgres")
 	fill(&pg.DumpSchedule, "30 2 * * *")
-	fill(&pg.Drill.Schedule, "0 4 * * 0")
-	fill(&pg.Drill.RPOObjective, "5m")
-	fill(&pg.Drill.RTOObjective, "30m")
+	fill(&d.Drill.Schedule, "0 4 * * 0")
+	fill(&d.Drill.LonghornSchedule, "0 6 * * 0")
+	fill(&d.Drill.RPOObjective, "5m")
+	fill(&d.Drill.RTOObjective, "30m")
 	if pg.DumpRetentionDays == nil {
 		pg.DumpRetentionDays = ptr(p.dumpDays)
 	}
@@ -206,7 +216,7 @@ func (c *Config) applyDataPresets() {
 const noCopy = "none"
 
 // dumpsOff is the schedule's value (data.postgres.dumpSchedule,
-// data.postgres.drill.schedule) that runs none.
+// data.drill.schedule) that runs none.
 const dumpsOff = "off"
 
 var (
@@ -252,6 +262,24 @@ func (c *Config) validateData(ps *Problems) {
 			ps.add("data.copySchedule", "%q is not a five-field cron schedule", d.CopySchedule)
 		}
 	}
+	if s := d.Drill.Schedule; s != dumpsOff {
+		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
+			ps.add("data.drill.schedule", "%q is not a five-field cron schedule (or off)", s)
+		}
+		if f := strings.Fields(d.Drill.LonghornSchedule); len(f) != 5 || !allMatch(f, cronField) {
+			ps.add("data.drill.longhornSchedule", "%q is not a five-field cron schedule", d.Drill.LonghornSchedule)
+		}
+		for i, ns := range c.Namespaces {
+			if n := data.DrillNamespace(ns.Name); len(n) > 63 {
+				ps.add(fmt.Sprintf("namespaces[%d].name", i), "%q is too long for its drill's namespace %s (63 characters at most)", ns.Name, n)
+			}
+		}
+	}
+	for _, o := range []struct{ key, value string }{{"rpoObjective", d.Drill.RPOObjective}, {"rtoObjective", d.Drill.RTOObjective}} {
+		if d, err := time.ParseDuration(o.value); err != nil || d < time.Minute || d%time.Second != 0 {
+			ps.add("data.drill."+o.key, "%q is not a duration of whole seconds, at least 1m, such as 5m", o.value)
+		}
+	}
 	pg := d.Postgres
 	if !*pg.Enabled || len(c.Namespaces) == 0 {
 		return
@@ -284,21 +312,6 @@ func (c *Config) validateData(ps *Problems) {
 	}
 	if !dnsLabel.MatchString(pg.ServerName) {
 		ps.add("data.postgres.serverName", "%q is not a DNS label", pg.ServerName)
-	}
-	if s := pg.Drill.Schedule; s != dumpsOff {
-		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
-			ps.add("data.postgres.drill.schedule", "%q is not a five-field cron schedule (or off)", s)
-		}
-		for i, ns := range c.Namespaces {
-			if n := data.DrillNamespace(ns.Name); len(n) > 63 {
-				ps.add(fmt.Sprintf("namespaces[%d].name", i), "%q is too long for its drill's namespace %s (63 characters at most)", ns.Name, n)
-			}
-		}
-	}
-	for _, o := range []struct{ key, value string }{{"rpoObjective", pg.Drill.RPOObjective}, {"rtoObjective", pg.Drill.RTOObjective}} {
-		if d, err := time.ParseDuration(o.value); err != nil || d < time.Minute || d%time.Second != 0 {
-			ps.add("data.postgres.drill."+o.key, "%q is not a duration of whole seconds, at least 1m, such as 5m", o.value)
-		}
 	}
 	if s := pg.DumpSchedule; s != dumpsOff {
 		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
@@ -426,7 +439,7 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 	if pg.DumpSchedule != dumpsOff {
 		args.Dump = &data.PostgresDump{Schedule: pg.DumpSchedule, RetentionDays: *pg.DumpRetentionDays}
 	}
-	if rpo, err := time.ParseDuration(pg.Drill.RPOObjective); err == nil {
+	if rpo, err := time.ParseDuration(d.Drill.RPOObjective); err == nil {
 		args.ArchiveTimeout = max((rpo / 2).Truncate(time.Second), time.Minute)
 	}
 	if r := pg.Recovery; r != nil {
@@ -441,7 +454,7 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 // restoreDrillArgs are the drill of the database pg, nil when the drills
 // are off.
 func (c *Config) restoreDrillArgs(pg *data.PostgresArgs, ready platformReady) *data.RestoreDrillArgs {
-	dr := c.Data.Postgres.Drill
+	dr := c.Data.Drill
 	if dr.Schedule == dumpsOff {
 		return nil
 	}

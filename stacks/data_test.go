@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
@@ -329,7 +330,7 @@ func TestRestoreDrills(t *testing.T) {
 			const pod = "spec.jobTemplate.spec.template.spec."
 			for path, want := range map[string]any{
 				"spec.schedule":                                              "0 4 * * 0",
-				pod + "containers[0].image":                                  data.KubectlImage,
+				pod + "containers[0].image":                                  convention.KubectlImage,
 				pod + "serviceAccountName":                                   "restore-drill",
 				pod + "securityContext.runAsUser":                            65534,
 				pod + "containers[0].securityContext.readOnlyRootFilesystem": true,
@@ -352,8 +353,42 @@ func TestRestoreDrills(t *testing.T) {
 			find(t, res, "kubernetes:apps/v1:Deployment", "postgres-"+tt.ns+"-canary")
 		})
 	}
-	off := mustRun(t, stackrun.Options{Stack: "uat", Set: map[string]string{key("data"): `{"postgres":{"drill":{"schedule":"off"}}}`}})
+	off := mustRun(t, stackrun.Options{Stack: "uat", Set: map[string]string{key("data"): `{"drill":{"schedule":"off"}}`}})
 	if n := len(off.Recorder.OfType(data.RestoreDrillType)); n != 0 {
 		t.Errorf("%d drills with the schedule off", n)
+	}
+}
+
+// TestLonghornDrill: where Longhorn backs up (prod's phase 2), its newest
+// backup is restored on its own schedule, by an account that may only
+// read backups and create and delete volumes in longhorn-system, against
+// the backups' longest interval as the RPO objective; uat's single node
+// keeps snapshots only and has no such drill.
+func TestLonghornDrill(t *testing.T) {
+	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}})
+	job := find(t, res, "kubernetes:batch/v1:CronJob", "longhorn-restore-drill")
+	wantValue(t, job, "metadata.namespace", "longhorn-system")
+	// Two hours after the databases': one throwaway volume at a time.
+	wantValue(t, job, "spec.schedule", "0 6 * * 0")
+	env := map[string]string{}
+	for i := 0; ; i++ {
+		name, ok := job.Input(fmt.Sprintf("spec.jobTemplate.spec.template.spec.containers[0].env[%d].name", i))
+		if !ok {
+			break
+		}
+		v, _ := job.Input(fmt.Sprintf("spec.jobTemplate.spec.template.spec.containers[0].env[%d].value", i))
+		if v.IsString() {
+			env[name.StringValue()] = v.StringValue()
+		}
+	}
+	if env["SOURCE_NAMESPACE"] != "longhorn-system" || env["RPO_OBJECTIVE"] != "93600" || env["RTO_OBJECTIVE"] != "1800" {
+		t.Errorf("env %v", env)
+	}
+	role := find(t, res, "kubernetes:rbac.authorization.k8s.io/v1:Role", "longhorn-restore-drill")
+	if got := strings.Join(stringsAt(t, role, "rules[1].verbs"), ","); got != "get,list,watch,create,delete" || role.String("rules[1].resources[0]") != "volumes" {
+		t.Errorf("volume rule %s on %s", got, role.String("rules[1].resources[0]"))
+	}
+	if _, ok := byType(mustRun(t, stackrun.Options{Stack: "uat"}), "kubernetes:batch/v1:CronJob")["longhorn-restore-drill"]; ok {
+		t.Error("uat has no Longhorn backups to drill")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -605,6 +606,10 @@ func (c *Config) longhornArgs(in platformInputs) *platform.LonghornArgs {
 	}
 	if *c.Data.LonghornBackups && in.store != nil {
 		a.BackupTarget, a.Backup = c.longhornBackupTarget(in.store)
+		if dr := c.Data.Drill; dr.Schedule != dumpsOff {
+			rto, _ := time.ParseDuration(dr.RTOObjective)
+			a.Drill = &platform.LonghornDrill{Schedule: dr.LonghornSchedule, RTO: rto, Pushgateway: platform.PushgatewayURL}
+		}
 	}
 	return a
 }

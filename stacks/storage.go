@@ -57,15 +57,38 @@ func (c *Config) claims() []claim {
 	if *c.Security.Audit.Enabled {
 		add("security.audit", c.auditSinkArgs(pulumi.StringOutput{}, nil, platformReady{}).Volumes())
 	}
+	var drills []convention.Volumes
 	if c.postgres() {
 		for _, ns := range c.Namespaces {
 			pg := c.postgresArgs(ns, pulumi.String(ns.Name), nil)
 			add("data.postgres.storageSize", pg.Volumes())
 			if drill := c.restoreDrillArgs(pg, platformReady{}); drill != nil {
-				add("data.postgres.drill.schedule", drill.Volumes())
+				drills = append(drills, drill.Volumes()...)
 			}
 		}
 	}
+	// The drills' throwaway volumes exist only while a drill runs: the
+	// databases' together, Longhorn's alone, later (its own schedule). So
+	// the larger of the two counts: the databases' copies, or Longhorn's
+	// copy of the largest volume it backs up (any of them, as the newest
+	// backup decides), on one replica.
+	if lh := c.longhornArgs(platformInputs{}); *c.Platform.Install && *c.Data.LonghornBackups && c.Data.Drill.Schedule != dumpsOff && lh != nil {
+		var sum, largest int64
+		for _, d := range drills {
+			b, _ := d.Bytes()
+			sum += b * int64(d.Count)
+		}
+		var biggest convention.Volumes
+		for _, cl := range out {
+			if b, _ := cl.Bytes(); b > largest {
+				largest, biggest = b, cl.Volumes
+			}
+		}
+		if largest > sum {
+			drills = []convention.Volumes{{Name: "longhorn restore drill", Count: 1, Size: biggest.Size, StorageClass: convention.ScratchStorageClass}}
+		}
+	}
+	add("data.drill.schedule", drills)
 	return out
 }
 

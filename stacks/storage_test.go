@@ -53,9 +53,14 @@ func TestStorageBudget(t *testing.T) {
 		{name: "a 75 GB database on 50 GB disks", stack: "prod", set: phase2(bigDatabase),
 			err: `camps-infra:data.postgres.storageSize: the volumes need 141.5 GB of the 97.5 GB Longhorn schedules on 3 node(s), 44.0 GB short; the largest are postgres production, 3 × 26.8 GB on longhorn-local with 1 replica(s) (80.5 GB)`},
 		{name: "the same on 100 GB disks", stack: "prod", set: phase2(merge(bigDatabase, disks("100"))), need: "141.5 GB", schedulable: "195.0 GB"},
+		// Without drills: a Prometheus volume the others cannot sit beside.
 		{name: "room in sum but not per node", stack: "prod", set: phase2(map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"26Gi"}}`,
+			key("data"): `{"postgres":{"storageSize":"2Gi"},"drill":{"schedule":"off"}}`}),
+			err: `camps-infra:platform.monitoring.storageSize: the volumes need 79.2 GB of the 97.5 GB Longhorn schedules on 3 node(s), enough in sum, but postgres production finds no node with room for its replicas; the largest are prometheus, 2 × 27.9 GB`},
+		// With them, Longhorn's drill may restore that volume's backup.
+		{name: "Longhorn's drill restores the largest volume", stack: "prod", set: phase2(map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","storageSize":"26Gi"}}`,
 			key("data"): `{"postgres":{"storageSize":"2Gi"}}`}),
-			err: `camps-infra:platform.monitoring.storageSize: the volumes need 81.3 GB of the 97.5 GB Longhorn schedules on 3 node(s), enough in sum, but postgres production finds no node with room for its replicas; the largest are prometheus, 2 × 27.9 GB`},
+			err: `camps-infra:platform.monitoring.storageSize: the volumes need 107.1 GB of the 97.5 GB Longhorn schedules on 3 node(s), 9.6 GB short`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

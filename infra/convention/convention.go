@@ -78,31 +78,6 @@ const BackupCopyJobPrefix = "backup-copy-"
 // cluster, <cluster>-dump; the freshness alert selects them by it.
 const DumpJobSuffix = "-dump"
 
-// Metrics the restore drill pushes to the Pushgateway for each database
-// it restores, grouped by job RestoreDrillJob and the drill's namespace,
-// with the label source_namespace (the restored database's namespace).
-const (
-	RestoreDrillJob = "restore-drill"
-	// DrillLastRun is when the last drill ended, failed or not.
-	DrillLastRun = "camps_restore_drill_last_run_timestamp_seconds"
-	// DrillSuccess is 1 when the last drill restored and verified the
-	// database, 0 when it did not.
-	DrillSuccess = "camps_restore_drill_success"
-	// DrillLastSuccess is when a drill last succeeded.
-	DrillLastSuccess = "camps_restore_drill_last_success_timestamp_seconds"
-	// DrillRPO is the restored copy's age when the drill began: the data
-	// a disaster at that moment would have lost.
-	DrillRPO = "camps_restore_drill_rpo_seconds"
-	// DrillRTO is the time from the drill's start to a ready, verified
-	// database.
-	DrillRTO = "camps_restore_drill_rto_seconds"
-	// DrillRPOObjective and DrillRTOObjective are the objectives the stack
-	// configured, pushed beside the measures so that the alerts compare
-	// them whichever stack's Prometheus holds them.
-	DrillRPOObjective = "camps_restore_drill_rpo_objective_seconds"
-	DrillRTOObjective = "camps_restore_drill_rto_objective_seconds"
-)
-
 // CanaryNewest is the metric CloudNativePG's exporter reports from each
 // database's canary (a custom query): the time of the newest heartbeat
 // row, in seconds since the epoch.

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 
-	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
@@ -23,10 +20,6 @@ import (
 // RestoreDrillType is the type token of the RestoreDrill component.
 const RestoreDrillType = "camps:data:RestoreDrill"
 
-// KubectlImage pins the drill's tools: kubectl with a shell, curl and awk
-// (alpine-docker's image, community-maintained; it runs as any user).
-const KubectlImage = "docker.io/alpine/kubectl:1.35.4"
-
 // drillScript is the drill's program (drill.sh).
 //
 //go:embed drill.sh
@@ -36,10 +29,7 @@ var drillScript string
 const drillCluster = "drill"
 
 // drillPods are the drill job's pods.
-var drillPods = map[string]string{"app.kubernetes.io/name": convention.RestoreDrillJob}
-
-// drillResources size the drill's container (kubectl and curl).
-var drillResources = convention.NewResources("20m", "64Mi", "200m", "128Mi")
+var drillPods = convention.DrillPods
 
 // DrillNamespace is the namespace of the drill of the database in ns.
 func DrillNamespace(ns string) string { return ns + "-restore-drill" }
@@ -221,7 +211,8 @@ func (a *RestoreDrillArgs) job(ctx *pulumi.Context, name string, t *PostgresArgs
 	}
 	cm, err := corev1.NewConfigMap(ctx, name, &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(convention.RestoreDrillJob), Namespace: t.Namespace},
-		Data:     pulumi.StringMap{"cluster.json": pulumi.String(manifest), "drill.sh": pulumi.String(drillScript)},
+		Data: pulumi.StringMap{"cluster.json": pulumi.String(manifest), "drill.sh": pulumi.String(drillScript),
+			"lib.sh": pulumi.String(convention.DrillLib)},
 	}, opts...)
 	if err != nil {
 		return fmt.Errorf("config map: %w", err)
@@ -255,66 +246,9 @@ func (a *RestoreDrillArgs) job(ctx *pulumi.Context, name string, t *PostgresArgs
 	}, opts...); err != nil {
 		return fmt.Errorf("role binding: %w", err)
 	}
-	env := a.env()
-	vars := corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("NAMESPACE"), ValueFrom: &corev1.EnvVarSourceArgs{
-		FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("metadata.namespace")},
-	}}}
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		vars = append(vars, corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(env[k])})
-	}
-	labels := pulumi.StringMap{}
-	for k, v := range drillPods {
-		labels[k] = pulumi.String(v)
-	}
-	for k, v := range a.PushingPods {
-		labels[k] = pulumi.String(v)
-	}
-	_, err = batchv1.NewCronJob(ctx, name, &batchv1.CronJobArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(convention.RestoreDrillJob), Namespace: t.Namespace},
-		Spec: &batchv1.CronJobSpecArgs{
-			Schedule:                   pulumi.String(a.Schedule),
-			ConcurrencyPolicy:          pulumi.String("Forbid"),
-			SuccessfulJobsHistoryLimit: pulumi.Int(3),
-			FailedJobsHistoryLimit:     pulumi.Int(3),
-			JobTemplate: &batchv1.JobTemplateSpecArgs{Spec: &batchv1.JobSpecArgs{
-				// One attempt: a retry would restore again; the next
-				// schedule is the retry, and the failure is pushed.
-				BackoffLimit:          pulumi.Int(0),
-				ActiveDeadlineSeconds: pulumi.Int(int(a.timeout().Seconds()) + 20*60),
-				Template: &corev1.PodTemplateSpecArgs{
-					Metadata: &metav1.ObjectMetaArgs{Labels: labels},
-					Spec: &corev1.PodSpecArgs{
-						RestartPolicy:      pulumi.String("Never"),
-						ServiceAccountName: sa.Metadata.Name().Elem(),
-						SecurityContext: &corev1.PodSecurityContextArgs{
-							RunAsNonRoot:   pulumi.Bool(true),
-							RunAsUser:      pulumi.Int(65534),
-							SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-						},
-						Containers: corev1.ContainerArray{corev1.ContainerArgs{
-							Name:      pulumi.String("drill"),
-							Image:     pulumi.String(KubectlImage),
-							Command:   pulumi.ToStringArray([]string{"/bin/sh", "/drill/drill.sh"}),
-							Env:       vars,
-							Resources: drillResources.Args(),
-							SecurityContext: &corev1.SecurityContextArgs{
-								AllowPrivilegeEscalation: pulumi.Bool(false),
-								ReadOnlyRootFilesystem:   pulumi.Bool(true),
-								Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
-							},
-							VolumeMounts: corev1.VolumeMountArray{
-								corev1.VolumeMountArgs{Name: pulumi.String("drill"), MountPath: pulumi.String("/drill"), ReadOnly: pulumi.Bool(true)},
-								corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
-							},
-						}},
-						Volumes: corev1.VolumeArray{
-							corev1.VolumeArgs{Name: pulumi.String("drill"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
-							corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-						},
-					},
-				},
-			}},
-		},
+	_, err = convention.NewDrillCronJob(ctx, name, convention.DrillJob{
+		Namespace: t.Namespace, Schedule: a.Schedule, Deadline: a.timeout() + 20*time.Minute,
+		Account: sa.Metadata.Name().Elem(), Scripts: cm.Metadata.Name().Elem(), Env: a.env(), Labels: a.PushingPods,
 	}, append(opts, pulumi.DependsOn(policies))...)
 	if err != nil {
 		return fmt.Errorf("cron job: %w", err)
@@ -328,16 +262,11 @@ func (a *RestoreDrillArgs) timeout() time.Duration { return 2 * a.RTO }
 
 // env is what drill.sh reads, but NAMESPACE (the pod's).
 func (a *RestoreDrillArgs) env() map[string]string {
-	return map[string]string{
-		"CLUSTER": drillCluster, "SOURCE_NAMESPACE": a.Source.NamespaceName, "PUSHGATEWAY": a.Pushgateway,
-		"DRILL_JOB": convention.RestoreDrillJob, "MANIFEST": "/drill/cluster.json", "HOME": "/tmp",
-		"TIMEOUT":       strconv.Itoa(int(a.timeout().Seconds())),
-		"RPO_OBJECTIVE": strconv.Itoa(int(a.RPO.Seconds())), "RTO_OBJECTIVE": strconv.Itoa(int(a.RTO.Seconds())),
-		"CANARY_METRIC":   convention.CanaryNewest,
-		"METRIC_LAST_RUN": convention.DrillLastRun, "METRIC_SUCCESS": convention.DrillSuccess,
-		"METRIC_LAST_SUCCESS": convention.DrillLastSuccess, "METRIC_RPO": convention.DrillRPO, "METRIC_RTO": convention.DrillRTO,
-		"METRIC_RPO_OBJECTIVE": convention.DrillRPOObjective, "METRIC_RTO_OBJECTIVE": convention.DrillRTOObjective,
-	}
+	env := convention.DrillEnv(a.Source.NamespaceName, a.Pushgateway, a.RPO, a.RTO)
+	env["CLUSTER"], env["MANIFEST"] = drillCluster, "/drill/cluster.json"
+	env["TIMEOUT"] = strconv.Itoa(int(a.timeout().Seconds()))
+	env["CANARY_METRIC"] = convention.CanaryNewest
+	return env
 }
 
 // Volumes are the throwaway cluster's volume, while a drill runs.

@@ -3,39 +3,16 @@
 # database into a throwaway CloudNativePG cluster, read the age of its
 # canary, push the result to the Pushgateway and delete the cluster.
 #
-# Environment: NAMESPACE (this one), CLUSTER (the throwaway's name),
-# SOURCE_NAMESPACE (the restored database's), PUSHGATEWAY (URL), TIMEOUT
-# (seconds to wait for a ready cluster), RPO_OBJECTIVE and RTO_OBJECTIVE
-# (seconds), MANIFEST (the cluster's manifest), the metric names METRIC_*,
-# CANARY_METRIC. Tools: kubectl, curl, awk.
+# Environment: as lib.sh's (beside it), and CLUSTER (the throwaway's
+# name), TIMEOUT (seconds to wait for a ready cluster), MANIFEST (the
+# cluster's manifest), CANARY_METRIC. Tools: kubectl, curl, awk.
 set -eu
-
-start=$(date +%s)
-
-# gauge NAME VALUE prints one gauge in the text exposition format.
-gauge() { printf '# TYPE %s gauge\n%s{source_namespace="%s"} %s\n' "$1" "$1" "$SOURCE_NAMESPACE" "$2"; }
-
-# push sends standard input to this drill's group (POST keeps the group's
-# other metrics, such as the last success when this run failed).
-push() {
-	curl -fsS --max-time 30 --retry 3 --data-binary @- \
-		"$PUSHGATEWAY/metrics/job/$DRILL_JOB/namespace/$NAMESPACE"
-}
 
 cleanup() {
 	kubectl delete cluster "$CLUSTER" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
 
-fail() {
-	echo "restore drill of $SOURCE_NAMESPACE failed: $*" >&2
-	{
-		gauge "$METRIC_LAST_RUN" "$(date +%s)"
-		gauge "$METRIC_SUCCESS" 0
-	} | push || echo "restore drill: the failure could not be pushed either" >&2
-	cleanup
-	exit 1
-}
-trap 'fail "interrupted"' INT TERM
+. "$(dirname "$0")/lib.sh"
 
 echo "restore drill of $SOURCE_NAMESPACE: removing the last drill's cluster, if any"
 kubectl delete cluster "$CLUSTER" --ignore-not-found --wait=true --timeout=10m ||
@@ -58,19 +35,4 @@ case $newest in
 '' | 0) fail "the restored database has no canary row (is the canary writer of $SOURCE_NAMESPACE running?)" ;;
 esac
 
-ready=$(date +%s)
-rpo=$((start - newest))
-[ "$rpo" -ge 0 ] || rpo=0
-rto=$((ready - start))
-echo "restore drill of $SOURCE_NAMESPACE: restored and verified; RPO ${rpo}s (objective ${RPO_OBJECTIVE}s), RTO ${rto}s (objective ${RTO_OBJECTIVE}s)"
-
-{
-	gauge "$METRIC_LAST_RUN" "$ready"
-	gauge "$METRIC_SUCCESS" 1
-	gauge "$METRIC_LAST_SUCCESS" "$ready"
-	gauge "$METRIC_RPO" "$rpo"
-	gauge "$METRIC_RTO" "$rto"
-	gauge "$METRIC_RPO_OBJECTIVE" "$RPO_OBJECTIVE"
-	gauge "$METRIC_RTO_OBJECTIVE" "$RTO_OBJECTIVE"
-} | push || { cleanup; echo "restore drill: the result could not be pushed" >&2; exit 1; }
-cleanup
+succeed "$newest"

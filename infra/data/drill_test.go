@@ -2,9 +2,6 @@ package data
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/convention"
+	"gitlab.com/camps-ch/infra/internal/scripttest"
 )
 
 func sampleDrill() *RestoreDrillArgs {
@@ -99,9 +97,6 @@ func TestDrillRefusesBadArgs(t *testing.T) {
 // date: it pushes the measured RPO and RTO where the restore succeeds,
 // success 0 where it does not, and always removes the cluster.
 func TestDrillScript(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
 	const canary = convention.CanaryNewest
 	tests := []struct {
 		name    string
@@ -139,74 +134,55 @@ func TestDrillScript(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			bin := filepath.Join(dir, "bin")
-			write := func(name, body string, mode os.FileMode) {
-				if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(name, []byte(body), mode); err != nil {
-					t.Fatal(err)
-				}
-			}
 			waitExit := "0"
 			if !tt.ready {
 				waitExit = "1"
 			}
-			write(filepath.Join(bin, "kubectl"), `#!/bin/sh
-echo "kubectl $*" >> "$CALLS"
+			res := scripttest.Exec(t, scripttest.Run{
+				Files:  map[string]string{"drill.sh": drillScript, "lib.sh": convention.DrillLib, "metrics": tt.metrics},
+				Script: "drill.sh",
+				Stubs: map[string]string{
+					"kubectl": `echo "kubectl $*" >> "$DIR/calls"
 case $1 in
-wait) exit `+waitExit+` ;;
+wait) exit ` + waitExit + ` ;;
 get) printf 10.0.0.7 ;;
 esac
-`, 0o755)
-			write(filepath.Join(bin, "curl"), `#!/bin/sh
-case "$*" in
-*--data-binary*) cat >> "$PUSHED"; echo "curl push ${*##* }" >> "$CALLS" ;;
-*http://10.0.0.7:9187/metrics*) cat "$METRICS" ;;
+`,
+					"curl": `case "$*" in
+*--data-binary*) cat >> "$DIR/pushed"; echo "curl push ${*##* }" >> "$DIR/calls" ;;
+*http://10.0.0.7:9187/metrics*) cat "$DIR/metrics" ;;
 *) exit 7 ;;
 esac
-`, 0o755)
-			// date +%s: 1764979300 first, then a minute later each call.
-			write(filepath.Join(bin, "date"), `#!/bin/sh
-n=$(cat "$CLOCK" 2>/dev/null || echo 1764979300)
-echo $((n + 60)) > "$CLOCK"
-echo "$n"
-`, 0o755)
-			write(filepath.Join(dir, "metrics"), tt.metrics, 0o644)
-			write(filepath.Join(dir, "drill.sh"), drillScript, 0o644)
-			cmd := exec.Command("sh", filepath.Join(dir, "drill.sh"))
-			env := map[string]string{
-				"PATH": bin + ":" + os.Getenv("PATH"), "CALLS": filepath.Join(dir, "calls"), "PUSHED": filepath.Join(dir, "pushed"),
-				"METRICS": filepath.Join(dir, "metrics"), "CLOCK": filepath.Join(dir, "clock"),
-				"NAMESPACE": "production-restore-drill",
+`,
+					"date": scripttest.Clock,
+				},
+				Env: withNamespace(sampleDrill().env(), "production-restore-drill"),
+			})
+			if (res.Err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want one: %v\n%s", res.Err, tt.wantErr, res.Output)
 			}
-			for k, v := range sampleDrill().env() {
-				env[k] = v
+			if !strings.Contains(res.Output, tt.log) {
+				t.Errorf("output lacks %q:\n%s", tt.log, res.Output)
 			}
-			for k, v := range env {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			out, err := cmd.CombinedOutput()
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("error %v, want one: %v\n%s", err, tt.wantErr, out)
-			}
-			if !strings.Contains(string(out), tt.log) {
-				t.Errorf("output lacks %q:\n%s", tt.log, out)
-			}
-			pushed, _ := os.ReadFile(env["PUSHED"])
+			pushed := res.File("pushed")
 			for _, w := range tt.want {
-				if !strings.Contains(string(pushed), w+"\n") {
+				if !strings.Contains(pushed, w+"\n") {
 					t.Errorf("pushed lacks %q:\n%s", w, pushed)
 				}
 			}
-			calls, _ := os.ReadFile(env["CALLS"])
-			if !strings.Contains(string(calls), "curl push http://pushgateway.monitoring.svc:9091/metrics/job/restore-drill/namespace/production-restore-drill") {
+			calls := res.File("calls")
+			if !strings.Contains(calls, "curl push http://pushgateway.monitoring.svc:9091/metrics/job/restore-drill/namespace/production-restore-drill") {
 				t.Errorf("not pushed to the drill's group:\n%s", calls)
 			}
-			if lines := strings.Split(strings.TrimSpace(string(calls)), "\n"); !strings.HasPrefix(lines[len(lines)-1], "kubectl delete cluster drill") {
+			if lines := strings.Split(strings.TrimSpace(calls), "\n"); !strings.HasPrefix(lines[len(lines)-1], "kubectl delete cluster drill") {
 				t.Errorf("the cluster is not deleted last:\n%s", calls)
 			}
 		})
 	}
+}
+
+// withNamespace is env and the pod's namespace.
+func withNamespace(env map[string]string, ns string) map[string]string {
+	env["NAMESPACE"] = ns
+	return env
 }

@@ -255,7 +255,7 @@ or
 		groups = append(groups, RuleGroup{Name: "camps.longhorn-backups", Rules: rules(
 			alert{
 				name:        "LonghornBackupStale",
-				expr:        `time() - (longhorn_volume_last_backup_at > 0) > 26 * 3600`,
+				expr:        fmt.Sprintf(`time() - (longhorn_volume_last_backup_at > 0) > %d`, int(convention.LonghornBackupMaxAge.Seconds())),
 				forDuration: "15m",
 				severity:    Warning,
 				summary:     "A Longhorn volume has no backup from the last day.",

@@ -123,6 +123,9 @@ type LonghornArgs struct {
 	// Backup, when set, is the recurring backup job of every volume; it
 	// needs BackupTarget.
 	Backup *RecurringJob
+	// Drill, when set, restores the newest backup on a schedule; it needs
+	// Backup.
+	Drill *LonghornDrill
 	// Resources of the containers; default DefaultLonghornResources.
 	Resources *LonghornResources
 	// Disk settings; default DefaultDiskSettings.
@@ -172,6 +175,10 @@ func (a *LonghornArgs) validate() error {
 		return errors.New("the snapshot job needs a schedule and a retention")
 	case a.Backup != nil && (a.Backup.Cron == "" || a.Backup.Retain < 1):
 		return errors.New("the backup job needs a schedule and a retention")
+	case a.Drill != nil && a.Backup == nil:
+		return errors.New("the restore drill needs the backup job")
+	case a.Drill.validate() != nil:
+		return a.Drill.validate()
 	case a.Backup != nil && a.BackupTarget == nil:
 		return errors.New("the backup job needs a backup target")
 	case a.BackupTarget != nil && (!strings.HasPrefix(a.BackupTarget.URL, "s3://") || !strings.HasSuffix(a.BackupTarget.URL, "/") || a.BackupTarget.CredentialSecret == ""):
@@ -377,6 +384,11 @@ func NewLonghorn(ctx *pulumi.Context, name string, args *LonghornArgs, opts ...p
 			"name": j.name, "task": j.task, "cron": j.job.Cron, "retain": j.job.Retain,
 			"concurrency": 1, "groups": []any{"default"}, "labels": map[string]any{},
 		}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{c.Release})); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	if args.Drill != nil {
+		if err := newLonghornDrill(ctx, name, c.Namespace, args.Drill, pulumi.Parent(c)); err != nil {
 			return nil, wrap(err)
 		}
 	}

@@ -1,0 +1,113 @@
+package platform
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"gitlab.com/camps-ch/infra/infra/convention"
+	"gitlab.com/camps-ch/infra/infra/netpol"
+)
+
+// longhornDrillScript is Longhorn's drill (longhorn-drill.sh).
+//
+//go:embed longhorn-drill.sh
+var longhornDrillScript string
+
+// longhornDrillVolume is the drill's restored volume.
+const longhornDrillVolume = "restore-drill"
+
+// LonghornDrill restores the newest Longhorn backup on a schedule and
+// measures the restore.
+type LonghornDrill struct {
+	// Schedule is a five-field cron.
+	Schedule string
+	// RTO is the restore's objective; the drill waits twice as long. The
+	// RPO objective is convention.LonghornBackupMaxAge.
+	RTO time.Duration
+	// Pushgateway is where the result goes (PushgatewayURL).
+	Pushgateway string
+}
+
+func (d *LonghornDrill) validate() error {
+	switch {
+	case d == nil:
+		return nil
+	case len(d.Schedule) == 0 || d.RTO <= 0 || d.Pushgateway == "":
+		return errors.New("the restore drill needs a schedule, an RTO objective and the Pushgateway")
+	}
+	return nil
+}
+
+// env is what the script reads, but NAMESPACE.
+func (d *LonghornDrill) env() map[string]string {
+	env := convention.DrillEnv(convention.LonghornNamespace, d.Pushgateway, convention.LonghornBackupMaxAge, d.RTO)
+	env["VOLUME"] = longhornDrillVolume
+	env["TIMEOUT"] = strconv.Itoa(int((2 * d.RTO).Seconds()))
+	return env
+}
+
+// longhornDrillNetwork: the drill calls the API server (DNSAndAPI) and
+// pushes to the Pushgateway.
+func longhornDrillNetwork() []netpol.Allow {
+	return []netpol.Allow{{Name: convention.RestoreDrillJob, Pods: convention.DrillPods, Egress: []netpol.Flow{
+		netpol.From(convention.MonitoringNamespace, pushgatewayPods, 9091),
+	}}}
+}
+
+// newLonghornDrill creates the drill in Longhorn's namespace: its account,
+// allowed only to read backups and to create, watch and delete volumes
+// there; its script; the CronJob (restricted, one attempt per run).
+func newLonghornDrill(ctx *pulumi.Context, name string, namespace pulumi.StringInput, d *LonghornDrill, opts ...pulumi.ResourceOption) error {
+	n := name + "-restore-drill"
+	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(convention.RestoreDrillJob), Namespace: namespace}
+	policies, err := netpol.Add(ctx, n, namespace, longhornDrillNetwork(), opts...)
+	if err != nil {
+		return err
+	}
+	cm, err := corev1.NewConfigMap(ctx, n, &corev1.ConfigMapArgs{
+		Metadata: meta,
+		Data:     pulumi.StringMap{"drill.sh": pulumi.String(longhornDrillScript), "lib.sh": pulumi.String(convention.DrillLib)},
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("drill script: %w", err)
+	}
+	sa, err := corev1.NewServiceAccount(ctx, n, &corev1.ServiceAccountArgs{Metadata: meta}, opts...)
+	if err != nil {
+		return fmt.Errorf("drill account: %w", err)
+	}
+	role, err := rbacv1.NewRole(ctx, n, &rbacv1.RoleArgs{
+		Metadata: meta,
+		Rules: rbacv1.PolicyRuleArray{
+			rbacv1.PolicyRuleArgs{ApiGroups: pulumi.ToStringArray([]string{"longhorn.io"}), Resources: pulumi.ToStringArray([]string{"backups"}),
+				Verbs: pulumi.ToStringArray([]string{"get", "list"})},
+			rbacv1.PolicyRuleArgs{ApiGroups: pulumi.ToStringArray([]string{"longhorn.io"}), Resources: pulumi.ToStringArray([]string{"volumes"}),
+				Verbs: pulumi.ToStringArray([]string{"get", "list", "watch", "create", "delete"})},
+		},
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("drill role: %w", err)
+	}
+	if _, err := rbacv1.NewRoleBinding(ctx, n, &rbacv1.RoleBindingArgs{
+		Metadata: meta,
+		RoleRef:  rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: role.Metadata.Name().Elem()},
+		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: namespace}},
+	}, opts...); err != nil {
+		return fmt.Errorf("drill binding: %w", err)
+	}
+	_, err = convention.NewDrillCronJob(ctx, n, convention.DrillJob{
+		Namespace: namespace, Schedule: d.Schedule, Deadline: 2*d.RTO + 20*time.Minute,
+		Account: sa.Metadata.Name().Elem(), Scripts: cm.Metadata.Name().Elem(), Env: d.env(), Labels: PushingPods,
+	}, append(opts, pulumi.DependsOn(policies))...)
+	if err != nil {
+		return fmt.Errorf("drill: %w", err)
+	}
+	return nil
+}
