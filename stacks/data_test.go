@@ -361,7 +361,7 @@ func TestRestoreDrills(t *testing.T) {
 
 // TestLonghornDrill: where Longhorn backs up (prod's phase 2), its newest
 // backup is restored on its own schedule, by an account that may only
-// read backups and create and delete volumes in longhorn-system, against
+// read backups, create volumes and delete its own in longhorn-system, against
 // the backups' longest interval as the RPO objective; uat's single node
 // keeps snapshots only and has no such drill.
 func TestLonghornDrill(t *testing.T) {
@@ -385,8 +385,12 @@ func TestLonghornDrill(t *testing.T) {
 		t.Errorf("env %v", env)
 	}
 	role := find(t, res, "kubernetes:rbac.authorization.k8s.io/v1:Role", "longhorn-restore-drill")
-	if got := strings.Join(stringsAt(t, role, "rules[1].verbs"), ","); got != "get,list,watch,create,delete" || role.String("rules[1].resources[0]") != "volumes" {
+	// It may create volumes, but read and delete only its own.
+	if got := strings.Join(stringsAt(t, role, "rules[1].verbs"), ","); got != "create" || role.String("rules[1].resources[0]") != "volumes" {
 		t.Errorf("volume rule %s on %s", got, role.String("rules[1].resources[0]"))
+	}
+	if got := strings.Join(stringsAt(t, role, "rules[2].verbs"), ","); got != "get,list,watch,delete" || role.String("rules[2].resourceNames[0]") != "restore-drill" {
+		t.Errorf("own-volume rule %s on %v", got, stringsAt(t, role, "rules[2].resourceNames"))
 	}
 	if _, ok := byType(mustRun(t, stackrun.Options{Stack: "uat"}), "kubernetes:batch/v1:CronJob")["longhorn-restore-drill"]; ok {
 		t.Error("uat has no Longhorn backups to drill")

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gitlab.com/camps-ch/infra/infra/convention"
+	"gitlab.com/camps-ch/infra/infra/platform"
 )
 
 // drills checks each restore drill's namespace in the API server: Pod
@@ -81,7 +82,40 @@ func (p *project) drills(ctx context.Context, r *runner, want int) error {
 			}
 			done = append(done, ns)
 		}
-		return fmt.Sprintf("%s: restricted, bound to its own account only; the throwaway Cluster passes CloudNativePG's CRD (dry run, as the drill), refused in the source namespace (403)",
-			strings.Join(done, ", ")), nil
+		summary := fmt.Sprintf("%s: restricted, bound to its own account only; the throwaway Cluster passes CloudNativePG's CRD (dry run, as the drill), refused in the source namespace (403)",
+			strings.Join(done, ", "))
+		lh, err := p.longhornDrill(ctx, r)
+		if err != nil {
+			return "", err
+		}
+		return summary + lh, nil
 	})
+}
+
+// longhornDrill checks Longhorn's drill where it exists (Longhorn backs
+// up): the Volume its script creates passes Longhorn's CRD as the drill's
+// account (dry run), and that account may not delete another volume.
+func (p *project) longhornDrill(ctx context.Context, r *runner) (string, error) {
+	ns := convention.LonghornNamespace
+	status, _, err := r.kube.Do(ctx, http.MethodGet, "/apis/batch/v1/namespaces/"+ns+"/cronjobs/"+convention.RestoreDrillJob, nil, "")
+	if err != nil || status == http.StatusNotFound {
+		return "", err
+	}
+	as := "system:serviceaccount:" + ns + ":" + convention.RestoreDrillJob
+	volume := platform.LonghornDrillVolume("s3://camps-prod-longhorn@dc4-a/?backup=backup-0123456789abcdef&volume=pvc-1")
+	status, body, err := r.kube.Do(ctx, http.MethodPost, "/apis/longhorn.io/v1beta2/namespaces/"+ns+"/volumes?dryRun=All", []byte(volume), as)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusCreated && status != http.StatusOK {
+		return "", fmt.Errorf("Longhorn's drill: its Volume is refused (HTTP %d): %s", status, body)
+	}
+	status, body, err = r.kube.Do(ctx, http.MethodDelete, "/apis/longhorn.io/v1beta2/namespaces/"+ns+"/volumes/pvc-1?dryRun=All", nil, as)
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusForbidden {
+		return "", fmt.Errorf("Longhorn's drill may delete another volume (HTTP %d): %s", status, body)
+	}
+	return "; Longhorn's: its Volume passes Longhorn's CRD as the drill, which may not delete another volume (403)", nil
 }

@@ -226,9 +226,15 @@ func (a *RestoreDrillArgs) job(ctx *pulumi.Context, name string, t *PostgresArgs
 	role, err := rbacv1.NewRole(ctx, name, &rbacv1.RoleArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(convention.RestoreDrillJob), Namespace: t.Namespace},
 		Rules: rbacv1.PolicyRuleArray{
+			// Create cannot be limited to a name; the rest can.
 			rbacv1.PolicyRuleArgs{
 				ApiGroups: pulumi.ToStringArray([]string{"postgresql.cnpg.io"}), Resources: pulumi.ToStringArray([]string{"clusters"}),
-				Verbs: pulumi.ToStringArray([]string{"get", "list", "watch", "create", "delete"}),
+				Verbs: pulumi.ToStringArray([]string{"create"}),
+			},
+			rbacv1.PolicyRuleArgs{
+				ApiGroups: pulumi.ToStringArray([]string{"postgresql.cnpg.io"}), Resources: pulumi.ToStringArray([]string{"clusters"}),
+				ResourceNames: pulumi.ToStringArray([]string{drillCluster}),
+				Verbs:         pulumi.ToStringArray([]string{"get", "list", "watch", "delete"}),
 			},
 			rbacv1.PolicyRuleArgs{
 				ApiGroups: pulumi.ToStringArray([]string{""}), Resources: pulumi.ToStringArray([]string{"pods"}),

@@ -5,7 +5,8 @@
 # the way), push the result to the Pushgateway and delete the volume.
 #
 # Environment: as lib.sh's (beside it), and VOLUME (the restored volume's
-# name) and TIMEOUT (seconds to wait for the restore). Tools: kubectl, curl.
+# name), VOLUME_MANIFEST (its Volume, a printf format of the backup's URL)
+# and TIMEOUT (seconds to wait for the restore). Tools: kubectl, curl.
 set -eu
 
 cleanup() {
@@ -31,8 +32,7 @@ created_at=$(date -u -d "$(echo "$created" | sed 's/T/ /; s/Z$//')" +%s) ||
 	fail "backup $backup: cannot read its time $created"
 echo "restore drill: restoring $backup of $created into $VOLUME"
 
-printf '{"apiVersion":"longhorn.io/v1beta2","kind":"Volume","metadata":{"name":"%s","labels":{"app.kubernetes.io/part-of":"%s"}},"spec":{"fromBackup":"%s","frontend":"blockdev","numberOfReplicas":1,"Standby":false}}\n' \
-	"$VOLUME" "$DRILL_JOB" "$url" | kubectl create -f - || fail "cannot create the volume $VOLUME from $backup"
+printf "$VOLUME_MANIFEST" "$url" | kubectl create -f - || fail "cannot create the volume $VOLUME from $backup"
 kubectl wait "volumes.longhorn.io/$VOLUME" --for=jsonpath='{.status.restoreInitiated}'=true --timeout=5m ||
 	fail "the restore of $backup did not start (kubectl -n $NAMESPACE describe volumes.longhorn.io $VOLUME)"
 kubectl wait "volumes.longhorn.io/$VOLUME" --for=jsonpath='{.status.restoreRequired}'=false --timeout="${TIMEOUT}s" ||

@@ -2,6 +2,7 @@ package platform
 
 import (
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -46,10 +47,23 @@ func (d *LonghornDrill) validate() error {
 	return nil
 }
 
+// LonghornDrillVolume is the Volume the drill creates to restore the
+// backup at url: one replica, a block device, not a standby.
+func LonghornDrillVolume(url string) string {
+	b, _ := json.Marshal(map[string]any{
+		"apiVersion": "longhorn.io/v1beta2", "kind": "Volume",
+		"metadata": map[string]any{"name": longhornDrillVolume, "labels": map[string]any{"app.kubernetes.io/part-of": convention.RestoreDrillJob}},
+		"spec":     map[string]any{"fromBackup": url, "frontend": "blockdev", "numberOfReplicas": 1, "Standby": false},
+	})
+	return string(b)
+}
+
 // env is what the script reads, but NAMESPACE.
 func (d *LonghornDrill) env() map[string]string {
 	env := convention.DrillEnv(convention.LonghornNamespace, d.Pushgateway, convention.LonghornBackupMaxAge, d.RTO)
 	env["VOLUME"] = longhornDrillVolume
+	// A printf format: the manifest holds no other %.
+	env["VOLUME_MANIFEST"] = LonghornDrillVolume("%s") + "\n"
 	env["TIMEOUT"] = strconv.Itoa(int((2 * d.RTO).Seconds()))
 	return env
 }
@@ -63,8 +77,9 @@ func longhornDrillNetwork() []netpol.Allow {
 }
 
 // newLonghornDrill creates the drill in Longhorn's namespace: its account,
-// allowed only to read backups and to create, watch and delete volumes
-// there; its script; the CronJob (restricted, one attempt per run).
+// allowed only to read backups, to create volumes, and to read, watch and
+// delete its own; its script; the CronJob (restricted, one attempt per
+// run).
 func newLonghornDrill(ctx *pulumi.Context, name string, namespace pulumi.StringInput, d *LonghornDrill, opts ...pulumi.ResourceOption) error {
 	n := name + "-restore-drill"
 	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(convention.RestoreDrillJob), Namespace: namespace}
@@ -88,8 +103,14 @@ func newLonghornDrill(ctx *pulumi.Context, name string, namespace pulumi.StringI
 		Rules: rbacv1.PolicyRuleArray{
 			rbacv1.PolicyRuleArgs{ApiGroups: pulumi.ToStringArray([]string{"longhorn.io"}), Resources: pulumi.ToStringArray([]string{"backups"}),
 				Verbs: pulumi.ToStringArray([]string{"get", "list"})},
+			// Create cannot be limited to a name; the rest can: the drill
+			// may read, watch and delete its own volume only, never a
+			// production one.
 			rbacv1.PolicyRuleArgs{ApiGroups: pulumi.ToStringArray([]string{"longhorn.io"}), Resources: pulumi.ToStringArray([]string{"volumes"}),
-				Verbs: pulumi.ToStringArray([]string{"get", "list", "watch", "create", "delete"})},
+				Verbs: pulumi.ToStringArray([]string{"create"})},
+			rbacv1.PolicyRuleArgs{ApiGroups: pulumi.ToStringArray([]string{"longhorn.io"}), Resources: pulumi.ToStringArray([]string{"volumes"}),
+				ResourceNames: pulumi.ToStringArray([]string{longhornDrillVolume}),
+				Verbs:         pulumi.ToStringArray([]string{"get", "list", "watch", "delete"})},
 		},
 	}, opts...)
 	if err != nil {
