@@ -108,14 +108,14 @@ func (p *project) longhornDrill(ctx context.Context, r *runner) (string, error) 
 		return "", err
 	}
 	if status != http.StatusCreated && status != http.StatusOK {
-		return "", fmt.Errorf("Longhorn's drill: its Volume is refused (HTTP %d): %s", status, body)
+		return "", fmt.Errorf("the Longhorn drill's Volume is refused (HTTP %d): %s", status, body)
 	}
 	status, body, err = r.kube.Do(ctx, http.MethodDelete, "/apis/longhorn.io/v1beta2/namespaces/"+ns+"/volumes/pvc-1?dryRun=All", nil, as)
 	if err != nil {
 		return "", err
 	}
 	if status != http.StatusForbidden {
-		return "", fmt.Errorf("Longhorn's drill may delete another volume (HTTP %d): %s", status, body)
+		return "", fmt.Errorf("the Longhorn drill's account may delete another volume (HTTP %d): %s", status, body)
 	}
 	return "; Longhorn's: its Volume passes Longhorn's CRD as the drill, which may not delete another volume (403)", nil
 }
