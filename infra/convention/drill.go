@@ -120,22 +120,14 @@ func NewDrillCronJob(ctx *pulumi.Context, name string, j DrillJob, opts ...pulum
 					Spec: &corev1.PodSpecArgs{
 						RestartPolicy:      pulumi.String("Never"),
 						ServiceAccountName: j.Account,
-						SecurityContext: &corev1.PodSecurityContextArgs{
-							RunAsNonRoot:   pulumi.Bool(true),
-							RunAsUser:      pulumi.Int(65534),
-							SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-						},
+						SecurityContext:    RestrictedPod(65534),
 						Containers: corev1.ContainerArray{corev1.ContainerArgs{
-							Name:      pulumi.String("drill"),
-							Image:     pulumi.String(KubectlImage),
-							Command:   pulumi.ToStringArray([]string{"/bin/sh", "/drill/drill.sh"}),
-							Env:       vars,
-							Resources: DrillResources.Args(),
-							SecurityContext: &corev1.SecurityContextArgs{
-								AllowPrivilegeEscalation: pulumi.Bool(false),
-								ReadOnlyRootFilesystem:   pulumi.Bool(true),
-								Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
-							},
+							Name:            pulumi.String("drill"),
+							Image:           pulumi.String(KubectlImage),
+							Command:         pulumi.ToStringArray([]string{"/bin/sh", "/drill/drill.sh"}),
+							Env:             vars,
+							Resources:       DrillResources.Args(),
+							SecurityContext: RestrictedContainer(),
 							VolumeMounts: corev1.VolumeMountArray{
 								corev1.VolumeMountArgs{Name: pulumi.String("drill"), MountPath: pulumi.String("/drill"), ReadOnly: pulumi.Bool(true)},
 								corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},

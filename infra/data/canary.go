@@ -117,11 +117,7 @@ done`, canaryTable, canaryUpsert, int(CanaryInterval.Seconds()))
 				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
 				Spec: &corev1.PodSpecArgs{
 					AutomountServiceAccountToken: pulumi.Bool(false),
-					SecurityContext: &corev1.PodSecurityContextArgs{
-						RunAsNonRoot:   pulumi.Bool(true),
-						RunAsUser:      pulumi.Int(26),
-						SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-					},
+					SecurityContext:              convention.RestrictedPod(26),
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:    pulumi.String("canary"),
 						Image:   pulumi.String(PostgresImage),
@@ -133,12 +129,8 @@ done`, canaryTable, canaryUpsert, int(CanaryInterval.Seconds()))
 							corev1.EnvVarArgs{Name: pulumi.String("PGPASSWORD"), ValueFrom: fromSecret("password")},
 							corev1.EnvVarArgs{Name: pulumi.String("PGAPPNAME"), Value: pulumi.String("camps-canary")},
 						},
-						Resources: canaryResources.Args(),
-						SecurityContext: &corev1.SecurityContextArgs{
-							AllowPrivilegeEscalation: pulumi.Bool(false),
-							ReadOnlyRootFilesystem:   pulumi.Bool(true),
-							Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
-						},
+						Resources:       canaryResources.Args(),
+						SecurityContext: convention.RestrictedContainer(),
 					}},
 				},
 			},

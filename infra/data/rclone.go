@@ -112,11 +112,7 @@ func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
 	env = append(env, corev1.EnvVarArgs{Name: pulumi.String("HOME"), Value: pulumi.String("/tmp")})
-	secure := &corev1.SecurityContextArgs{
-		AllowPrivilegeEscalation: pulumi.Bool(false),
-		ReadOnlyRootFilesystem:   pulumi.Bool(true),
-		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.ToStringArray([]string{"ALL"})},
-	}
+	secure := convention.RestrictedContainer()
 	tmp := corev1.VolumeMountArray{corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}}
 	rclone := func(name string, args []string) corev1.ContainerArgs {
 		return corev1.ContainerArgs{
@@ -159,12 +155,8 @@ func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.
 						InitContainers:               before,
 						RestartPolicy:                pulumi.String("OnFailure"),
 						AutomountServiceAccountToken: pulumi.Bool(false),
-						SecurityContext: &corev1.PodSecurityContextArgs{
-							RunAsNonRoot:   pulumi.Bool(true),
-							RunAsUser:      pulumi.Int(65534),
-							SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-						},
-						Containers: corev1.ContainerArray{container},
+						SecurityContext:              convention.RestrictedPod(65534),
+						Containers:                   corev1.ContainerArray{container},
 						Volumes: corev1.VolumeArray{corev1.VolumeArgs{
 							Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
 						}},

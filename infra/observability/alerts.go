@@ -219,13 +219,8 @@ func PlatformRules(opts RuleOptions) []RuleGroup {
 				runbook:     "postgres.md",
 			},
 			alert{
-				name: "PostgresDumpStale",
-				// As BackupCopyStale: since the last success, or since the
-				// CronJob was created when it never succeeded.
-				expr: fmt.Sprintf(`(time() - kube_cronjob_status_last_successful_time{cronjob=~".+%[1]s"} > 26 * 3600)
-or
-(time() - kube_cronjob_created{cronjob=~".+%[1]s"} > 26 * 3600
-  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{cronjob=~".+%[1]s"})`, convention.DumpJobSuffix),
+				name:        "PostgresDumpStale",
+				expr:        cronJobStale(fmt.Sprintf(`cronjob=~".+%s"`, convention.DumpJobSuffix), 26*3600),
 				forDuration: "15m",
 				severity:    Warning,
 				summary:     "A database has no logical dump from the last day.",
@@ -234,14 +229,8 @@ or
 			},
 			alert{
 				name: "BackupCopyStale",
-				// Each bucket's copy on its own (backup-copy-<what>): since
-				// the last success or, before the first one (which
-				// kube-state-metrics only reports once it happened), since
-				// the CronJob was created.
-				expr: fmt.Sprintf(`(time() - kube_cronjob_status_last_successful_time{cronjob=~"%[1]s.+"} > 36 * 3600)
-or
-(time() - kube_cronjob_created{cronjob=~"%[1]s.+"} > 36 * 3600
-  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{cronjob=~"%[1]s.+"})`, convention.BackupCopyJobPrefix),
+				// Each bucket's copy on its own (backup-copy-<what>).
+				expr:        cronJobStale(fmt.Sprintf(`cronjob=~"%s.+"`, convention.BackupCopyJobPrefix), 36*3600),
 				forDuration: "15m",
 				severity:    Warning,
 				summary:     "A bucket has not been copied to the other region for a day and a half.",
@@ -385,4 +374,14 @@ or
 			runbook:     "restore-drill.md",
 		},
 	)
+}
+
+// cronJobStale selects the CronJobs matching selector whose last success
+// is older than seconds or, before the first one (which kube-state-metrics
+// only reports once it happened), whose creation is.
+func cronJobStale(selector string, seconds int) string {
+	return fmt.Sprintf(`(time() - kube_cronjob_status_last_successful_time{%[1]s} > %[2]d)
+or
+(time() - kube_cronjob_created{%[1]s} > %[2]d
+  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{%[1]s})`, selector, seconds)
 }
