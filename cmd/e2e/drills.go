@@ -73,6 +73,9 @@ func (p *project) drills(ctx context.Context, r *runner, want int) error {
 			if status != http.StatusCreated && status != http.StatusOK {
 				return "", fmt.Errorf("%s: the drill's Cluster is refused (HTTP %d): %s", ns, status, body)
 			}
+			if err := watchOwnOnly(ctx, r, "/apis/postgresql.cnpg.io/v1/namespaces/"+ns+"/clusters", "drill", as); err != nil {
+				return "", fmt.Errorf("%s: %w", ns, err)
+			}
 			status, body, err = r.kube.Do(ctx, http.MethodPost, "/apis/postgresql.cnpg.io/v1/namespaces/"+source+"/clusters?dryRun=All", manifest, as)
 			if err != nil {
 				return "", err
@@ -82,7 +85,7 @@ func (p *project) drills(ctx context.Context, r *runner, want int) error {
 			}
 			done = append(done, ns)
 		}
-		summary := fmt.Sprintf("%s: restricted, bound to its own account only; the throwaway Cluster passes CloudNativePG's CRD (dry run, as the drill), refused in the source namespace (403)",
+		summary := fmt.Sprintf("%s: restricted, bound to its own account only; the throwaway Cluster passes CloudNativePG's CRD (dry run, as the drill), refused in the source namespace (403); the drill may list and watch its own by name only",
 			strings.Join(done, ", "))
 		lh, err := p.longhornDrill(ctx, r)
 		if err != nil {
@@ -110,6 +113,9 @@ func (p *project) longhornDrill(ctx context.Context, r *runner) (string, error) 
 	if status != http.StatusCreated && status != http.StatusOK {
 		return "", fmt.Errorf("the Longhorn drill's Volume is refused (HTTP %d): %s", status, body)
 	}
+	if err := watchOwnOnly(ctx, r, "/apis/longhorn.io/v1beta2/namespaces/"+ns+"/volumes", "restore-drill", as); err != nil {
+		return "", fmt.Errorf("the Longhorn drill: %w", err)
+	}
 	status, body, err = r.kube.Do(ctx, http.MethodDelete, "/apis/longhorn.io/v1beta2/namespaces/"+ns+"/volumes/pvc-1?dryRun=All", nil, as)
 	if err != nil {
 		return "", err
@@ -118,4 +124,28 @@ func (p *project) longhornDrill(ctx context.Context, r *runner) (string, error) 
 		return "", fmt.Errorf("the Longhorn drill's account may delete another volume (HTTP %d): %s", status, body)
 	}
 	return "; Longhorn's: its Volume passes Longhorn's CRD as the drill, which may not delete another volume (403)", nil
+}
+
+// watchOwnOnly checks what kubectl wait and delete --wait do as the
+// drill's account: list and watch the collection at path narrowed to the
+// object name (a field selector, which RBAC's resourceNames admits), but
+// not the whole collection.
+func watchOwnOnly(ctx context.Context, r *runner, path, name, as string) error {
+	for _, q := range []string{"?fieldSelector=metadata.name%3D" + name, "?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3D" + name} {
+		status, body, err := r.kube.Do(ctx, http.MethodGet, path+q, nil, as)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("GET %s%s as the drill: HTTP %d: %s", path, q, status, body)
+		}
+	}
+	status, _, err := r.kube.Do(ctx, http.MethodGet, path, nil, as)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusForbidden {
+		return fmt.Errorf("GET %s as the drill: HTTP %d, want 403: it may list every object", path, status)
+	}
+	return nil
 }
