@@ -60,10 +60,10 @@ const (
 	DrillSuccess = "camps_restore_drill_success"
 	// DrillLastSuccess is when a drill last succeeded.
 	DrillLastSuccess = "camps_restore_drill_last_success_timestamp_seconds"
-	// DrillRPO is the restored copy's age when the drill began: the data
+	// DrillRPO is the restored copy's age when the restore began: the data
 	// a disaster at that moment would have lost.
 	DrillRPO = "camps_restore_drill_rpo_seconds"
-	// DrillRTO is the time from the drill's start to a ready, verified
+	// DrillRTO is the time from the restore's start to a ready, verified
 	// database.
 	DrillRTO = "camps_restore_drill_rto_seconds"
 	// DrillRPOObjective and DrillRTOObjective are the objectives the stack

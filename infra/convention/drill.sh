@@ -4,7 +4,9 @@
 # PUSHGATEWAY, DRILL_JOB, the metric names METRIC_* and the objectives
 # RPO_OBJECTIVE and RTO_OBJECTIVE (seconds); the script defines cleanup.
 
-start=$(date +%s)
+# begin marks the restore's start, after the last drill's leftovers are
+# gone: RPO and RTO count from it.
+begin() { start=$(date +%s); }
 
 # gauge NAME VALUE prints one gauge in the text exposition format.
 gauge() { printf '# TYPE %s gauge\n%s{source_namespace="%s"} %s\n' "$1" "$1" "$SOURCE_NAMESPACE" "$2"; }
@@ -29,7 +31,8 @@ fail() {
 trap 'fail "interrupted"' INT TERM
 
 # succeed NEWEST pushes a verified restore whose data is as of NEWEST
-# (seconds since the epoch): RPO from the drill's start, RTO until now.
+# (seconds since the epoch): RPO from the restore's start (begin), RTO
+# until now.
 succeed() {
 	ready=$(date +%s)
 	rpo=$((start - $1))

@@ -18,6 +18,7 @@ echo "restore drill of $SOURCE_NAMESPACE: removing the last drill's cluster, if 
 kubectl delete cluster "$CLUSTER" --ignore-not-found --wait=true --timeout=10m ||
 	fail "the last drill's cluster $CLUSTER cannot be deleted"
 echo "restore drill: creating $CLUSTER from the newest backup"
+begin
 kubectl create -f "$MANIFEST" || fail "cannot create the cluster $CLUSTER"
 kubectl wait "cluster/$CLUSTER" --for=condition=Ready --timeout="${TIMEOUT}s" ||
 	fail "the cluster $CLUSTER was not ready within ${TIMEOUT}s (kubectl -n $NAMESPACE describe cluster $CLUSTER)"

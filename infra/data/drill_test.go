@@ -108,7 +108,7 @@ func TestDrillScript(t *testing.T) {
 	}{
 		{
 			name: "restored", ready: true,
-			// 1764979200, 100 s before the drill began at 1764979300; a
+			// 1764979200, 100 s before the restore began at 1764979300; a
 			// longer name with the same prefix is not the canary.
 			metrics: canary + "_other 5\n" + canary + `{datname="app"} 1.7649792e+09` + "\n",
 			want: []string{

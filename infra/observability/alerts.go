@@ -353,7 +353,7 @@ or
 			expr:        convention.DrillRPO + " > " + convention.DrillRPOObjective,
 			severity:    Warning,
 			summary:     "A restore lost more data than the recovery point objective allows.",
-			description: `The last drill restored {{ $labels.source_namespace }}'s data as it was {{ $value | humanizeDuration }} before the drill began, more than the objective: WAL is archived too rarely or lags.`,
+			description: `The last drill restored {{ $labels.source_namespace }}'s data as it was {{ $value | humanizeDuration }} before the restore began, more than the objective: WAL is archived too rarely or lags.`,
 			runbook:     "restore-drill.md",
 		},
 		alert{

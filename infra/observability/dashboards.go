@@ -244,10 +244,10 @@ func databaseBoard() board {
 					q(`time() - max by (namespace) (`+convention.CanaryNewest+sel+`)`, "{{namespace}}")}},
 				{title: "Last restore drill", description: "Since the last drill that restored and verified the database.", unit: "s", single: true, width: 6, queries: []query{
 					q(`time() - max by (source_namespace) (`+convention.DrillLastSuccess+drillSel+`)`, "{{source_namespace}}")}},
-				{title: "Measured RPO", description: "The restored copy's age when the drill began, against the objective.", unit: "s", width: 6, queries: []query{
+				{title: "Measured RPO", description: "The restored copy's age when the restore began, against the objective.", unit: "s", width: 6, queries: []query{
 					q(`max by (source_namespace) (`+convention.DrillRPO+drillSel+`)`, "{{source_namespace}} measured"),
 					q(`max by (source_namespace) (`+convention.DrillRPOObjective+drillSel+`)`, "{{source_namespace}} objective")}},
-				{title: "Measured RTO", description: "From the drill's start to a ready, verified database, against the objective.", unit: "s", width: 6, queries: []query{
+				{title: "Measured RTO", description: "From the restore's start to a ready, verified database, against the objective.", unit: "s", width: 6, queries: []query{
 					q(`max by (source_namespace) (`+convention.DrillRTO+drillSel+`)`, "{{source_namespace}} measured"),
 					q(`max by (source_namespace) (`+convention.DrillRTOObjective+drillSel+`)`, "{{source_namespace}} objective")}},
 			}},

@@ -31,6 +31,7 @@ url=${rest#* }
 created_at=$(date -u -d "$(echo "$created" | sed 's/T/ /; s/Z$//')" +%s) ||
 	fail "backup $backup: cannot read its time $created"
 echo "restore drill: restoring $backup of $created into $VOLUME"
+begin
 
 printf "$VOLUME_MANIFEST" "$url" | kubectl create -f - || fail "cannot create the volume $VOLUME from $backup"
 kubectl wait "volumes.longhorn.io/$VOLUME" --for=jsonpath='{.status.restoreInitiated}'=true --timeout=5m ||
