@@ -169,7 +169,7 @@ func (c *Config) validateQuotas(ps *Problems) {
 				if pg.DumpSchedule != dumpsOff {
 					dump = ", the dump"
 				}
-				ps.add(at(f.field), "%s is below the PostgreSQL cluster's %s (%d instances with their backup sidecars, %d poolers%s)",
+				ps.add(at(f.field), "%s is below the PostgreSQL cluster's %s (%d instances with their backup sidecars, %d poolers, the canary%s)",
 					f.quota, need, *pg.Instances, *pg.PoolerInstances, dump)
 			}
 		}

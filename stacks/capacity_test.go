@@ -83,7 +83,7 @@ func TestMostReplicasFitThePools(t *testing.T) {
 			err: `camps-infra:platform.ingress.maxReplicas: 2 is below platform.ingress.replicas 3`},
 		{name: "a quota below its database", stack: "prod", set: map[string]string{key("phase"): "2",
 			key("namespaces"): `[{"name":"production","quota":{"requestsCpu":"500m"}}]`},
-			err: `camps-infra:namespaces[0].quota.requestsCpu: 500m is below the PostgreSQL cluster's 1110m (3 instances with their backup sidecars, 3 poolers, the dump)`},
+			err: `camps-infra:namespaces[0].quota.requestsCpu: 500m is below the PostgreSQL cluster's 1110m (3 instances with their backup sidecars, 3 poolers, the canary, the dump)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

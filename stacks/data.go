@@ -100,8 +100,8 @@ type PostgresConfig struct {
 // in longhorn-system.
 type DrillConfig struct {
 	// Schedule is the databases' drills' five-field cron; "off" runs no
-	// drill. Default: 0 4 * * 0 (Sundays at 04:00, after the night's
-	// backups and copies).
+	// drill. Default: 0 4 * * 0 (Sundays at 04:00, after the night's base
+	// backups and dumps).
 	Schedule string `json:"schedule"`
 	// LonghornSchedule is Longhorn's drill's, apart from the databases'
 	// so that one throwaway volume exists at a time (the databases'
@@ -270,8 +270,8 @@ func (c *Config) validateData(ps *Problems) {
 			ps.add("data.drill.longhornSchedule", "%q is not a five-field cron schedule", d.Drill.LonghornSchedule)
 		}
 		for i, ns := range c.Namespaces {
-			if n := data.DrillNamespace(ns.Name); len(n) > 63 {
-				ps.add(fmt.Sprintf("namespaces[%d].name", i), "%q is too long for its drill's namespace %s (63 characters at most)", ns.Name, n)
+			if n := data.DrillNamespace(ns.Name); !data.IsDNSLabel(n) {
+				ps.add(fmt.Sprintf("namespaces[%d].name", i), "%q is too long for its drill's namespace %s (a DNS label of at most 50 characters)", ns.Name, n)
 			}
 		}
 	}
@@ -463,8 +463,8 @@ func (c *Config) restoreDrillArgs(pg *data.PostgresArgs, ready platformReady) *d
 	return &data.RestoreDrillArgs{
 		Source: pg, Schedule: dr.Schedule, RPO: rpo, RTO: rto,
 		Pushgateway: platform.PushgatewayURL, PushingPods: platform.PushingPods,
-		StorageClass:  convention.ScratchStorageClass,
-		OperatorReady: ready.operator, PluginReady: ready.plugin,
+		StorageClass: convention.ScratchStorageClass,
+		PluginReady:  ready.plugin,
 	}
 }
 

@@ -56,6 +56,9 @@ func run(args []string, w, errw io.Writer) error {
 	if *stack == "" {
 		return errors.New("-stack is required")
 	}
+	if len(forget) > 0 && *compare == "" {
+		return errors.New("-forget needs -compare: it removes URNs from the plan compared with")
+	}
 	if *format != "text" && *format != "json" && *format != "mermaid" {
 		return fmt.Errorf("-format %q: use text, json or mermaid", *format)
 	}

@@ -77,16 +77,21 @@ const (
 var DrillResources = NewResources("20m", "64Mi", "200m", "128Mi")
 
 // DrillJob is a drill's CronJob: its script drill.sh and lib.sh in the
-// ConfigMap Scripts, run by Account with Env, on Schedule, one attempt,
-// for at most Deadline.
+// ConfigMap Scripts, run by Account with Env (and TIMEOUT, DrillTimeout
+// of RTO, in seconds), on Schedule, one attempt, for at most DrillTimeout
+// and 20 minutes of preparing and cleaning up.
 type DrillJob struct {
 	Namespace        pulumi.StringInput
 	Schedule         string
-	Deadline         time.Duration
+	RTO              time.Duration
 	Account, Scripts pulumi.StringInput
 	Env              map[string]string
 	Labels           map[string]string // beside DrillPods, e.g. the Pushgateway's admission
 }
+
+// DrillTimeout is how long a drill waits for its restore: twice the RTO
+// objective, so that a slow restore is measured, not cut short.
+func DrillTimeout(rto time.Duration) time.Duration { return 2 * rto }
 
 // NewDrillCronJob creates the CronJob RestoreDrillJob: Pod Security
 // restricted (non-root, read-only, no capabilities), one attempt per run
@@ -96,8 +101,10 @@ func NewDrillCronJob(ctx *pulumi.Context, name string, j DrillJob, opts ...pulum
 	vars := corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("NAMESPACE"), ValueFrom: &corev1.EnvVarSourceArgs{
 		FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("metadata.namespace")},
 	}}}
-	for _, k := range slices.Sorted(maps.Keys(j.Env)) {
-		vars = append(vars, corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(j.Env[k])})
+	env := maps.Clone(j.Env)
+	env["TIMEOUT"] = strconv.Itoa(int(DrillTimeout(j.RTO).Seconds()))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		vars = append(vars, corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(env[k])})
 	}
 	labels := pulumi.StringMap{}
 	for _, m := range []map[string]string{j.Labels, DrillPods} {
@@ -114,13 +121,16 @@ func NewDrillCronJob(ctx *pulumi.Context, name string, j DrillJob, opts ...pulum
 			FailedJobsHistoryLimit:     pulumi.Int(3),
 			JobTemplate: &batchv1.JobTemplateSpecArgs{Spec: &batchv1.JobSpecArgs{
 				BackoffLimit:          pulumi.Int(0),
-				ActiveDeadlineSeconds: pulumi.Int(int(j.Deadline.Seconds())),
+				ActiveDeadlineSeconds: pulumi.Int(int((DrillTimeout(j.RTO) + 20*time.Minute).Seconds())),
 				Template: &corev1.PodTemplateSpecArgs{
 					Metadata: &metav1.ObjectMetaArgs{Labels: labels},
 					Spec: &corev1.PodSpecArgs{
 						RestartPolicy:      pulumi.String("Never"),
 						ServiceAccountName: j.Account,
-						SecurityContext:    RestrictedPod(65534),
+						// Time for the trap to push the failure and clean
+						// up when the pod is stopped.
+						TerminationGracePeriodSeconds: pulumi.Int(90),
+						SecurityContext:               RestrictedPod(65534),
 						Containers: corev1.ContainerArray{corev1.ContainerArgs{
 							Name:            pulumi.String("drill"),
 							Image:           pulumi.String(KubectlImage),

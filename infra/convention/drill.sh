@@ -14,12 +14,27 @@ gauge() { printf '# TYPE %s gauge\n%s{source_namespace="%s"} %s\n' "$1" "$1" "$S
 # push sends standard input to this drill's group (POST keeps the group's
 # other metrics, such as the last success when this run failed).
 push() {
-	curl -fsS --max-time 30 --retry 3 --data-binary @- \
+	curl -fsS --max-time 30 --retry 3 --retry-connrefused --data-binary @- \
 		"$PUSHGATEWAY/metrics/job/$DRILL_JOB/namespace/$NAMESPACE"
 }
 
+# waitfor runs a long command (a wait) in the background and waits for
+# it: a signal then interrupts the shell's wait and runs the trap at once,
+# instead of after the command.
+child=
+waitfor() {
+	"$@" &
+	child=$!
+	wait "$child" && status=0 || status=$?
+	child=
+	return "$status"
+}
+
 # fail pushes a failed run, cleans up and exits 1.
+finished=
 fail() {
+	finished=1
+	[ -z "$child" ] || kill "$child" 2>/dev/null || true
 	echo "restore drill of $SOURCE_NAMESPACE failed: $*" >&2
 	{
 		gauge "$METRIC_LAST_RUN" "$(date +%s)"
@@ -29,6 +44,8 @@ fail() {
 	exit 1
 }
 trap 'fail "interrupted"' INT TERM
+# Any other exit before the end is a failure too, pushed as one.
+trap '[ -n "$finished" ] || fail "stopped at an unexpected error (see above)"' EXIT
 
 # succeed NEWEST pushes a verified restore whose data is as of NEWEST
 # (seconds since the epoch): RPO from the restore's start (begin), RTO
@@ -47,6 +64,7 @@ succeed() {
 		gauge "$METRIC_RTO" "$rto"
 		gauge "$METRIC_RPO_OBJECTIVE" "$RPO_OBJECTIVE"
 		gauge "$METRIC_RTO_OBJECTIVE" "$RTO_OBJECTIVE"
-	} | push || { cleanup; echo "restore drill: the result could not be pushed" >&2; exit 1; }
+	} | push || { finished=1; cleanup; echo "restore drill: the result could not be pushed" >&2; exit 1; }
+	finished=1
 	cleanup
 }

@@ -8,6 +8,9 @@ var (
 	PrometheusPods = map[string]string{"app.kubernetes.io/name": "prometheus"}
 	// IngressPods are the NGINX ingress controller's pods.
 	IngressPods = map[string]string{"app.kubernetes.io/name": "nginx-ingress"}
+	// PushgatewayPods are the Pushgateway's pods (its chart's name label),
+	// which the drills push to.
+	PushgatewayPods = map[string]string{"app.kubernetes.io/name": "prometheus-pushgateway"}
 )
 
 // PrometheusPeer is Prometheus, which scrapes metrics ports.

@@ -42,16 +42,23 @@ func canaryQueries(n string) string { return n + "-canary-queries" }
 // canaryWriter is the Deployment that writes the canary.
 func canaryWriter(n string) string { return n + "-canary" }
 
-// canarySQL creates the table once and upserts its one row.
+// canaryExporterRole is the role CloudNativePG's exporter runs custom
+// queries as (since 1.29.1): pg_monitor only, so it needs the grants on
+// the canary.
+const canaryExporterRole = "cnpg_metrics_exporter"
+
+// canarySQL creates the table once, lets the exporter read it, and
+// upserts its one row.
 const (
-	canaryTable  = "CREATE SCHEMA IF NOT EXISTS camps; CREATE TABLE IF NOT EXISTS camps.canary (id int PRIMARY KEY, written_at timestamptz NOT NULL);"
+	canaryTable = "CREATE SCHEMA IF NOT EXISTS camps; CREATE TABLE IF NOT EXISTS camps.canary (id int PRIMARY KEY, written_at timestamptz NOT NULL); " +
+		"GRANT USAGE ON SCHEMA camps TO " + canaryExporterRole + "; GRANT SELECT ON camps.canary TO " + canaryExporterRole + ";"
 	canaryUpsert = "INSERT INTO camps.canary VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at;"
 )
 
 // canaryQueriesYAML is the exporter's custom query (CloudNativePG's
 // format, postgres_exporter's): the metric is cnpg_<query>_<column>,
-// convention.CanaryNewest, read from the database (not the default
-// postgres one, which a recovered cluster would use).
+// convention.CanaryNewest, read from the application's database, named
+// rather than left to the bootstrap's default.
 func (a *PostgresArgs) canaryQueriesYAML() (string, error) {
 	b, err := yaml.Marshal(map[string]any{canaryQuery: map[string]any{
 		"query":            "SELECT extract(epoch FROM max(written_at)) AS " + canaryColumn + " FROM camps.canary",

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -50,9 +49,9 @@ type RestoreDrillArgs struct {
 	// StorageClass holds the throwaway cluster's volume; its volume must
 	// be deleted with its claim (convention.ScratchStorageClass).
 	StorageClass string
-	// OperatorReady and PluginReady are the CRDs' releases (the object
-	// store); empty when another stack installed them.
-	OperatorReady, PluginReady []pulumi.Resource
+	// PluginReady is the Barman Cloud plugin's release (the object
+	// store's CRD); empty when another stack installed it.
+	PluginReady []pulumi.Resource
 }
 
 func (a *RestoreDrillArgs) validate() error {
@@ -86,7 +85,7 @@ func (a *RestoreDrillArgs) throwaway(namespace pulumi.StringInput) *PostgresArgs
 		Endpoint: src.Backup.Endpoint, Region: src.Backup.Region,
 	}
 	t.Backup.ServerName = drillCluster
-	t.OperatorReady, t.PluginReady, t.MonitoringReady = a.OperatorReady, a.PluginReady, nil
+	t.OperatorReady, t.PluginReady, t.MonitoringReady = nil, a.PluginReady, nil
 	return &t
 }
 
@@ -164,7 +163,7 @@ func (a *RestoreDrillArgs) network() []netpol.Allow {
 		{Name: convention.RestoreDrillJob, Pods: drillPods, Egress: []netpol.Flow{
 			netpol.APIServer,
 			netpol.Within(instances, 9187),
-			{Peers: []netpol.Peer{{Namespace: convention.MonitoringNamespace, Pods: map[string]string{"app.kubernetes.io/name": "prometheus-pushgateway"}}}, Ports: netpol.TCP(9091)},
+			netpol.From(convention.MonitoringNamespace, convention.PushgatewayPods, 9091),
 		}},
 		{Name: "drill-metrics", Pods: instances, Ingress: []netpol.Flow{netpol.Within(drillPods, 9187)}},
 	}
@@ -253,7 +252,7 @@ func (a *RestoreDrillArgs) job(ctx *pulumi.Context, name string, t *PostgresArgs
 		return fmt.Errorf("role binding: %w", err)
 	}
 	_, err = convention.NewDrillCronJob(ctx, name, convention.DrillJob{
-		Namespace: t.Namespace, Schedule: a.Schedule, Deadline: a.timeout() + 20*time.Minute,
+		Namespace: t.Namespace, Schedule: a.Schedule, RTO: a.RTO,
 		Account: sa.Metadata.Name().Elem(), Scripts: cm.Metadata.Name().Elem(), Env: a.env(), Labels: a.PushingPods,
 	}, append(opts, pulumi.DependsOn(policies))...)
 	if err != nil {
@@ -262,15 +261,11 @@ func (a *RestoreDrillArgs) job(ctx *pulumi.Context, name string, t *PostgresArgs
 	return nil
 }
 
-// timeout is how long a drill waits for the restored cluster: twice the
-// RTO objective, so that a slow restore is measured, not cut short.
-func (a *RestoreDrillArgs) timeout() time.Duration { return 2 * a.RTO }
-
-// env is what drill.sh reads, but NAMESPACE (the pod's).
+// env is what drill.sh reads, but NAMESPACE (the pod's) and TIMEOUT
+// (the CronJob's).
 func (a *RestoreDrillArgs) env() map[string]string {
 	env := convention.DrillEnv(a.Source.NamespaceName, a.Pushgateway, a.RPO, a.RTO)
 	env["CLUSTER"], env["MANIFEST"] = drillCluster, "/drill/cluster.json"
-	env["TIMEOUT"] = strconv.Itoa(int(a.timeout().Seconds()))
 	env["CANARY_METRIC"] = convention.CanaryNewest
 	return env
 }

@@ -20,20 +20,21 @@ kubectl delete cluster "$CLUSTER" --ignore-not-found --wait=true --timeout=10m |
 echo "restore drill: creating $CLUSTER from the newest backup"
 begin
 kubectl create -f "$MANIFEST" || fail "cannot create the cluster $CLUSTER"
-kubectl wait "cluster/$CLUSTER" --for=condition=Ready --timeout="${TIMEOUT}s" ||
+waitfor kubectl wait "cluster/$CLUSTER" --for=condition=Ready --timeout="${TIMEOUT}s" ||
 	fail "the cluster $CLUSTER was not ready within ${TIMEOUT}s (kubectl -n $NAMESPACE describe cluster $CLUSTER)"
 
 ip=$(kubectl get pod -l "cnpg.io/cluster=$CLUSTER,cnpg.io/instanceRole=primary" \
 	-o jsonpath='{.items[0].status.podIP}') || fail "no primary of $CLUSTER"
 [ -n "$ip" ] || fail "the primary of $CLUSTER has no address"
 
-# The exporter runs the canary query against the restored database; the
-# value may be in exponent notation, which awk reads.
-newest=$(curl -fsS --max-time 30 --retry 3 "http://$ip:9187/metrics" |
-	awk -v m="$CANARY_METRIC" 'index($1, m) == 1 && (length($1) == length(m) || substr($1, length(m) + 1, 1) == "{") { printf "%d\n", $2; exit }') ||
+# The exporter runs the canary query against the restored database. The
+# value may be in exponent notation (awk reads it; %.0f keeps 64 bits) or
+# NaN when the table is empty (not above 0, so refused).
+metrics=$(curl -fsS --max-time 30 --retry 3 --retry-connrefused "http://$ip:9187/metrics") ||
 	fail "cannot read the restored database's metrics"
-case $newest in
-'' | 0) fail "the restored database has no canary row (is the canary writer of $SOURCE_NAMESPACE running?)" ;;
-esac
+newest=$(printf '%s\n' "$metrics" |
+	awk -v m="$CANARY_METRIC" 'index($1, m) == 1 && (length($1) == length(m) || substr($1, length(m) + 1, 1) == "{") && $2 + 0 > 0 { printf "%.0f\n", $2; exit }')
+[ -n "$newest" ] ||
+	fail "the restored database has no canary row (is the canary writer of $SOURCE_NAMESPACE running, and may the exporter read camps.canary?)"
 
 succeed "$newest"

@@ -2,6 +2,7 @@ package data
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +128,16 @@ func TestDrillScript(t *testing.T) {
 			log:  "was not ready within 3600s",
 		},
 		{
+			name: "an empty canary table", ready: true, metrics: canary + `{datname="app"} NaN` + "\n", wantErr: true,
+			want: []string{convention.DrillSuccess + `{source_namespace="production"} 0`},
+			log:  "has no canary row",
+		},
+		{
+			name: "the exporter does not answer", ready: true, metrics: "unreachable", wantErr: true,
+			want: []string{convention.DrillSuccess + `{source_namespace="production"} 0`},
+			log:  "cannot read the restored database's metrics",
+		},
+		{
 			name: "no canary", ready: true, metrics: "cnpg_collector_up 1\n", wantErr: true,
 			want: []string{convention.DrillSuccess + `{source_namespace="production"} 0`},
 			log:  "has no canary row",
@@ -150,7 +161,7 @@ esac
 `,
 					"curl": `case "$*" in
 *--data-binary*) cat >> "$DIR/pushed"; echo "curl push ${*##* }" >> "$DIR/calls" ;;
-*http://10.0.0.7:9187/metrics*) cat "$DIR/metrics" ;;
+*http://10.0.0.7:9187/metrics*) grep -qx unreachable "$DIR/metrics" && exit 7; cat "$DIR/metrics" ;;
 *) exit 7 ;;
 esac
 `,
@@ -165,6 +176,9 @@ esac
 				t.Errorf("output lacks %q:\n%s", tt.log, res.Output)
 			}
 			pushed := res.File("pushed")
+			if failed := convention.DrillSuccess + `{source_namespace="production"} 0`; !tt.wantErr && strings.Contains(pushed, failed) {
+				t.Errorf("a successful drill also pushed a failure:\n%s", pushed)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(pushed, w+"\n") {
 					t.Errorf("pushed lacks %q:\n%s", w, pushed)
@@ -181,8 +195,10 @@ esac
 	}
 }
 
-// withNamespace is env and the pod's namespace.
+// withNamespace is env with what the CronJob adds: the pod's namespace
+// and the timeout (of the sample's 30 minute RTO).
 func withNamespace(env map[string]string, ns string) map[string]string {
 	env["NAMESPACE"] = ns
+	env["TIMEOUT"] = strconv.Itoa(int(convention.DrillTimeout(30 * time.Minute).Seconds()))
 	return env
 }

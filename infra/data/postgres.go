@@ -150,6 +150,11 @@ func IsBackupSchedule(s string) bool { return cron6.MatchString(s) }
 // isCron5 tells whether s is a five-field cron schedule (a CronJob's).
 func isCron5(s string) bool { return cron5.MatchString(s) }
 
+// IsDNSLabel tells whether s is a name the components accept for what
+// they create (a namespace, a cluster): a DNS label of at most 50
+// characters.
+func IsDNSLabel(s string) bool { return dnsLabel.MatchString(s) }
+
 // IsRetention tells whether s is a retention policy such as 30d (days,
 // weeks or months).
 func IsRetention(s string) bool { return retention.MatchString(s) }

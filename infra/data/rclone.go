@@ -34,8 +34,6 @@ type rcloneJob struct {
 	// sharing /tmp with rclone: rclone commands (Args of each) or, with
 	// an Image, another program (a database dump writing into /tmp).
 	Before []step
-	// Labels are added to the pods' (e.g. the peers a database admits).
-	Labels map[string]string
 }
 
 // step is a container run before the job's rclone command. Without Image
@@ -87,13 +85,7 @@ type remote struct {
 // its egress: HTTPS to S3 only.
 func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.ResourceOption) (*batchv1.CronJob, error) {
 	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(j.Name)}
-	podLabels := pulumi.StringMap{}
-	for k, v := range j.Labels {
-		podLabels[k] = pulumi.String(v)
-	}
-	for k, v := range labels {
-		podLabels[k] = v
-	}
+
 	creds := pulumi.StringMap{}
 	env := corev1.EnvVarArray{}
 	for _, r := range j.Remotes {
@@ -150,7 +142,7 @@ func newRcloneJob(ctx *pulumi.Context, name string, j rcloneJob, opts ...pulumi.
 				BackoffLimit:          pulumi.Int(2),
 				ActiveDeadlineSeconds: pulumi.Int(4 * 3600),
 				Template: &corev1.PodTemplateSpecArgs{
-					Metadata: &metav1.ObjectMetaArgs{Labels: podLabels},
+					Metadata: &metav1.ObjectMetaArgs{Labels: labels},
 					Spec: &corev1.PodSpecArgs{
 						InitContainers:               before,
 						RestartPolicy:                pulumi.String("OnFailure"),

@@ -326,10 +326,13 @@ func rules(alerts ...alert) []Rule {
 // the canary every database carries.
 func restoreDrillAlerts() []Rule {
 	c := convention.RestoreDrillJob
+	// Only drills that still exist: the Pushgateway keeps a removed
+	// drill's last result.
+	live := fmt.Sprintf(` and on (namespace) kube_cronjob_created{cronjob="%s"}`, c)
 	return rules(
 		alert{
 			name:        "RestoreDrillFailed",
-			expr:        convention.DrillSuccess + " == 0",
+			expr:        convention.DrillSuccess + " == 0" + live,
 			severity:    Warning,
 			summary:     "The last restore drill of a database failed.",
 			description: `The weekly restore of {{ $labels.source_namespace }}'s newest backup (namespace {{ $labels.namespace }}) did not produce a ready, verified database (success {{ $value }}): nobody knows whether the backups restore.`,
@@ -339,9 +342,9 @@ func restoreDrillAlerts() []Rule {
 			name: "RestoreDrillStale",
 			// Since the last success or, when none was ever pushed, since
 			// the drill's CronJob was created.
-			expr: fmt.Sprintf(`(time() - %[1]s > 8 * 86400)
+			expr: fmt.Sprintf(`(time() - %[1]s > 8 * 86400%[3]s)
 or
-(time() - kube_cronjob_created{cronjob="%[2]s"} > 8 * 86400 unless on (namespace) %[1]s)`, convention.DrillLastSuccess, c),
+(time() - kube_cronjob_created{cronjob="%[2]s"} > 8 * 86400 unless on (namespace) %[1]s)`, convention.DrillLastSuccess, c, live),
 			forDuration: "1h",
 			severity:    Warning,
 			summary:     "No restore drill has succeeded for more than a week.",
@@ -350,7 +353,7 @@ or
 		},
 		alert{
 			name:        "RestoreDrillRPOAboveObjective",
-			expr:        convention.DrillRPO + " > " + convention.DrillRPOObjective,
+			expr:        "(" + convention.DrillRPO + " > " + convention.DrillRPOObjective + ")" + live,
 			severity:    Warning,
 			summary:     "A restore lost more data than the recovery point objective allows.",
 			description: `The last drill restored {{ $labels.source_namespace }}'s data as it was {{ $value | humanizeDuration }} before the restore began, more than the objective: WAL is archived too rarely or lags.`,
@@ -358,10 +361,21 @@ or
 		},
 		alert{
 			name:        "RestoreDrillRTOAboveObjective",
-			expr:        convention.DrillRTO + " > " + convention.DrillRTOObjective,
+			expr:        "(" + convention.DrillRTO + " > " + convention.DrillRTOObjective + ")" + live,
 			severity:    Warning,
 			summary:     "A restore took longer than the recovery time objective allows.",
 			description: `The last drill of {{ $labels.source_namespace }} took {{ $value | humanizeDuration }} to a ready, verified database, more than the objective.`,
+			runbook:     "restore-drill.md",
+		},
+		alert{
+			name: "PostgresCanaryMissing",
+			// An instance is scraped, but its database reports no canary:
+			// the writer never ran, or the exporter may not read the table.
+			expr:        fmt.Sprintf(`count by (namespace) (cnpg_collector_up) unless on (namespace) %s`, convention.CanaryNewest),
+			forDuration: "15m",
+			severity:    Warning,
+			summary:     "A database reports no canary.",
+			description: `PostgreSQL in {{ $labels.namespace }} ({{ $value }} instance(s) scraped) reports no canary row: its restore drills cannot measure anything.`,
 			runbook:     "restore-drill.md",
 		},
 		alert{

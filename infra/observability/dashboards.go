@@ -255,8 +255,9 @@ func databaseBoard() board {
 	}
 }
 
-// drillSel selects the drills of the dashboard's namespaces.
-const drillSel = `{source_namespace=~"$namespace"}`
+// drillSel selects the drills of the dashboard's namespaces, and
+// Longhorn's.
+const drillSel = `{source_namespace=~"$namespace|longhorn-system"}`
 
 func ingressBoard() board {
 	return board{

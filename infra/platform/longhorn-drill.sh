@@ -18,11 +18,13 @@ cleanup() {
 kubectl delete volumes.longhorn.io "$VOLUME" --ignore-not-found --wait=true --timeout=10m ||
 	fail "the last drill's volume $VOLUME cannot be deleted"
 
-# The newest completed backup: its creation time (RFC 3339, so sorting
-# the strings sorts the times), name and URL.
-newest=$(kubectl get backups.longhorn.io \
-	-o jsonpath='{range .items[?(@.status.state=="Completed")]}{.status.backupCreatedAt}{" "}{.metadata.name}{" "}{.status.url}{"\n"}{end}' |
-	sort | tail -n 1) || fail "cannot list the backups"
+# The newest completed backup of a volume other than the drill's own: its
+# creation time (RFC 3339, so sorting the strings sorts the times), name
+# and URL.
+backups=$(kubectl get backups.longhorn.io \
+	-o jsonpath='{range .items[?(@.status.state=="Completed")]}{.status.backupCreatedAt}{" "}{.metadata.name}{" "}{.status.url}{"\n"}{end}') ||
+	fail "cannot list the backups"
+newest=$(printf '%s\n' "$backups" | grep -v "volume=$VOLUME\$" | sort | tail -n 1)
 [ -n "$newest" ] || fail "there is no completed backup to restore"
 created=${newest%% *}
 rest=${newest#* }
@@ -34,11 +36,12 @@ echo "restore drill: restoring $backup of $created into $VOLUME"
 begin
 
 printf "$VOLUME_MANIFEST" "$url" | kubectl create -f - || fail "cannot create the volume $VOLUME from $backup"
-kubectl wait "volumes.longhorn.io/$VOLUME" --for=jsonpath='{.status.restoreInitiated}'=true --timeout=5m ||
+waitfor kubectl wait "volumes.longhorn.io/$VOLUME" --for=jsonpath='{.status.restoreInitiated}'=true --timeout=5m ||
 	fail "the restore of $backup did not start (kubectl -n $NAMESPACE describe volumes.longhorn.io $VOLUME)"
-kubectl wait "volumes.longhorn.io/$VOLUME" --for=jsonpath='{.status.restoreRequired}'=false --timeout="${TIMEOUT}s" ||
+waitfor kubectl wait "volumes.longhorn.io/$VOLUME" --for=jsonpath='{.status.restoreRequired}'=false --timeout="${TIMEOUT}s" ||
 	fail "the restore of $backup did not finish within ${TIMEOUT}s (kubectl -n $NAMESPACE describe volumes.longhorn.io $VOLUME)"
-robustness=$(kubectl get "volumes.longhorn.io/$VOLUME" -o jsonpath='{.status.robustness}')
+robustness=$(kubectl get "volumes.longhorn.io/$VOLUME" -o jsonpath='{.status.robustness}') ||
+	fail "cannot read the state of $VOLUME"
 [ "$robustness" != faulted ] || fail "the restore of $backup left the volume faulted"
 
 succeed "$created_at"

@@ -52,8 +52,13 @@ func (d *LonghornDrill) validate() error {
 func LonghornDrillVolume(url string) string {
 	b, _ := json.Marshal(map[string]any{
 		"apiVersion": "longhorn.io/v1beta2", "kind": "Volume",
-		"metadata": map[string]any{"name": longhornDrillVolume, "labels": map[string]any{"app.kubernetes.io/part-of": convention.RestoreDrillJob}},
-		"spec":     map[string]any{"fromBackup": url, "frontend": "blockdev", "numberOfReplicas": 1, "Standby": false},
+		// A recurring-job group label takes it out of the default group:
+		// nothing snapshots or backs up the drill's copy.
+		"metadata": map[string]any{"name": longhornDrillVolume, "labels": map[string]any{
+			"app.kubernetes.io/part-of":                                     convention.RestoreDrillJob,
+			"recurring-job-group.longhorn.io/" + convention.RestoreDrillJob: "enabled",
+		}},
+		"spec": map[string]any{"fromBackup": url, "frontend": "blockdev", "numberOfReplicas": 1, "Standby": false},
 	})
 	return string(b)
 }
@@ -124,7 +129,7 @@ func newLonghornDrill(ctx *pulumi.Context, name string, namespace pulumi.StringI
 		return fmt.Errorf("drill binding: %w", err)
 	}
 	_, err = convention.NewDrillCronJob(ctx, n, convention.DrillJob{
-		Namespace: namespace, Schedule: d.Schedule, Deadline: 2*d.RTO + 20*time.Minute,
+		Namespace: namespace, Schedule: d.Schedule, RTO: d.RTO,
 		Account: sa.Metadata.Name().Elem(), Scripts: cm.Metadata.Name().Elem(), Env: d.env(), Labels: PushingPods,
 	}, append(opts, pulumi.DependsOn(policies))...)
 	if err != nil {

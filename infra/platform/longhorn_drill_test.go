@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ func TestLonghornDrillScript(t *testing.T) {
 	// The drill begins at 1764979300 (2025-12-06T00:01:40Z); the newest
 	// completed backup is from 2025-12-05T03:00:00Z, 75700 s earlier.
 	backups := strings.Join([]string{
+		// A leftover drill volume's own backup is never the one restored.
+		"2025-12-05T04:00:00Z backup-d s3://camps-prod-longhorn@dc4-a/?backup=backup-d&volume=restore-drill",
 		"2025-12-05T03:00:00Z backup-b s3://camps-prod-longhorn@dc4-a/?backup=backup-b&volume=pvc-2",
 		"2025-12-04T03:00:00Z backup-c s3://camps-prod-longhorn@dc4-a/?backup=backup-c&volume=pvc-1",
 		"2025-11-30T03:00:00Z backup-a s3://camps-prod-longhorn@dc4-a/?backup=backup-a&volume=pvc-1",
@@ -45,6 +48,8 @@ func TestLonghornDrillScript(t *testing.T) {
 			want: []string{convention.DrillSuccess + `{source_namespace="longhorn-system"} 0`}, log: "did not finish within 3600s"},
 		{name: "faulted", backups: backups, finishes: true, robustness: "faulted", wantErr: true,
 			want: []string{convention.DrillSuccess + `{source_namespace="longhorn-system"} 0`}, log: "left the volume faulted"},
+		{name: "the volume's state unreadable", backups: backups, finishes: true, robustness: "ERROR", wantErr: true,
+			want: []string{convention.DrillSuccess + `{source_namespace="longhorn-system"} 0`}, log: "cannot read the state of restore-drill"},
 		{name: "no backup", backups: "", wantErr: true,
 			want: []string{convention.DrillSuccess + `{source_namespace="longhorn-system"} 0`}, log: "no completed backup"},
 	}
@@ -57,6 +62,7 @@ func TestLonghornDrillScript(t *testing.T) {
 			}
 			env := d.env()
 			env["NAMESPACE"] = convention.LonghornNamespace
+			env["TIMEOUT"] = strconv.Itoa(int(convention.DrillTimeout(d.RTO).Seconds()))
 			res := scripttest.Exec(t, scripttest.Run{
 				Files:  map[string]string{"drill.sh": longhornDrillScript, "lib.sh": convention.DrillLib, "backups": tt.backups},
 				Script: "drill.sh",
@@ -66,7 +72,7 @@ case "$1 $2" in
 "get backups.longhorn.io") cat "$DIR/backups" ;;
 "create -f") cat > "$DIR/created" ;;
 "wait "*) case "$*" in *restoreRequired*) exit ` + finish + ` ;; esac ;;
-"get volumes.longhorn.io/"*) printf ` + tt.robustness + ` ;;
+"get volumes.longhorn.io/"*) [ ` + tt.robustness + ` != ERROR ] || exit 1; printf ` + tt.robustness + ` ;;
 esac
 `,
 					"curl": `cat >> "$DIR/pushed"; echo "curl push ${*##* }" >> "$DIR/calls"`,
@@ -79,6 +85,9 @@ esac
 			}
 			if !strings.Contains(res.Output, tt.log) {
 				t.Errorf("output lacks %q:\n%s", tt.log, res.Output)
+			}
+			if failed := convention.DrillSuccess + `{source_namespace="longhorn-system"} 0`; !tt.wantErr && strings.Contains(res.File("pushed"), failed) {
+				t.Errorf("a successful drill also pushed a failure:\n%s", res.File("pushed"))
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(res.File("pushed"), w+"\n") {

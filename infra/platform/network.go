@@ -104,8 +104,11 @@ func certManagerNetwork(release string) []netpol.Allow {
 func longhornNetwork() []netpol.Allow {
 	return []netpol.Allow{
 		convention.DNSAndAPI,
-		// S3 (backups) is on 443, which DNSAndAPI admits.
-		{Name: "longhorn", Ingress: []netpol.Flow{netpol.Within(nil)}, Egress: []netpol.Flow{netpol.Within(nil)}},
+		// S3 (backups) is on 443, which DNSAndAPI admits. Longhorn's pods
+		// talk to each other; the restore drill's pod (it pushes metrics)
+		// is not among them: it must not reach the manager's API, which
+		// does not authenticate.
+		{Name: "longhorn", Without: pushingLabel, Ingress: []netpol.Flow{netpol.Within(nil)}, Egress: []netpol.Flow{netpol.Within(nil)}},
 		{Name: "webhook", Pods: longhornManager, Ingress: []netpol.Flow{netpol.Anywhere(9502)}},
 		{Name: "nfs", Pods: shareManagerPods, Ingress: []netpol.Flow{netpol.Anywhere(2049)}},
 		scrapedOn(longhornManager, 9500),

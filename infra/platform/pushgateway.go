@@ -37,10 +37,13 @@ const PushgatewayVolume = "256Mi"
 var DefaultPushgatewayResources = convention.NewResources("10m", "32Mi", "100m", "64Mi")
 
 // pushgatewayPods are its pods' labels (the chart's name label).
-var pushgatewayPods = map[string]string{"app.kubernetes.io/name": "prometheus-pushgateway"}
+var pushgatewayPods = convention.PushgatewayPods
+
+// pushingLabel marks the pods that may push, in any namespace.
+const pushingLabel = "camps.ch/pushes-metrics"
 
 // PushingPods label the pods that may push, in any namespace.
-var PushingPods = map[string]string{"camps.ch/pushes-metrics": "true"}
+var PushingPods = map[string]string{pushingLabel: "true"}
 
 // Pushgateway is Prometheus's Pushgateway, which keeps the last results of
 // batch jobs (the restore drills) for Prometheus to scrape.
@@ -156,7 +159,7 @@ func NewPushgateway(ctx *pulumi.Context, name string, args *PushgatewayArgs, opt
 		return nil, wrap(err)
 	}
 	if err := serviceMonitor(ctx, name, args.Namespace,
-		map[string]any{"app.kubernetes.io/name": "prometheus-pushgateway"},
+		map[string]any{"app.kubernetes.io/name": pushgatewayPods["app.kubernetes.io/name"]},
 		map[string]any{"port": "http", "honorLabels": true},
 		args.MonitoringReady, pulumi.Parent(c)); err != nil {
 		return nil, wrap(err)

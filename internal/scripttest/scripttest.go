@@ -71,9 +71,8 @@ func Exec(t *testing.T, r Run) Result {
 }
 
 // Clock stands in for date: date +%s answers 1764979300 (2025-12-06
+// 00:01:40 UTC) first, then a minute later at each call; any other use
 // goes to the real date.
-//
-//00:01:40 UTC) first, then a minute later at each call; any other use
 const Clock = `if [ "$*" != +%s ]; then PATH=${PATH#*:} exec date "$@"; fi
 n=$(cat "$DIR/clock" 2>/dev/null || echo 1764979300)
 echo $((n + 60)) > "$DIR/clock"
