@@ -166,7 +166,7 @@ func (c *Config) validateQuotas(ps *Problems) {
 					need = fmt.Sprintf("%dm", f.need)
 				}
 				dump := ""
-				if pg.DumpSchedule != dumpsOff {
+				if pg.DumpSchedule != scheduleOff {
 					dump = ", the dump"
 				}
 				ps.add(at(f.field), "%s is below the PostgreSQL cluster's %s (%d instances with their backup sidecars, %d poolers, the canary%s)",

@@ -215,9 +215,9 @@ func (c *Config) applyDataPresets() {
 // noCopy is data.copyRegion's value that copies nothing.
 const noCopy = "none"
 
-// dumpsOff is the schedule's value (data.postgres.dumpSchedule,
+// scheduleOff is the schedule's value (data.postgres.dumpSchedule,
 // data.drill.schedule) that runs none.
-const dumpsOff = "off"
+const scheduleOff = "off"
 
 var (
 	prefixName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$`)
@@ -262,7 +262,7 @@ func (c *Config) validateData(ps *Problems) {
 			ps.add("data.copySchedule", "%q is not a five-field cron schedule", d.CopySchedule)
 		}
 	}
-	if s := d.Drill.Schedule; s != dumpsOff {
+	if s := d.Drill.Schedule; s != scheduleOff {
 		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
 			ps.add("data.drill.schedule", "%q is not a five-field cron schedule (or off)", s)
 		}
@@ -313,7 +313,7 @@ func (c *Config) validateData(ps *Problems) {
 	if !dnsLabel.MatchString(pg.ServerName) {
 		ps.add("data.postgres.serverName", "%q is not a DNS label", pg.ServerName)
 	}
-	if s := pg.DumpSchedule; s != dumpsOff {
+	if s := pg.DumpSchedule; s != scheduleOff {
 		if f := strings.Fields(s); len(f) != 5 || !allMatch(f, cronField) {
 			ps.add("data.postgres.dumpSchedule", "%q is not a five-field cron schedule (or off)", s)
 		}
@@ -436,7 +436,7 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 	if store != nil {
 		args.Backup.AccessKey, args.Backup.SecretKey = store.AccessKey, store.SecretKey
 	}
-	if pg.DumpSchedule != dumpsOff {
+	if pg.DumpSchedule != scheduleOff {
 		args.Dump = &data.PostgresDump{Schedule: pg.DumpSchedule, RetentionDays: *pg.DumpRetentionDays}
 	}
 	if rpo, err := time.ParseDuration(d.Drill.RPOObjective); err == nil {
@@ -455,7 +455,7 @@ func (c *Config) postgresArgs(ns Namespace, namespace pulumi.StringInput, store 
 // are off.
 func (c *Config) restoreDrillArgs(pg *data.PostgresArgs, ready platformReady) *data.RestoreDrillArgs {
 	dr := c.Data.Drill
-	if dr.Schedule == dumpsOff {
+	if dr.Schedule == scheduleOff {
 		return nil
 	}
 	rpo, _ := time.ParseDuration(dr.RPOObjective)

@@ -606,7 +606,7 @@ func (c *Config) longhornArgs(in platformInputs) *platform.LonghornArgs {
 	}
 	if *c.Data.LonghornBackups && in.store != nil {
 		a.BackupTarget, a.Backup = c.longhornBackupTarget(in.store)
-		if dr := c.Data.Drill; dr.Schedule != dumpsOff {
+		if dr := c.Data.Drill; dr.Schedule != scheduleOff {
 			rto, _ := time.ParseDuration(dr.RTOObjective)
 			a.Drill = &platform.LonghornDrill{Schedule: dr.LonghornSchedule, RTO: rto, Pushgateway: platform.PushgatewayURL}
 		}

@@ -72,7 +72,7 @@ func (c *Config) claims() []claim {
 	// the larger of the two counts: the databases' copies, or Longhorn's
 	// copy of the largest volume it backs up (any of them, as the newest
 	// backup decides), on one replica.
-	if lh := c.longhornArgs(platformInputs{}); *c.Platform.Install && *c.Data.LonghornBackups && c.Data.Drill.Schedule != dumpsOff && lh != nil {
+	if *c.Platform.Install && *c.Data.LonghornBackups && c.Data.Drill.Schedule != scheduleOff {
 		var sum, largest int64
 		for _, d := range drills {
 			b, _ := d.Bytes()

@@ -138,24 +138,13 @@ type poolerMetadata struct {
 }
 
 type poolerPodSpec struct {
-	Containers                []poolerContainer          `json:"containers"`
-	TopologySpreadConstraints []topologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+	Containers                []poolerContainer           `json:"containers"`
+	TopologySpreadConstraints []convention.TopologySpread `json:"topologySpreadConstraints,omitempty"`
 }
 
 type poolerContainer struct {
 	Name      string               `json:"name"`
 	Resources convention.Resources `json:"resources"`
-}
-
-type topologySpreadConstraint struct {
-	MaxSkew           int           `json:"maxSkew"`
-	TopologyKey       string        `json:"topologyKey"`
-	WhenUnsatisfiable string        `json:"whenUnsatisfiable"`
-	LabelSelector     labelSelector `json:"labelSelector"`
-}
-
-type labelSelector struct {
-	MatchLabels map[string]string `json:"matchLabels"`
 }
 
 type deployStrategy struct {
@@ -187,10 +176,7 @@ func (a *PostgresArgs) poolerSpec() poolerSpec {
 		},
 	}
 	if a.ZoneSpread {
-		s.Template.Spec.TopologySpreadConstraints = []topologySpreadConstraint{{
-			MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: "ScheduleAnyway",
-			LabelSelector: labelSelector{MatchLabels: pods},
-		}}
+		s.Template.Spec.TopologySpreadConstraints = []convention.TopologySpread{convention.ZoneSpread(pods, "ScheduleAnyway")}
 	}
 	if a.PoolerInstances > 1 {
 		s.Strategy = &deployStrategy{Type: "RollingUpdate", RollingUpdate: &rollingUpdate{MaxUnavailable: 1, MaxSurge: 0}}

@@ -183,16 +183,12 @@ type prometheusSpec struct {
 	StorageSpec   storage              `json:"storageSpec"`
 	// Rules are picked up by RuleSelector (the release label) in every
 	// namespace; every monitor and probe in every namespace.
-	RuleSelectorNilUsesHelmValues           bool          `json:"ruleSelectorNilUsesHelmValues"`
-	RuleSelector                            labelSelector `json:"ruleSelector"`
-	ServiceMonitorSelectorNilUsesHelmValues bool          `json:"serviceMonitorSelectorNilUsesHelmValues"`
-	PodMonitorSelectorNilUsesHelmValues     bool          `json:"podMonitorSelectorNilUsesHelmValues"`
-	ProbeSelectorNilUsesHelmValues          bool          `json:"probeSelectorNilUsesHelmValues"`
-	ScrapeConfigSelectorNilUsesHelmValues   bool          `json:"scrapeConfigSelectorNilUsesHelmValues"`
-}
-
-type labelSelector struct {
-	MatchLabels map[string]string `json:"matchLabels"`
+	RuleSelectorNilUsesHelmValues           bool                     `json:"ruleSelectorNilUsesHelmValues"`
+	RuleSelector                            convention.LabelSelector `json:"ruleSelector"`
+	ServiceMonitorSelectorNilUsesHelmValues bool                     `json:"serviceMonitorSelectorNilUsesHelmValues"`
+	PodMonitorSelectorNilUsesHelmValues     bool                     `json:"podMonitorSelectorNilUsesHelmValues"`
+	ProbeSelectorNilUsesHelmValues          bool                     `json:"probeSelectorNilUsesHelmValues"`
+	ScrapeConfigSelectorNilUsesHelmValues   bool                     `json:"scrapeConfigSelectorNilUsesHelmValues"`
 }
 
 type storage struct {
@@ -288,7 +284,7 @@ func (a *MonitoringArgs) values(release string) monitoringValues {
 	r := a.resources()
 	return monitoringValues{
 		Prometheus: prometheusValues{PrometheusSpec: prometheusSpec{
-			RuleSelector:  labelSelector{MatchLabels: convention.RuleLabels(release)},
+			RuleSelector:  convention.LabelSelector{MatchLabels: convention.RuleLabels(release)},
 			Replicas:      a.PrometheusReplicas,
 			Retention:     a.Retention,
 			RetentionSize: a.retentionSize(),

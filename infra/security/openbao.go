@@ -238,13 +238,10 @@ func openBaoChartValues(a *OpenBaoArgs) openBaoValues {
 				Raft: openBaoRaft{Enabled: true, SetNodeID: true, Config: openBaoConfig(a.Replicas)}},
 			// All replicas start at once: the chart's OrderedReady would
 			// wait for openbao-0 to be unsealed before creating the next.
-			PodManagementPolicy: "Parallel",
-			DataStorage:         storage(a.StorageSize),
-			AuditStorage:        storage(a.AuditStorageSize),
-			TopologySpreadConstraints: []topologySpreadConstraint{{
-				MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: "DoNotSchedule",
-				LabelSelector: labelSelector{MatchLabels: openBaoPods},
-			}},
+			PodManagementPolicy:       "Parallel",
+			DataStorage:               storage(a.StorageSize),
+			AuditStorage:              storage(a.AuditStorageSize),
+			TopologySpreadConstraints: []convention.TopologySpread{convention.ZoneSpread(openBaoPods, "DoNotSchedule")},
 			Volumes: []volume{
 				{Name: "tls", Secret: &secretVolume{SecretName: serverSecret}},
 				{Name: "bootstrap", ConfigMap: &configMapVolume{Name: BootstrapConfigMap}},

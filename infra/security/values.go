@@ -50,16 +50,16 @@ type openBaoGlobal struct {
 }
 
 type openBaoServer struct {
-	Resources                 convention.Resources       `json:"resources"`
-	HA                        openBaoHA                  `json:"ha"`
-	PodManagementPolicy       string                     `json:"podManagementPolicy"`
-	DataStorage               openBaoStorage             `json:"dataStorage"`
-	AuditStorage              openBaoStorage             `json:"auditStorage"`
-	TopologySpreadConstraints []topologySpreadConstraint `json:"topologySpreadConstraints"`
-	Volumes                   []volume                   `json:"volumes"`
-	VolumeMounts              []volumeMount              `json:"volumeMounts"`
-	ExtraEnvironmentVars      map[string]string          `json:"extraEnvironmentVars"`
-	StatefulSet               openBaoStatefulSet         `json:"statefulSet"`
+	Resources                 convention.Resources        `json:"resources"`
+	HA                        openBaoHA                   `json:"ha"`
+	PodManagementPolicy       string                      `json:"podManagementPolicy"`
+	DataStorage               openBaoStorage              `json:"dataStorage"`
+	AuditStorage              openBaoStorage              `json:"auditStorage"`
+	TopologySpreadConstraints []convention.TopologySpread `json:"topologySpreadConstraints"`
+	Volumes                   []volume                    `json:"volumes"`
+	VolumeMounts              []volumeMount               `json:"volumeMounts"`
+	ExtraEnvironmentVars      map[string]string           `json:"extraEnvironmentVars"`
+	StatefulSet               openBaoStatefulSet          `json:"statefulSet"`
 }
 
 type openBaoHA struct {
@@ -85,17 +85,6 @@ type openBaoStatefulSet struct {
 		Pod       podSecurityContext       `json:"pod"`
 		Container containerSecurityContext `json:"container"`
 	} `json:"securityContext"`
-}
-
-type topologySpreadConstraint struct {
-	MaxSkew           int           `json:"maxSkew"`
-	TopologyKey       string        `json:"topologyKey"`
-	WhenUnsatisfiable string        `json:"whenUnsatisfiable"`
-	LabelSelector     labelSelector `json:"labelSelector"`
-}
-
-type labelSelector struct {
-	MatchLabels map[string]string `json:"matchLabels"`
 }
 
 // volume is a Pod volume from a Secret or a ConfigMap.
