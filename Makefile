@@ -100,4 +100,5 @@ schema:
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	$(GO) test ./stacks -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+	$(GO) test ./infra/kubeconfig -run '^$$' -fuzz FuzzCluster -fuzztime $(FUZZTIME)
 	cd provider && $(GO) test ./kaas -run '^$$' -fuzz FuzzLabels -fuzztime $(FUZZTIME)

@@ -9,39 +9,59 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Audiences: who an output is for.
+const (
+	// Consumers are other teams, their programs, pipelines and people:
+	// they read the contract through Read and get no credential beyond
+	// their namespaces'.
+	Consumers = "consumers"
+	// Operators run this project's stacks (and its attaching stacks):
+	// their outputs carry cluster-wide credentials.
+	Operators = "operators"
+)
+
 // Outputs are the outputs of one stack. The struct tags are the contract:
 // `output` is the output's name, `secret` marks outputs that are always
-// exported as secrets, `desc` documents it.
+// exported as secrets, `for` names the audience (Consumers or Operators),
+// `desc` documents it.
 type Outputs struct {
 	// Phase is the architecture phase the stack is deployed at (1 or 2).
-	Phase pulumi.IntOutput `output:"phase" desc:"Architecture phase the stack is deployed at: 1 or 2."`
+	Phase pulumi.IntOutput `output:"phase" for:"consumers" desc:"Architecture phase the stack is deployed at: 1 or 2."`
 	// ClusterMode is "create" when the stack owns its cluster, "attach" otherwise.
-	ClusterMode pulumi.StringOutput `output:"clusterMode" desc:"create when this stack owns its cluster, attach when it uses one made elsewhere."`
+	ClusterMode pulumi.StringOutput `output:"clusterMode" for:"consumers" desc:"create when this stack owns its cluster, attach when it uses one made elsewhere."`
 	// ClusterName is the name of the cluster the stack deploys to.
-	ClusterName pulumi.StringOutput `output:"clusterName" desc:"Name of the Kubernetes cluster the stack deploys to."`
+	ClusterName pulumi.StringOutput `output:"clusterName" for:"consumers" desc:"Name of the Kubernetes cluster the stack deploys to."`
 	// ClusterOwner is the stack that owns the cluster; empty when the
 	// cluster was made outside Pulumi.
-	ClusterOwner pulumi.StringOutput `output:"clusterOwner" desc:"Fully qualified name of the stack that owns the cluster; empty for a cluster made outside Pulumi."`
+	ClusterOwner pulumi.StringOutput `output:"clusterOwner" for:"consumers" desc:"Fully qualified name of the stack that owns the cluster; empty for a cluster made outside Pulumi."`
 	// Region is the Infomaniak region of the cluster, e.g. dc4-a.
-	Region pulumi.StringOutput `output:"region" desc:"Infomaniak region of the cluster, e.g. dc4-a."`
-	// Kubeconfig is the admin kubeconfig of the cluster, for automation only.
-	Kubeconfig pulumi.StringOutput `output:"kubeconfig" secret:"true" desc:"Admin kubeconfig of the cluster, for automation only (CI and attaching stacks), never for people."`
+	Region pulumi.StringOutput `output:"region" for:"consumers" desc:"Infomaniak region of the cluster, e.g. dc4-a."`
+	// DeployerKubeconfigs are, by application namespace, kubeconfigs of
+	// that namespace's deployer ServiceAccount.
+	DeployerKubeconfigs pulumi.StringMapOutput `output:"deployerKubeconfigs" secret:"true" for:"consumers" desc:"By application namespace, a kubeconfig of that namespace's deployer ServiceAccount: it may ship and observe applications in that namespace only (the deployer Role), nothing cluster-wide. For the namespace's CI; rotated by raising namespaces[].deployerTokenGeneration."`
+	// OIDCKubeconfig is a kubeconfig for people, who sign in with OIDC.
+	OIDCKubeconfig pulumi.StringOutput `output:"oidcKubeconfig" for:"consumers" desc:"A kubeconfig for people: the cluster's server and certificate authority, and a user who signs in with the stack's OIDC issuer (GitLab) through kubelogin, so that the API server knows them by their groups (docs/access.md). It holds no credential. Empty when the stack does not create its cluster (its owner's has it) or has no security.oidc."`
 	// PlatformInstalled tells whether this stack installs the in-cluster platform.
-	PlatformInstalled pulumi.BoolOutput `output:"platformInstalled" desc:"Whether this stack installs the in-cluster platform (ingress, cert-manager, Longhorn, monitoring)."`
+	PlatformInstalled pulumi.BoolOutput `output:"platformInstalled" for:"consumers" desc:"Whether this stack installs the in-cluster platform (ingress, cert-manager, Longhorn, monitoring)."`
 	// Namespaces are the application namespaces this stack manages.
-	Namespaces pulumi.StringArrayOutput `output:"namespaces" desc:"Application namespaces this stack manages."`
+	Namespaces pulumi.StringArrayOutput `output:"namespaces" for:"consumers" desc:"Application namespaces this stack manages."`
 	// IngressIP is the reserved address of the cluster's ingress load balancer.
-	IngressIP pulumi.StringOutput `output:"ingressIp" desc:"Reserved floating IP of the cluster's ingress load balancer, which DNS points at; empty when none is reserved."`
+	IngressIP pulumi.StringOutput `output:"ingressIp" for:"consumers" desc:"Reserved floating IP of the cluster's ingress load balancer, which DNS points at; empty when none is reserved."`
+	// DatabaseHost is where each namespace's applications reach their database.
+	DatabaseHost pulumi.StringOutput `output:"databaseHost" for:"consumers" desc:"Host the applications of each namespace reach their PostgreSQL database at, in their own namespace: the PgBouncer pooler's Service (transaction mode), or the cluster's read-write Service without a pooler; empty without databases. The credentials are in the Secret postgres-app."`
 	// GrafanaURL is the Grafana of the cluster's platform.
-	DatabaseHost pulumi.StringOutput `output:"databaseHost" desc:"Host the applications of each namespace reach their PostgreSQL database at, in their own namespace: the PgBouncer pooler's Service (transaction mode), or the cluster's read-write Service without a pooler; empty without databases. The credentials are in the Secret postgres-app."`
-	GrafanaURL   pulumi.StringOutput `output:"grafanaUrl" desc:"Address of the Grafana of the cluster's platform; empty when no stack of this project installs it."`
+	GrafanaURL pulumi.StringOutput `output:"grafanaUrl" for:"consumers" desc:"Address of the Grafana of the cluster's platform; empty when no stack of this project installs it."`
 	// GrafanaAdminPassword is Grafana's generated admin password.
-	GrafanaAdminPassword pulumi.StringOutput `output:"grafanaAdminPassword" secret:"true" desc:"Generated admin password of that Grafana, for break-glass access; empty when there is none."`
+	GrafanaAdminPassword pulumi.StringOutput `output:"grafanaAdminPassword" secret:"true" for:"operators" desc:"Generated admin password of the Grafana this stack installs, for break-glass access by its operators; empty when the stack installs none (an attaching stack does not pass on its owner's)."`
+	// AdminKubeconfig is the admin kubeconfig of the cluster the stack
+	// creates; empty otherwise.
+	AdminKubeconfig pulumi.StringOutput `output:"adminKubeconfig" secret:"true" for:"operators" desc:"Admin (cluster-wide) kubeconfig of the cluster this stack creates, for its operators and for this project's stacks that attach to the cluster, never for other teams or people; empty when the stack does not create its cluster (it passes on no other stack's)."`
 }
 
 // Field describes one output of the contract.
@@ -52,10 +72,12 @@ type Field struct {
 	GoName string
 	// JSONType is the JSON Schema type of the value.
 	JSONType string
-	// Items is the JSON Schema type of array elements.
+	// Items is the JSON Schema type of array elements and object values.
 	Items string
 	// Secret is true when the output is always secret.
 	Secret bool
+	// Audience is who the output is for: Consumers or Operators.
+	Audience string
 	// Description documents the output.
 	Description string
 }
@@ -73,6 +95,7 @@ func Fields() []Field {
 			JSONType:    jt,
 			Items:       items,
 			Secret:      f.Tag.Get("secret") == "true",
+			Audience:    f.Tag.Get("for"),
 			Description: f.Tag.Get("desc"),
 		})
 	}
@@ -89,6 +112,8 @@ func jsonType(t reflect.Type) (typ, items string) {
 		return "boolean", ""
 	case reflect.TypeFor[pulumi.StringArrayOutput]():
 		return "array", "string"
+	case reflect.TypeFor[pulumi.StringMapOutput]():
+		return "object", "string"
 	}
 	// Only reachable when a field of a new type is added to Outputs; the
 	// contract test covers every field.
@@ -101,10 +126,25 @@ const markdownHeader = `# Outputs contract
 <!-- Generated by make schema from contract.Outputs: edit that, not this file. -->
 
 Every stack exports these outputs; ` + "`contract/outputs.schema.json`" + ` is their JSON
-Schema, generated from the same type, and a test fails when either drifts.
+Schema (` + "`x-audience`" + `, ` + "`x-secret`" + `), generated from the same type, and a test
+fails when either drifts.
 
-| output | type | secret | meaning |
-|---|---|---|---|
+Outputs are for one of two audiences:
+
+- **consumers**: other teams, their programs, pipelines and people. They read
+  the contract with ` + "`contract.Read`" + `, which returns the consumers' outputs
+  only. The one credential among them is each namespace's deployer
+  kubeconfig, limited to that namespace (docs/credentials.md); people sign in
+  with ` + "`oidcKubeconfig`" + ` (docs/access.md).
+- **operators**: the people who run this project's stacks, and this
+  project's stacks that attach to a cluster. Their outputs carry cluster-wide
+  credentials; no consumer needs them, and ` + "`make policy`" + ` refuses a plan that
+  puts a cluster-admin credential in a consumers' output. Pulumi lets anyone
+  who may read a stack read all its outputs: grant other teams' stacks and
+  people read access to this project's stacks accordingly.
+
+| output | for | type | secret | meaning |
+|---|---|---|---|---|
 `
 
 // markdownFooter shows a consumer.
@@ -116,8 +156,9 @@ ref, err := pulumi.NewStackReference(ctx, "organization/camps-infra/prod", nil)
 if err != nil {
 	return err
 }
-out := contract.Read(ref) // out.Kubeconfig is a secret pulumi.StringOutput
+out := contract.Read(ref) // the consumers' outputs, typed
 ctx.Export("cluster", out.ClusterName)
+kubeconfig := out.DeployerKubeconfigs.MapIndex(pulumi.String("production")) // secret
 ` + "```" + `
 
 A missing or mistyped output fails the consumer's deployment with a message
@@ -130,14 +171,17 @@ func Markdown() []byte {
 	b.WriteString(markdownHeader)
 	for _, f := range Fields() {
 		typ := f.JSONType
-		if f.Items != "" {
+		switch f.JSONType {
+		case "array":
 			typ = "list of " + f.Items
+		case "object":
+			typ = "map of " + f.Items
 		}
 		secret := ""
 		if f.Secret {
 			secret = "yes"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, typ, secret, f.Description)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", f.Name, f.Audience, typ, secret, f.Description)
 	}
 	b.WriteString(markdownFooter)
 	return []byte(b.String())
@@ -177,13 +221,27 @@ func Export(ctx *pulumi.Context, o Outputs) error {
 	return nil
 }
 
-// Read reads the outputs of another stack through a StackReference, typed.
-// Secret outputs stay secret. An output that is missing or of the wrong
-// type fails the deployment with a message naming it, instead of a panic.
+// Read reads the consumers' outputs of another stack through a
+// StackReference, typed; the operators' outputs stay unset. Secret
+// outputs stay secret. An output that is missing or of the wrong type
+// fails the deployment with a message naming it, instead of a panic.
 func Read(ref *pulumi.StackReference) Outputs {
+	return read(ref, Consumers)
+}
+
+// ReadAsOperator reads every output of another stack of this project,
+// the operators' too: for a stack that attaches to the other's cluster.
+func ReadAsOperator(ref *pulumi.StackReference) Outputs {
+	return read(ref, Consumers, Operators)
+}
+
+func read(ref *pulumi.StackReference, audiences ...string) Outputs {
 	var o Outputs
 	v := reflect.ValueOf(&o).Elem()
 	for i, f := range Fields() {
+		if !slices.Contains(audiences, f.Audience) {
+			continue
+		}
 		raw := ref.GetOutput(pulumi.String(f.Name))
 		fail := func(got any) error {
 			return fmt.Errorf("contract: stack output %s is %T, want %s (is the referenced stack deployed with this contract?)", f.Name, got, f.JSONType)
@@ -220,6 +278,20 @@ func Read(ref *pulumi.StackReference) Outputs {
 				}
 				return strs, nil
 			}).(pulumi.StringArrayOutput)
+		case "object":
+			out = raw.ApplyT(func(x any) (map[string]string, error) {
+				m, ok := x.(map[string]any)
+				if !ok {
+					return nil, fail(x)
+				}
+				strs := make(map[string]string, len(m))
+				for k, e := range m {
+					if strs[k], ok = e.(string); !ok {
+						return nil, fail(x)
+					}
+				}
+				return strs, nil
+			}).(pulumi.StringMapOutput)
 		default:
 			out = raw.ApplyT(func(x any) (string, error) {
 				str, ok := x.(string)
@@ -241,14 +313,18 @@ func Read(ref *pulumi.StackReference) Outputs {
 const SchemaID = "https://gitlab.com/camps-ch/infra/contract/outputs.schema.json"
 
 // Schema renders the JSON Schema of a stack's outputs, generated from
-// Outputs. Secret outputs carry "x-secret": true.
+// Outputs. Secret outputs carry "x-secret": true; every output names its
+// audience in "x-audience".
 func Schema() ([]byte, error) {
 	props := map[string]any{}
 	required := []string{}
 	for _, f := range Fields() {
-		p := map[string]any{"type": f.JSONType, "description": f.Description}
-		if f.Items != "" {
+		p := map[string]any{"type": f.JSONType, "description": f.Description, "x-audience": f.Audience}
+		switch f.JSONType {
+		case "array":
 			p["items"] = map[string]any{"type": f.Items}
+		case "object":
+			p["additionalProperties"] = map[string]any{"type": f.Items}
 		}
 		if f.Secret {
 			p["x-secret"] = true

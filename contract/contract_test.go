@@ -54,9 +54,14 @@ func TestFieldsAreWhole(t *testing.T) {
 		}
 		seen[f.Name] = true
 	}
-	for _, name := range []string{"kubeconfig", "grafanaAdminPassword"} {
+	for _, name := range []string{"adminKubeconfig", "deployerKubeconfigs", "grafanaAdminPassword"} {
 		if !secret(name) {
 			t.Errorf("output %s is not declared secret", name)
+		}
+	}
+	for _, f := range contract.Fields() {
+		if f.Audience != contract.Consumers && f.Audience != contract.Operators {
+			t.Errorf("output %s is for %q, want %s or %s", f.Name, f.Audience, contract.Consumers, contract.Operators)
 		}
 	}
 }
@@ -81,12 +86,12 @@ func TestStackOutputsMatchSchema(t *testing.T) {
 	for _, opts := range []stackrun.Options{
 		{Stack: "uat"}, {Stack: "prod"}, {Stack: "prod", Set: map[string]string{"camps-infra:phase": "2"}},
 	} {
-		opts.Dir, opts.Secrets = "..", stackrun.OperatorSecrets()
+		opts.Dir, opts.Secrets = "..", stackrun.OperatorValues()
 		res, err := stackrun.Run(opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(reveal(resource.NewProperty(res.Outputs)))
+		b, _ := json.Marshal(recorder.Reveal(resource.NewProperty(res.Outputs)))
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
@@ -97,31 +102,9 @@ func TestStackOutputsMatchSchema(t *testing.T) {
 	}
 }
 
-// reveal turns property values into plain values, secrets included, so the
-// schema checks secret outputs' types too.
-func reveal(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return reveal(v.SecretValue().Element)
-	case v.IsObject():
-		m := map[string]any{}
-		for k, e := range v.ObjectValue() {
-			m[string(k)] = reveal(e)
-		}
-		return m
-	case v.IsArray():
-		a := []any{}
-		for _, e := range v.ArrayValue() {
-			a = append(a, reveal(e))
-		}
-		return a
-	}
-	return v.V
-}
-
 // TestReadIsTyped reads a stack reference through the contract: values
 // arrive typed, and secret outputs stay secret even when the referenced
-// stack did not mark them.
+// stack did not mark them; a consumer gets no operators' output.
 func TestReadIsTyped(t *testing.T) {
 	outputs := resource.PropertyMap{
 		"phase":                resource.NewProperty(2.0),
@@ -129,7 +112,9 @@ func TestReadIsTyped(t *testing.T) {
 		"clusterName":          resource.NewProperty("camps-prod"),
 		"clusterOwner":         resource.NewProperty("org/camps-infra/prod"),
 		"region":               resource.NewProperty("dc4-a"),
-		"kubeconfig":           resource.NewProperty("apiVersion: v1"),
+		"adminKubeconfig":      resource.NewProperty("apiVersion: v1"),
+		"deployerKubeconfigs":  resource.NewProperty(resource.PropertyMap{"production": resource.NewProperty("kind: Config")}),
+		"oidcKubeconfig":       resource.NewProperty("kind: Config"),
 		"platformInstalled":    resource.NewProperty(true),
 		"namespaces":           resource.NewProperty([]resource.PropertyValue{resource.NewProperty("production")}),
 		"ingressIp":            resource.NewProperty("203.0.113.7"),
@@ -137,27 +122,29 @@ func TestReadIsTyped(t *testing.T) {
 		"grafanaUrl":           resource.NewProperty("https://grafana.camps.ch"),
 		"grafanaAdminPassword": resource.MakeSecret(resource.NewProperty("pw")),
 	}
-	rec := recorder.New("consumer", "test", func(r *recorder.Resource) resource.PropertyMap {
-		return resource.PropertyMap{"outputs": resource.NewProperty(outputs)}
-	})
-	got := map[string]string{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		ref, err := pulumi.NewStackReference(ctx, "org/camps-infra/prod", nil)
-		if err != nil {
-			return err
-		}
-		o := contract.Read(ref)
-		for name, out := range o.ByName() {
-			r, err := internals.UnsafeAwaitOutput(ctx.Context(), out)
+	read := func(read func(*pulumi.StackReference) contract.Outputs) map[string]string {
+		rec := recorder.New("consumer", "test", func(r *recorder.Resource) resource.PropertyMap {
+			return resource.PropertyMap{"outputs": resource.NewProperty(outputs)}
+		})
+		got := map[string]string{}
+		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+			ref, err := pulumi.NewStackReference(ctx, "org/camps-infra/prod", nil)
 			if err != nil {
 				return err
 			}
-			got[name] = fmt.Sprintf("%T %v secret=%v", r.Value, r.Value, r.Secret)
+			for name, out := range read(ref).ByName() {
+				r, err := internals.UnsafeAwaitOutput(ctx.Context(), out)
+				if err != nil {
+					return err
+				}
+				got[name] = fmt.Sprintf("%T %v secret=%v", r.Value, r.Value, r.Secret)
+			}
+			return nil
+		}, pulumi.WithMocks("consumer", "test", rec))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	}, pulumi.WithMocks("consumer", "test", rec))
-	if err != nil {
-		t.Fatal(err)
+		return got
 	}
 	want := map[string]string{
 		"phase":                "int 2 secret=false",
@@ -165,7 +152,9 @@ func TestReadIsTyped(t *testing.T) {
 		"clusterName":          "string camps-prod secret=false",
 		"clusterOwner":         "string org/camps-infra/prod secret=false",
 		"region":               "string dc4-a secret=false",
-		"kubeconfig":           "string apiVersion: v1 secret=true",
+		"adminKubeconfig":      "string apiVersion: v1 secret=true",
+		"deployerKubeconfigs":  "map[string]string map[production:kind: Config] secret=true",
+		"oidcKubeconfig":       "string kind: Config secret=false",
 		"platformInstalled":    "bool true secret=false",
 		"namespaces":           "[]string [production] secret=false",
 		"ingressIp":            "string 203.0.113.7 secret=false",
@@ -173,9 +162,19 @@ func TestReadIsTyped(t *testing.T) {
 		"grafanaUrl":           "string https://grafana.camps.ch secret=false",
 		"grafanaAdminPassword": "string pw secret=true",
 	}
+	got := read(contract.ReadAsOperator)
 	for k, w := range want {
 		if got[k] != w {
-			t.Errorf("%s = %q, want %q", k, got[k], w)
+			t.Errorf("ReadAsOperator: %s = %q, want %q", k, got[k], w)
+		}
+	}
+	consumer := read(contract.Read)
+	for _, f := range contract.Fields() {
+		switch _, has := consumer[f.Name]; {
+		case f.Audience == contract.Operators && has:
+			t.Errorf("Read: a consumer gets operators' output %s", f.Name)
+		case f.Audience == contract.Consumers && consumer[f.Name] != want[f.Name]:
+			t.Errorf("Read: %s = %q, want %q", f.Name, consumer[f.Name], want[f.Name])
 		}
 	}
 }

@@ -32,6 +32,7 @@ const (
 	KeySLO             = "slo"
 	KeyData            = "data"
 	KeySecurity        = "security"
+	KeyOIDCClientID    = "oidcClientId"
 )
 
 // Keys lists every configuration key the program reads: the config tags
@@ -134,6 +135,12 @@ type Config struct {
 	// and, for prod, the zone's settings of camps.ch. Default: none, the
 	// provider reads CLOUDFLARE_API_TOKEN.
 	CloudflareToken Secret `config:"cloudflareApiToken"`
+	// OIDCClientID is the ID of the application at security.oidc's issuer
+	// that signs people in (a GitLab application, docs/access.md): not a
+	// secret, but not known until the application exists, so the operator
+	// sets it (`pulumi config set oidcClientId <id>`). Required where the
+	// stack creates its cluster with security.oidc. Default: none.
+	OIDCClientID string `config:"oidcClientId"`
 	// SLO is the objectives of the stack's public hosts, recorded in its
 	// application namespace.
 	SLO SLOConfig `config:"slo"`
@@ -250,8 +257,13 @@ type Namespace struct {
 	// Name of the namespace, e.g. production or uat.
 	Name string `json:"name"`
 	// DeployerGroup is the group bound to the namespace's deployer role.
-	// Default: <name>-deployers.
+	// Default: <name>-deployers, after security.oidc's prefix when set.
 	DeployerGroup string `json:"deployerGroup"`
+	// DeployerTokenGeneration is the generation of the deployer
+	// ServiceAccount's token, exported in deployerKubeconfigs: raise it to
+	// rotate the token (the next up issues a new one and revokes the old).
+	// Default: 1.
+	DeployerTokenGeneration *int `json:"deployerTokenGeneration"`
 	// AllowExec lets the namespace's deployers exec into pods and
 	// port-forward. Default: false (uat's stack file: true).
 	AllowExec bool `json:"allowExec"`

@@ -92,7 +92,7 @@ func calls(fn *ast.FuncDecl, method string) bool {
 // composes) and building blocks (what components are built from).
 var (
 	components     = []string{"cluster", "data", "edge", "observability", "platform", "security", "tenancy"}
-	buildingBlocks = []string{"cloudflareip", "convention", "customresource", "externalsecret", "helm", "infomaniak", "netpol", "openstackcloud"}
+	buildingBlocks = []string{"cloudflareip", "convention", "customresource", "externalsecret", "helm", "infomaniak", "kubeconfig", "netpol", "openstackcloud"}
 )
 
 // TestComponentsStandAlone checks the import rule over infra/: a component

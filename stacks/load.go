@@ -70,6 +70,11 @@ func Load(src Source, stack string) (*Config, error) {
 		case key == "" || key == KeyPhase:
 		case f.Type == reflect.TypeFor[Secret]():
 			v.Field(i).Set(reflect.ValueOf(secret(src, key, &probs)))
+		case f.Type.Kind() == reflect.String:
+			// A plain string, as `pulumi config set` stores it.
+			if raw, ok := src.Get(FullKey(key)); ok {
+				v.Field(i).SetString(strings.TrimSpace(raw))
+			}
 		default:
 			decode(src, key, v.Field(i).Addr().Interface(), &probs)
 		}

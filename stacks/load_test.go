@@ -31,7 +31,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"attach stack in phase 1 attaches", map[string]string{KeyCluster: `{"attachStack":"uat"}`}, ModeAttach, false, 1, ""},
 		{"attach stack in phase 2 creates", map[string]string{KeyPhase: "2", KeyCluster: `{"attachStack":"uat"}`}, ModeCreate, true, 3, "camps-dev"},
 		{"explicit attach in phase 2 attaches", map[string]string{KeyPhase: "2", KeyCluster: `{"mode":"attach","attachStack":"uat"}`}, ModeAttach, false, 3, ""},
-		{"kubeconfig attaches and installs", map[string]string{KeyKubeconfig: "apiVersion: v1"}, ModeAttach, true, 1, ""},
+		{"kubeconfig attaches and installs", map[string]string{KeyKubeconfig: "clusters: [{name: dev, cluster: {server: https://127.0.0.1:6443}}]"}, ModeAttach, true, 1, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

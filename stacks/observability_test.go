@@ -232,7 +232,7 @@ func TestWatchOtherCluster(t *testing.T) {
 // the receivers the configuration names.
 func TestAlertRouting(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat",
-		Secrets: withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "- name: pager\n  webhook_configs: [{url: 'https://pager.example/x'}]\n- name: chat\n  webhook_configs: [{url: 'https://chat.example/x'}]\n"}),
+		Secrets: withOperatorValues(map[string]string{key("alertmanagerReceivers"): "- name: pager\n  webhook_configs: [{url: 'https://pager.example/x'}]\n- name: chat\n  webhook_configs: [{url: 'https://chat.example/x'}]\n"}),
 		Set:     map[string]string{key("platform"): `{"monitoring": {"grafanaHost": "grafana-uat.camps.ch", "alertRoutes": {"critical": ["pager", "chat"], "warning": ["chat"]}}}`},
 	})
 	secret, ok := res.Recorder.Find("kubernetes:core/v1:Secret", "kube-prometheus-stack-alertmanager-config")

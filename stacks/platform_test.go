@@ -395,7 +395,7 @@ func TestReservedFloatingIP(t *testing.T) {
 func TestOpenStackApplicationCredential(t *testing.T) {
 	res := mustRun(t, stackrun.Options{Stack: "uat",
 		Set:     map[string]string{key("openstack"): `{"projectId":"PCP-ABC","applicationCredentialId":"ac-123"}`},
-		Secrets: withOperatorSecrets(map[string]string{key("openstackApplicationCredentialSecret"): "test-app-cred-secret"}),
+		Secrets: withOperatorValues(map[string]string{key("openstackApplicationCredentialSecret"): "test-app-cred-secret"}),
 	})
 	p := find(t, res, "pulumi:providers:openstack", "ingress-ip")
 	if p.String("applicationCredentialId") != "ac-123" || p.String("tenantId") != "PCP-ABC" || !p.IsSecret("applicationCredentialSecret") {

@@ -145,7 +145,10 @@ func (c *Config) applyPresets() {
 	for i := range c.Namespaces {
 		ns := &c.Namespaces[i]
 		if ns.DeployerGroup == "" && ns.Name != "" {
-			ns.DeployerGroup = ns.Name + "-deployers"
+			ns.DeployerGroup = c.oidcGroupPrefix() + ns.Name + "-deployers"
+		}
+		if ns.DeployerTokenGeneration == nil {
+			ns.DeployerTokenGeneration = ptr(1)
 		}
 		q, dq := &ns.Quota, tenancyPresets[c.multiNode()].quota
 		fill(&q.RequestsCPU, dq.RequestsCPU)

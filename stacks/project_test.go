@@ -100,13 +100,13 @@ func TestKeyConstantsAreConfigTags(t *testing.T) {
 		stacks.KeyPhase, stacks.KeyCluster, stacks.KeyInfomaniak, stacks.KeyInfomaniakToken, stacks.KeyKubeconfig,
 		stacks.KeyPlatform, stacks.KeyNamespaces, stacks.KeyRegistry, stacks.KeyRegistryToken, stacks.KeyCloudflare,
 		stacks.KeyDNSToken, stacks.KeyReceivers, stacks.KeyHeartbeat, stacks.KeyEdge, stacks.KeyOpenStack, stacks.KeyOpenStackSecret,
-		stacks.KeyCloudflareToken, stacks.KeySLO, stacks.KeyData, stacks.KeySecurity,
+		stacks.KeyCloudflareToken, stacks.KeySLO, stacks.KeyData, stacks.KeySecurity, stacks.KeyOIDCClientID,
 	} {
 		if !slices.Contains(stacks.Keys, k) {
 			t.Errorf("constant %q is not the config tag of a Config field", k)
 		}
 	}
-	if len(stacks.Keys) != 20 || len(stacks.SecretKeys) != 8 {
+	if len(stacks.Keys) != 21 || len(stacks.SecretKeys) != 8 {
 		t.Errorf("%d keys, %d secret: a key was added without its constant here", len(stacks.Keys), len(stacks.SecretKeys))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"gitlab.com/camps-ch/infra/infra/convention"
 	"gitlab.com/camps-ch/infra/infra/data"
 	"gitlab.com/camps-ch/infra/infra/edge"
+	"gitlab.com/camps-ch/infra/infra/kubeconfig"
 	"gitlab.com/camps-ch/infra/infra/observability"
 	"gitlab.com/camps-ch/infra/infra/openstackcloud"
 	"gitlab.com/camps-ch/infra/infra/platform"
@@ -125,14 +126,31 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (contract.Outputs, error) {
 			return contract.Outputs{}, err
 		}
 	}
-	return cfg.outputs(target, k8s, served), nil
+	return cfg.outputs(target, k8s, served, created), nil
 }
 
-// outputs are the stack's outputs (the contract other teams read).
-func (c *Config) outputs(target *clusterTarget, k8s *cluster.Cluster, served servedPlatform) contract.Outputs {
+// outputs are the stack's outputs (the contract other teams read, and
+// its operators' outputs).
+func (c *Config) outputs(target *clusterTarget, k8s *cluster.Cluster, served servedPlatform, created map[string]*tenancy.Namespace) contract.Outputs {
 	names := make([]string, 0, len(c.Namespaces))
+	deployers := pulumi.StringMap{}
 	for _, ns := range c.Namespaces {
 		names = append(names, ns.Name)
+		deployers[ns.Name] = deployerKubeconfig(ns.Name, k8s.Kubeconfig, created[ns.Name].DeployerToken)
+	}
+	// Only the stack that creates the cluster hands out its admin
+	// credential, to its operators, and people's sign-in to it.
+	admin := pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	people := pulumi.String("").ToStringOutput()
+	if c.Cluster.Mode == ModeCreate {
+		admin = k8s.Kubeconfig
+		if o := c.Security.OIDC; o != nil {
+			// Of the admin kubeconfig it keeps the cluster entry only
+			// (server and certificate authority), which is not secret.
+			people = pulumi.Unsecret(k8s.Kubeconfig.ApplyT(func(kc string) (string, error) {
+				return kubeconfig.WithOIDC(kc, c.Cluster.Name+"-oidc", o.IssuerURL, c.OIDCClientID)
+			})).(pulumi.StringOutput)
+		}
 	}
 	return contract.Outputs{
 		Phase:                pulumi.Int(c.Phase).ToIntOutput(),
@@ -140,7 +158,9 @@ func (c *Config) outputs(target *clusterTarget, k8s *cluster.Cluster, served ser
 		ClusterName:          k8s.Name,
 		ClusterOwner:         target.owner,
 		Region:               target.region,
-		Kubeconfig:           k8s.Kubeconfig,
+		DeployerKubeconfigs:  pulumi.ToSecret(deployers.ToStringMapOutput()).(pulumi.StringMapOutput),
+		AdminKubeconfig:      admin,
+		OIDCKubeconfig:       people,
 		PlatformInstalled:    pulumi.Bool(*c.Platform.Install).ToBoolOutput(),
 		Namespaces:           pulumi.ToStringArray(names).ToStringArrayOutput(),
 		IngressIP:            served.ingressIP,
@@ -148,6 +168,18 @@ func (c *Config) outputs(target *clusterTarget, k8s *cluster.Cluster, served ser
 		GrafanaURL:           served.grafanaURL,
 		GrafanaAdminPassword: served.grafanaPassword,
 	}
+}
+
+// deployerKubeconfig is the kubeconfig of namespace ns's deployer
+// ServiceAccount: the admin kubeconfig's cluster with the deployer's token.
+func deployerKubeconfig(ns string, admin, token pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.ToSecret(pulumi.All(admin, token).ApplyT(func(v []any) (string, error) {
+		kc, err := kubeconfig.WithToken(v[0].(string), ns+"-"+tenancy.DeployerName, ns, v[1].(string))
+		if err != nil {
+			return "", fmt.Errorf("deployer kubeconfig of namespace %s: %w", ns, err)
+		}
+		return kc, nil
+	})).(pulumi.StringOutput)
 }
 
 // deployAuditSink creates the sink of the API server's audit log and the
@@ -241,13 +273,16 @@ func resolveCluster(ctx *pulumi.Context, cfg *Config) (*clusterTarget, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reference to stack %s: %w", cl.AttachStack, err)
 		}
-		owner := contract.Read(ref)
+		// The owner's admin kubeconfig deploys this stack; it is not
+		// passed on in this stack's outputs.
+		owner := contract.ReadAsOperator(ref)
 		return &clusterTarget{
-			args:   &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: owner.Kubeconfig}},
+			args:   &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: owner.AdminKubeconfig}},
 			owner:  owner.ClusterOwner,
 			region: owner.Region,
-			// The owner's platform and address serve this stack too.
-			served: servedPlatform{ingressIP: owner.IngressIP, grafanaURL: owner.GrafanaURL, grafanaPassword: owner.GrafanaAdminPassword},
+			// The owner's platform and address serve this stack too; its
+			// Grafana password stays the owner's operators'.
+			served: servedPlatform{ingressIP: owner.IngressIP, grafanaURL: owner.GrafanaURL, grafanaPassword: none.grafanaPassword},
 		}, nil
 	default:
 		name := cl.Name
@@ -324,12 +359,13 @@ func namespaceArgs(cfg *Config, ns Namespace) *tenancy.NamespaceArgs {
 			DefaultRequestCPU: l.DefaultRequestCPU, DefaultRequestMemory: l.DefaultRequestMemory,
 			MaxCPU: l.MaxCPU, MaxMemory: l.MaxMemory,
 		},
-		IngressNamespace:    convention.IngressNamespace,
-		MonitoringNamespace: convention.MonitoringNamespace,
-		PrivatePodsLabel:    data.ClusterLabel,
-		EgressCIDRs:         ns.EgressCIDRs,
-		DeployerGroup:       ns.DeployerGroup,
-		AllowExec:           ns.AllowExec,
+		IngressNamespace:        convention.IngressNamespace,
+		MonitoringNamespace:     convention.MonitoringNamespace,
+		PrivatePodsLabel:        data.ClusterLabel,
+		EgressCIDRs:             ns.EgressCIDRs,
+		DeployerGroup:           ns.DeployerGroup,
+		DeployerTokenGeneration: *ns.DeployerTokenGeneration,
+		AllowExec:               ns.AllowExec,
 		Registry: tenancy.Registry{
 			Server:   cfg.Registry.Server,
 			Username: cfg.Registry.Username,

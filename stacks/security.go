@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -18,11 +19,15 @@ import (
 // SecurityConfig is the `security` key: how people reach the cluster, the
 // API server's audit log, and where application secrets come from.
 type SecurityConfig struct {
-	// OIDC makes a created cluster's API server accept the identity
-	// provider's tokens. Default: none (kubeconfig only).
+	// OIDC makes the API server of the cluster this stack creates accept
+	// the identity provider's tokens, so people sign in as themselves
+	// (docs/access.md); its client ID is oidcClientId. A stack that
+	// attaches (prod in phase 1) does not apply it: its owner's does.
+	// Default: none (kubeconfig only).
 	OIDC *OIDCConfig `json:"oidc"`
 	// Groups are bound to cluster roles by the stack that installs the
-	// platform. Default: none.
+	// platform; a stack that does not install it (prod in phase 1) does
+	// not bind them. Default: none.
 	Groups GroupsConfig `json:"groups"`
 	// Audit logs the API server's requests to a sink in the cluster.
 	Audit AuditConfig `json:"audit"`
@@ -60,19 +65,29 @@ type OpenBaoConfig struct {
 	StorageSize string `json:"storageSize"`
 	// AuditStorageSize is each replica's audit device volume. Default: preset.
 	AuditStorageSize string `json:"auditStorageSize"`
+	// Seal is how the replicas unseal: static (each unseals itself at
+	// start with a key the program generates and keeps in a Secret),
+	// shamir (three of five key holders, by hand, after every start) or
+	// migrate-to-shamir (the way back, docs/runbooks/openbao.md).
+	// Default: static.
+	Seal string `json:"seal"`
 }
 
 // OIDCConfig is `security.oidc`.
 type OIDCConfig struct {
-	// IssuerURL is the identity provider, https://…; required.
+	// IssuerURL is the identity provider, https://… (the stack files:
+	// https://gitlab.com); required.
 	IssuerURL string `json:"issuerUrl"`
-	// ClientID is the cluster's client at the provider; required.
-	ClientID string `json:"clientId"`
-	// UsernameClaim names the user. Default: preset.
+	// UsernameClaim names the user: email, name or sub (the stack files:
+	// sub, GitLab's stable user ID). Default: preset.
 	UsernameClaim string `json:"usernameClaim"`
-	// GroupsClaim lists the user's groups. Default: preset.
+	// GroupsClaim lists the user's groups; it must be in the ID token
+	// (GitLab: groups_direct, the groups a user is a direct member of, by
+	// full path). Default: preset.
 	GroupsClaim string `json:"groupsClaim"`
-	// Prefix is put before OIDC users and groups. Default: preset.
+	// Prefix is put before OIDC users and groups, so that they never
+	// collide with Kubernetes' own; every group bound to a role carries
+	// it. Default: preset.
 	Prefix string `json:"prefix"`
 }
 
@@ -93,7 +108,7 @@ func (c *Config) applySecurityPresets() {
 	if o := s.OIDC; o != nil {
 		fill(&o.UsernameClaim, "email")
 		fill(&o.GroupsClaim, "groups")
-		fill(&o.Prefix, "oidc:")
+		o.Prefix = c.oidcGroupPrefix()
 	}
 	secured := c.Cluster.Mode == ModeCreate && *c.Platform.Install && len(c.poolZones()) >= 3
 	if s.Audit.Enabled == nil {
@@ -113,8 +128,22 @@ func (c *Config) applySecurityPresets() {
 	// per day (KubePersistentVolumeFillingUp warns before it is full).
 	fill(&s.OpenBao.StorageSize, "2Gi")
 	fill(&s.OpenBao.AuditStorageSize, "2Gi")
+	fill(&s.OpenBao.Seal, security.SealStatic)
 	if s.ExternalSecrets == nil {
 		s.ExternalSecrets = ptr(false)
+	}
+}
+
+// oidcGroupPrefix is what the API server puts before OIDC groups:
+// security.oidc.prefix, "oidc:" by default; "" without OIDC.
+func (c *Config) oidcGroupPrefix() string {
+	switch o := c.Security.OIDC; {
+	case o == nil:
+		return ""
+	case o.Prefix == "":
+		return "oidc:"
+	default:
+		return o.Prefix
 	}
 }
 
@@ -129,22 +158,14 @@ func (c *Config) poolZones() []string {
 	return out
 }
 
+// gitLabIssuer is GitLab.com as an OIDC issuer. Its ID token carries
+// groups_direct; groups is in the userinfo only, which the API server
+// does not read.
+const gitLabIssuer = "https://gitlab.com"
+
 func (c *Config) validateSecurity(ps *Problems) {
-	if o := c.Security.OIDC; o != nil {
-		if c.Cluster.Mode != ModeCreate {
-			ps.add("security.oidc", "is set, but this stack does not create its cluster: the API server is its owner's")
-		}
-		if u, err := url.Parse(o.IssuerURL); err != nil || u.Scheme != "https" || u.Host == "" {
-			ps.add("security.oidc.issuerUrl", "%q is not an https:// URL", o.IssuerURL)
-		}
-		if o.ClientID == "" {
-			ps.add("security.oidc.clientId", "is required with security.oidc")
-		}
-	}
+	c.validateOIDC(ps)
 	g := c.Security.Groups
-	if g != (GroupsConfig{}) && !*c.Platform.Install {
-		ps.add("security.groups", "is set, but this stack does not install the platform: the cluster's roles are its owner's")
-	}
 	for _, v := range []struct{ key, group string }{
 		{"platformAdmins", g.PlatformAdmins}, {"auditors", g.Auditors}, {"breakGlass", g.BreakGlass},
 	} {
@@ -157,6 +178,38 @@ func (c *Config) validateSecurity(ps *Problems) {
 	}
 	c.validateAudit(ps)
 	c.validateOpenBao(ps)
+}
+
+// validateOIDC checks the identity provider's settings, its client ID
+// where the stack creates its cluster, and that every group bound to a
+// role carries the OIDC prefix, as the API server names OIDC groups.
+func (c *Config) validateOIDC(ps *Problems) {
+	o := c.Security.OIDC
+	if o == nil {
+		return
+	}
+	if u, err := url.Parse(o.IssuerURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		ps.add("security.oidc.issuerUrl", "%q is not an https:// URL", o.IssuerURL)
+	}
+	if strings.TrimSuffix(o.IssuerURL, "/") == gitLabIssuer && o.GroupsClaim == "groups" {
+		ps.add("security.oidc.groupsClaim", "%q is in GitLab's userinfo, not in its ID token, which is all the API server reads: use groups_direct", o.GroupsClaim)
+	}
+	if c.Cluster.Mode == ModeCreate && c.OIDCClientID == "" {
+		ps.add(KeyOIDCClientID, "is not set, and security.oidc needs it: the ID of the application at %s that signs people in to this cluster "+
+			"(docs/access.md says how to create it); set it with `pulumi config set %s <application id>`", o.IssuerURL, KeyOIDCClientID)
+	}
+	prefixed := func(key, group string) {
+		if group != "" && !strings.HasPrefix(group, o.Prefix) {
+			ps.add(key, "%q lacks the OIDC prefix %q: the API server names every OIDC group %s<group>, so no one would be in it", group, o.Prefix, o.Prefix)
+		}
+	}
+	g := c.Security.Groups
+	prefixed("security.groups.platformAdmins", g.PlatformAdmins)
+	prefixed("security.groups.auditors", g.Auditors)
+	prefixed("security.groups.breakGlass", g.BreakGlass)
+	for i, ns := range c.Namespaces {
+		prefixed(fmt.Sprintf("namespaces[%d].deployerGroup", i), ns.DeployerGroup)
+	}
 }
 
 func (c *Config) validateAudit(ps *Problems) {
@@ -195,6 +248,9 @@ func (c *Config) validateOpenBao(ps *Problems) {
 		if n := len(c.poolZones()); c.Cluster.Mode != ModeCreate || n < 3 {
 			ps.add("security.openbao.enabled", "is true, but OpenBao's three Raft replicas need a created cluster with pools in three zones (this one has %d)", n)
 		}
+		if !slices.Contains(security.Seals, o.Seal) {
+			ps.add("security.openbao.seal", "%q is not a seal; use %s", o.Seal, strings.Join(security.Seals, ", "))
+		}
 		for _, q := range [][2]string{{"storageSize", o.StorageSize}, {"auditStorageSize", o.AuditStorageSize}} {
 			if v, err := parseQuantity(q[1]); err != nil {
 				ps.add("security.openbao."+q[0], "%v", err)
@@ -215,7 +271,7 @@ func (c *Config) oidc() *cluster.OIDC {
 		return nil
 	}
 	return &cluster.OIDC{
-		IssuerURL: o.IssuerURL, ClientID: o.ClientID,
+		IssuerURL: o.IssuerURL, ClientID: c.OIDCClientID,
 		UsernameClaim: o.UsernameClaim, GroupsClaim: o.GroupsClaim,
 		UsernamePrefix: o.Prefix, GroupsPrefix: o.Prefix,
 	}
@@ -262,6 +318,7 @@ func (c *Config) openBaoArgs(cm *platform.CertManager, mon *platform.Monitoring,
 		Replicas: openBaoReplicas, StorageSize: o.StorageSize, AuditStorageSize: o.AuditStorageSize,
 		StorageClass: storageClassFor(openBaoReplicas),
 		ESONamespace: security.ExternalSecretsNamespace, ESOServiceAccount: security.ESOServiceAccount,
+		Seal: o.Seal,
 	}
 	if cm != nil && mon != nil && longhorn != nil {
 		a.CertManagerReady = []pulumi.Resource{cm.Release}

@@ -18,34 +18,58 @@ import (
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 )
 
-const secured = `{"oidc":{"issuerUrl":"https://id.camps.ch/realms/camps","clientId":"camps-prod"},
-  "groups":{"platformAdmins":"oidc:platform-admins","auditors":"oidc:auditors","breakGlass":"oidc:break-glass"}}`
-
-// TestOIDCAndRoles: prod's phase 2 cluster takes OIDC, and the groups are
-// bound: platform admins to their role, auditors to view, break-glass
-// alone to cluster-admin.
+// TestOIDCAndRoles: with the stack files' settings, the clusters uat and
+// prod's phase 2 create trust GitLab, and the groups are bound: platform
+// admins to their role, auditors to view, break-glass alone to
+// cluster-admin, each namespace's deployers to its deployer role.
 func TestOIDCAndRoles(t *testing.T) {
-	res := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2", key("security"): secured}})
+	for _, opts := range []stackrun.Options{{Stack: "uat"}, {Stack: "prod", Set: map[string]string{key("phase"): "2"}}} {
+		checkOIDCAndRoles(t, mustRun(t, opts))
+	}
+	// Phase 1's prod applies neither: the cluster and its roles are uat's.
+	attached := mustRun(t, stackrun.Options{Stack: "prod"})
+	if n := len(attached.Recorder.OfType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")); n != 0 {
+		t.Errorf("prod in phase 1 binds %d cluster roles", n)
+	}
+	// Stacks without groups bind nothing; without OIDC the API server
+	// takes none.
+	plain := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2", key("security"): "{}"}})
+	if n := len(plain.Recorder.OfType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")); n != 0 {
+		t.Errorf("%d cluster role bindings without configured groups", n)
+	}
+	if _, ok := find(t, plain, infomaniak.ClusterType, "cluster").Input("apiServer.oidc"); ok {
+		t.Error("OIDC without configuration")
+	}
+}
+
+func checkOIDCAndRoles(t *testing.T, res *stackrun.Result) {
+	t.Helper()
 	kaas := find(t, res, infomaniak.ClusterType, "cluster")
 	for _, m := range kaas.Mismatches(map[string]string{
-		"apiServer.oidc.issuerUrl": "https://id.camps.ch/realms/camps", "apiServer.oidc.clientId": "camps-prod",
-		"apiServer.oidc.usernameClaim": "email", "apiServer.oidc.groupsClaim": "groups",
-		"apiServer.oidc.usernamePrefix": "oidc:", "apiServer.oidc.groupsPrefix": "oidc:",
+		"apiServer.oidc.issuerUrl": "https://gitlab.com", "apiServer.oidc.clientId": "test-gitlab-application-id",
+		"apiServer.oidc.usernameClaim": "sub", "apiServer.oidc.groupsClaim": "groups_direct",
+		"apiServer.oidc.usernamePrefix": "gitlab:", "apiServer.oidc.groupsPrefix": "gitlab:",
 	}) {
-		t.Error("cluster " + m)
+		t.Errorf("stack %s: cluster %s", res.Stack, m)
 	}
 	bindings := map[string][2]string{}
 	for _, b := range res.Recorder.OfType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding") {
 		bindings[b.String("metadata.name")] = [2]string{b.String("roleRef.name"), b.String("subjects[0].name")}
 	}
 	want := map[string][2]string{
-		"camps-platform-admins": {"camps-platform-admin", "oidc:platform-admins"},
-		"camps-auditors":        {"view", "oidc:auditors"},
-		"camps-break-glass":     {"cluster-admin", "oidc:break-glass"},
+		"camps-platform-admins": {"camps-platform-admin", "gitlab:camps-ch/platform-admins"},
+		"camps-auditors":        {"view", "gitlab:camps-ch/auditors"},
+		"camps-break-glass":     {"cluster-admin", "gitlab:camps-ch/break-glass"},
 	}
 	for name, w := range want {
 		if bindings[name] != w {
-			t.Errorf("binding %s = %v, want %v", name, bindings[name], w)
+			t.Errorf("stack %s: binding %s = %v, want %v", res.Stack, name, bindings[name], w)
+		}
+	}
+	for _, b := range res.Recorder.OfType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding") {
+		if ns := b.String("metadata.namespace"); b.String("metadata.name") == "deployer" &&
+			b.String("subjects[0].name") != "gitlab:camps-ch/"+ns+"-deployers" {
+			t.Errorf("stack %s: namespace %s's deployers are %q", res.Stack, ns, b.String("subjects[0].name"))
 		}
 	}
 	role, ok := res.Recorder.Find("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "access-control-platform-admin")
@@ -61,14 +85,6 @@ func TestOIDCAndRoles(t *testing.T) {
 		if slices.Contains(verbs, forbidden) {
 			t.Errorf("platform admins may %s", forbidden)
 		}
-	}
-	// Phase 1 and stacks without groups bind nothing.
-	plain := mustRun(t, stackrun.Options{Stack: "prod", Set: map[string]string{key("phase"): "2"}})
-	if n := len(plain.Recorder.OfType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")); n != 0 {
-		t.Errorf("%d cluster role bindings without configured groups", n)
-	}
-	if _, ok := find(t, plain, infomaniak.ClusterType, "cluster").Input("apiServer.oidc"); ok {
-		t.Error("OIDC without configuration")
 	}
 }
 

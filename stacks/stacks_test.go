@@ -109,6 +109,18 @@ func TestUatCreatesTheSharedCluster(t *testing.T) {
 	wantOutput(t, res, "clusterOwner", "organization/camps-infra/uat")
 	wantOutput(t, res, "platformInstalled", true)
 	wantOutput(t, res, "namespaces", []any{"uat"})
+	// People get a kubeconfig that signs them in with GitLab.
+	people, secret := output(t, res, "oidcKubeconfig")
+	for _, want := range []string{"server: https://camps-shared.kaas.invalid:6443", "command: kubectl",
+		"- oidc-login", "- --oidc-issuer-url=https://gitlab.com", "- --oidc-client-id=test-gitlab-application-id"} {
+		if !strings.Contains(fmt.Sprint(people), want) || secret {
+			t.Errorf("uat's oidcKubeconfig (secret %v) lacks %q:\n%s", secret, want, people)
+		}
+	}
+	// Its operators (and prod in phase 1) get the cluster's admin kubeconfig.
+	if got, secret := output(t, res, "adminKubeconfig"); got != stackrun.TestKubeconfig("camps-shared") || !secret {
+		t.Errorf("uat exports adminKubeconfig %q (secret %v), want the cluster's, secret", got, secret)
+	}
 }
 
 func TestProdPhase1AttachesToUat(t *testing.T) {
@@ -138,8 +150,16 @@ func TestProdPhase1AttachesToUat(t *testing.T) {
 	wantOutput(t, res, "clusterName", "camps-shared")
 	wantOutput(t, res, "clusterOwner", "organization/camps-infra/uat")
 	wantOutput(t, res, "platformInstalled", false)
-	if _, secret := output(t, res, "kubeconfig"); !secret {
-		t.Error("prod exports its kubeconfig in plain text")
+	// uat's credentials deploy prod, but prod passes none of them on.
+	for _, name := range []string{"adminKubeconfig", "grafanaAdminPassword"} {
+		if got, secret := output(t, res, name); got != "" || !secret {
+			t.Errorf("prod exports %s %q (secret %v), want an empty secret: it is uat's", name, got, secret)
+		}
+	}
+	wantOutput(t, res, "oidcKubeconfig", "") // people use uat's
+	deployers, _ := output(t, res, "deployerKubeconfigs")
+	if m, _ := deployers.(map[string]any); len(m) != 1 || m["production"] == nil {
+		t.Errorf("prod's deployer kubeconfigs are for %v, want production only", deployers)
 	}
 }
 
@@ -192,7 +212,7 @@ func TestAttachWithKubeconfigFromConfig(t *testing.T) {
 	res := mustRun(t, stackrun.Options{
 		Stack:   "uat",
 		Set:     map[string]string{key("cluster"): `{"name":"kind"}`, key("edge"): `{}`},
-		Secrets: withOperatorSecrets(map[string]string{key("kubeconfig"): kubeconfig}),
+		Secrets: withOperatorValues(map[string]string{key("kubeconfig"): kubeconfig}),
 	})
 	k8s := find(t, res, typeK8sProvider, "cluster")
 	if k8s.String("kubeconfig") != kubeconfig || !k8s.IsSecret("kubeconfig") {
@@ -207,9 +227,9 @@ func TestAttachWithKubeconfigFromConfig(t *testing.T) {
 	wantOutput(t, res, "platformInstalled", true)
 }
 
-// withOperatorSecrets adds the operator secrets' stand-ins to extra.
-func withOperatorSecrets(extra map[string]string) map[string]string {
-	s := stackrun.OperatorSecrets()
+// withOperatorValues adds the operator secrets' stand-ins to extra.
+func withOperatorValues(extra map[string]string) map[string]string {
+	s := stackrun.OperatorValues()
 	for k, v := range extra {
 		s[k] = v
 	}
@@ -224,11 +244,12 @@ func variants() []stackrun.Options {
 		{Stack: "prod"},
 		{Stack: "prod", Set: map[string]string{key("phase"): "2"}},
 		{Stack: "prod", Set: map[string]string{key("cluster"): `{"mode":"attach"}`, key("edge"): `{}`},
-			Secrets: withOperatorSecrets(map[string]string{
-				key("kubeconfig"):      "apiVersion: v1\nkind: Config\nusers: [{name: dev, user: {token: kind-dev-token}}]\n",
+			Secrets: withOperatorValues(map[string]string{
+				key("kubeconfig"): "apiVersion: v1\nkind: Config\nclusters: [{name: dev, cluster: {server: https://127.0.0.1:6443}}]\n" +
+					"users: [{name: dev, user: {token: kind-dev-token}}]\ncontexts: [{name: dev, context: {cluster: dev, user: dev}}]\ncurrent-context: dev\n",
 				key("infomaniakToken"): "test-infomaniak-token",
 			})},
-		{Stack: "uat", Secrets: withOperatorSecrets(map[string]string{
+		{Stack: "uat", Secrets: withOperatorValues(map[string]string{
 			key("infomaniakToken"):       "test-infomaniak-token",
 			key("cloudflareApiToken"):    "test-cloudflare-api-token",
 			key("alertmanagerReceivers"): "- name: team\n  webhook_configs: [{url: 'https://chat.example/hook/s3cr3t-path'}]\n",

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gitlab.com/camps-ch/infra/infra/edge"
+	"gitlab.com/camps-ch/infra/infra/kubeconfig"
 	"gitlab.com/camps-ch/infra/infra/platform"
 )
 
@@ -76,6 +77,11 @@ func (c *Config) validateCluster(ps *Problems) {
 			ps.add("cluster.mode", "attach needs cluster.attachStack (a stack's kubeconfig output) or the secret kubeconfig")
 		case cl.AttachStack != "" && c.Kubeconfig.IsSet():
 			ps.add("cluster.attachStack", "and kubeconfig are both set: attach takes one of them")
+		case c.Kubeconfig.IsSet():
+			// The deployers' kubeconfigs take its cluster entry.
+			if _, _, err := kubeconfig.Cluster(c.Kubeconfig.Reveal()); err != nil {
+				ps.add(KeyKubeconfig, "%v", err)
+			}
 		}
 		if cl.AttachStack != "" && *c.Platform.Install {
 			ps.add("platform.install", "is true, but the cluster belongs to stack %q, whose platform it is", cl.AttachStack)
@@ -205,6 +211,9 @@ func (c *Config) validateNamespaces(ps *Problems) {
 		}
 		if !groupName.MatchString(ns.DeployerGroup) {
 			ps.add(at("deployerGroup"), "%q is not a group name", ns.DeployerGroup)
+		}
+		if g := *ns.DeployerTokenGeneration; g < 1 {
+			ps.add(at("deployerTokenGeneration"), "is %d; generations count from 1: raise it by one to rotate the token", g)
 		}
 		for j, cidr := range ns.EgressCIDRs {
 			if _, err := netip.ParsePrefix(cidr); err != nil {

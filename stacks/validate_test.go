@@ -15,7 +15,7 @@ func run(t *testing.T, opts stackrun.Options) (*stackrun.Result, error) {
 	t.Helper()
 	opts.Dir = ".."
 	if opts.Secrets == nil {
-		opts.Secrets = stackrun.OperatorSecrets()
+		opts.Secrets = stackrun.OperatorValues()
 	}
 	return stackrun.Run(opts)
 }
@@ -93,7 +93,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "attach without a source", set: map[string]string{key("cluster"): `{"mode":"attach"}`},
 			want: `camps-infra:cluster.mode: attach needs cluster.attachStack (a stack's kubeconfig output) or the secret kubeconfig`},
 		{name: "attach to a stack and a kubeconfig", stack: "prod",
-			secrets: withOperatorSecrets(map[string]string{key("kubeconfig"): "apiVersion: v1"}),
+			secrets: withOperatorValues(map[string]string{key("kubeconfig"): "apiVersion: v1"}),
 			want:    `camps-infra:cluster.attachStack: and kubeconfig are both set: attach takes one of them`},
 		{name: "attach to itself", set: map[string]string{key("cluster"): `{"attachStack":"uat"}`},
 			want: `camps-infra:cluster.attachStack: "uat" is this stack itself`},
@@ -105,8 +105,17 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:cluster.attachStack: "a/b/c/d" is not a stack name (stack, project/stack or org/project/stack)`},
 		{name: "second platform on a shared cluster", stack: "prod", set: map[string]string{key("platform"): `{"install":true}`},
 			want: `camps-infra:platform.install: is true, but the cluster belongs to stack "uat", whose platform it is`},
+		{name: "kubeconfig without a cluster", set: map[string]string{key("cluster"): `{"mode":"attach"}`, key("edge"): `{}`},
+			secrets: withOperatorValues(map[string]string{key("kubeconfig"): "apiVersion: v1\nusers: [{name: dev, user: {token: s3cr3t}}]"}),
+			want:    `camps-infra:kubeconfig: kubeconfig: current-context "" names no context with a cluster`},
+		{name: "kubeconfig CA from a file", set: map[string]string{key("cluster"): `{"mode":"attach"}`, key("edge"): `{}`},
+			secrets: withOperatorValues(map[string]string{key("kubeconfig"): "clusters: [{name: k, cluster: {server: https://k:6443, certificate-authority: /home/me/ca.crt}}]"}),
+			want:    `camps-infra:kubeconfig: kubeconfig: cluster "k" reads its certificate authority from a file; embed it as certificate-authority-data`},
+		{name: "kubeconfig not YAML", set: map[string]string{key("cluster"): `{"mode":"attach"}`, key("edge"): `{}`},
+			secrets: withOperatorValues(map[string]string{key("kubeconfig"): "clusters: [s3cr3t"}),
+			want:    `camps-infra:kubeconfig: kubeconfig: not a YAML document`},
 		{name: "kubeconfig in create mode",
-			secrets: withOperatorSecrets(map[string]string{key("kubeconfig"): "apiVersion: v1"}),
+			secrets: withOperatorValues(map[string]string{key("kubeconfig"): "apiVersion: v1"}),
 			set:     map[string]string{key("cluster"): `{"mode":"create"}`},
 			want:    `camps-infra:kubeconfig: is set, but cluster.mode is create: remove it or use mode attach`},
 		{name: "secret in plain text", plain: map[string]string{key("registryToken"): "glpat-123"},
@@ -160,11 +169,11 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:platform.monitoring.grafanaHost: "" is not a host name such as grafana.camps.ch`},
 		{name: "no DNS-01 token", secrets: map[string]string{key("registryToken"): "t"},
 			want: "camps-infra:cloudflareDnsToken: is not set; cert-manager needs it for DNS-01"},
-		{name: "receiver without a name", secrets: withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "- webhook_configs: [{url: 'https://x'}]"}),
+		{name: "receiver without a name", secrets: withOperatorValues(map[string]string{key("alertmanagerReceivers"): "- webhook_configs: [{url: 'https://x'}]"}),
 			want: `camps-infra:alertmanagerReceivers: receiver 0: a unique, non-empty name other than "null" and "heartbeat" is required`},
-		{name: "heartbeat over plain HTTP", secrets: withOperatorSecrets(map[string]string{key("alertmanagerHeartbeatUrl"): "http://hc.example/ping/secret-key"}),
+		{name: "heartbeat over plain HTTP", secrets: withOperatorValues(map[string]string{key("alertmanagerHeartbeatUrl"): "http://hc.example/ping/secret-key"}),
 			want: `camps-infra:alertmanagerHeartbeatUrl: is not an https:// URL`},
-		{name: "receivers not a list", secrets: withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "name: team"}),
+		{name: "receivers not a list", secrets: withOperatorValues(map[string]string{key("alertmanagerReceivers"): "name: team"}),
 			want: `camps-infra:alertmanagerReceivers: is not a YAML list of Alertmanager receivers`},
 		{name: "Cloudflare range without a length", set: map[string]string{key("cloudflare"): `{"ranges":["173.245.48.0"]}`},
 			want: `camps-infra:cloudflare.ranges[0]: "173.245.48.0" is not a CIDR`},
@@ -211,7 +220,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "too many Prometheus replicas", set: map[string]string{key("platform"): `{"monitoring":{"grafanaHost":"g.camps.ch","prometheusReplicas":3}}`},
 			want: `camps-infra:platform.monitoring.prometheusReplicas: 3 is not 1 or 2`},
 	}...)
-	receivers := withOperatorSecrets(map[string]string{key("alertmanagerReceivers"): "- name: pager\n  webhook_configs: [{url: 'https://pager.example/x'}]\n"})
+	receivers := withOperatorValues(map[string]string{key("alertmanagerReceivers"): "- name: pager\n  webhook_configs: [{url: 'https://pager.example/x'}]\n"})
 	tests = append(tests, []invalidCase{
 		{name: "SLO as a ratio", set: map[string]string{key("slo"): `{"availability":0}`},
 			want: `camps-infra:slo.availability: 0 is not a percentage between 0 and 100 (both excluded)`},
@@ -258,14 +267,18 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:data.postgres.recovery.targetTime: "yesterday" is not an RFC 3339 time such as 2026-11-28T08:00:00Z`},
 		{name: "recovery from a region without S3", set: map[string]string{key("data"): `{"postgres":{"recovery":{"serverName":"postgres","region":"dc9-z"}}}`},
 			want: `camps-infra:data.postgres.recovery.region: "dc9-z" is not a region with S3 (dc3-a, dc4-a)`},
-		{name: "OIDC on an attached cluster", stack: "prod", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"https://id.camps.ch","clientId":"c"}}`},
-			want: `camps-infra:security.oidc: is set, but this stack does not create its cluster: the API server is its owner's`},
-		{name: "OIDC issuer over HTTP", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"http://id.camps.ch","clientId":"c"}}`},
+		{name: "OIDC issuer over HTTP", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"http://id.camps.ch"}}`},
 			want: `camps-infra:security.oidc.issuerUrl: "http://id.camps.ch" is not an https:// URL`},
+		{name: "GitLab groups from the userinfo", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"https://gitlab.com","groupsClaim":"groups"}}`},
+			want: `camps-infra:security.oidc.groupsClaim: "groups" is in GitLab's userinfo, not in its ID token, which is all the API server reads: use groups_direct`},
+		{name: "OIDC without its client ID", secrets: withoutKey(stackrun.OperatorValues(), key("oidcClientId")),
+			want: "camps-infra:oidcClientId: is not set, and security.oidc needs it"},
+		{name: "a group without the OIDC prefix", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"https://gitlab.com","groupsClaim":"groups_direct","prefix":"gitlab:"},"groups":{"auditors":"camps-ch/auditors"}}`},
+			want: `camps-infra:security.groups.auditors: "camps-ch/auditors" lacks the OIDC prefix "gitlab:": the API server names every OIDC group gitlab:<group>, so no one would be in it`},
+		{name: "a deployer group without the OIDC prefix", stack: "prod", set: map[string]string{key("namespaces"): `[{"name":"production","deployerGroup":"production-deployers"}]`},
+			want: `camps-infra:namespaces[0].deployerGroup: "production-deployers" lacks the OIDC prefix "gitlab:"`},
 		{name: "break-glass shared with admins", set: map[string]string{key("security"): `{"groups":{"platformAdmins":"oidc:ops","breakGlass":"oidc:ops"}}`},
 			want: `camps-infra:security.groups.breakGlass: "oidc:ops" is also another role's group: break-glass must be its own`},
-		{name: "groups on an attached stack", stack: "prod", set: map[string]string{key("security"): `{"groups":{"auditors":"oidc:auditors"}}`},
-			want: `camps-infra:security.groups: is set, but this stack does not install the platform: the cluster's roles are its owner's`},
 		{name: "OpenBao on one zone", set: map[string]string{key("security"): `{"openbao":{"enabled":true}}`},
 			want: `camps-infra:security.openbao.enabled: is true, but OpenBao's three Raft replicas need a created cluster with pools in three zones (this one has 1)`},
 		{name: "OpenBao on an attached stack", stack: "prod", set: map[string]string{key("security"): `{"openbao":{"enabled":true}}`},
@@ -338,7 +351,8 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		`camps-infra:namespaces[0].egressCidrs[0]: "x" is not a CIDR`,
 		`camps-infra:registryToken: is not set`,
 		`camps-infra:cloudflareDnsToken: is not set`,
-		`invalid configuration (5 problems)`,
+		"camps-infra:oidcClientId: is not set, and security.oidc needs it: the ID of the application at https://gitlab.com that signs people in to this cluster (docs/access.md says how to create it); set it with `pulumi config set oidcClientId <application id>`",
+		`invalid configuration (6 problems)`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
@@ -368,4 +382,10 @@ func TestDecodeProblemsNameTheirElement(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
+}
+
+// withoutKey is values less one key.
+func withoutKey(values map[string]string, key string) map[string]string {
+	delete(values, key)
+	return values
 }

@@ -26,7 +26,8 @@ const unofferedFlavor = "a4-ram8-disk80-perf1"
 
 // phase1: uat creates the shared cluster and its platform, prod attaches
 // to it through a real StackReference; a second preview of each shows no
-// change, also after a refresh; then both are destroyed.
+// change, also after a refresh; each namespace's deployer kubeconfig works
+// in its namespace only; then both are destroyed.
 func phase1(ctx context.Context, r *runner, p *project) error {
 	uat, err := p.stack(ctx, "uat", uatSecrets...)
 	if err != nil {
@@ -44,15 +45,19 @@ func phase1(ctx context.Context, r *runner, p *project) error {
 	}
 	return all(
 		func() error { return p.settle(ctx, r, prod, map[string]int{"camps-shared": 1}) },
+		func() error { return p.deployers(ctx, r, uat, prod) },
+		func() error { return p.people(ctx, r, uat) },
 		func() error { return p.drills(ctx, r, 2) },
 		func() error { return p.destroy(ctx, r, prod) },
 		func() error { return p.destroy(ctx, r, uat) },
 	)
 }
 
-// phase2: prod creates its own cluster with three pools, OpenBao, the
-// External Secrets Operator and the audit sink, and scales: the ingress
-// controller's autoscaler, metrics-server, a Pooler per database.
+// phase2: prod creates its own cluster with three pools, OpenBao (its
+// static seal followed through the chart's rendering), the External
+// Secrets Operator and the audit sink, and scales: the ingress
+// controller's autoscaler, metrics-server, a Pooler per database; its
+// deployer kubeconfig works in its namespace only.
 func phase2(ctx context.Context, r *runner, p *project) error {
 	prod, err := p.stack(ctx, "prod", append(prodSecrets, stacks.KeyDNSToken)...)
 	if err != nil {
@@ -64,6 +69,8 @@ func phase2(ctx context.Context, r *runner, p *project) error {
 	return all(
 		func() error { return p.settle(ctx, r, prod, map[string]int{"camps-prod": 3}) },
 		func() error { return p.autoscaling(ctx, r) },
+		func() error { return p.openBaoSeal(ctx, r, prod) },
+		func() error { return p.deployers(ctx, r, prod) },
 		func() error { return p.drills(ctx, r, 1) },
 		func() error { return p.destroy(ctx, r, prod) },
 	)

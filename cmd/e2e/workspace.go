@@ -106,6 +106,10 @@ func (p *project) stack(ctx context.Context, name string, secretKeys ...string) 
 	if err != nil {
 		return s, err
 	}
+	// The operator's GitLab application (docs/access.md).
+	if err := s.SetConfig(ctx, stacks.FullKey(stacks.KeyOIDCClientID), auto.ConfigValue{Value: "e2e-gitlab-application"}); err != nil {
+		return s, err
+	}
 	for _, key := range secretKeys {
 		v := randomHex(20)
 		p.secrets[key+"@"+name] = v

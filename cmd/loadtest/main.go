@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, w, errw io.Writer) error {
 	if *stack == "" {
 		return errors.New("-stack is required: its slo configuration holds the objectives")
 	}
-	cfg, err := stackrun.LoadConfig(stackrun.Options{Dir: *dir, Stack: *stack, Set: overrides, Secrets: stackrun.OperatorSecrets()})
+	cfg, err := stackrun.LoadConfig(stackrun.Options{Dir: *dir, Stack: *stack, Set: overrides, Secrets: stackrun.OperatorValues()})
 	if err != nil {
 		return err
 	}

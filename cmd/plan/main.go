@@ -26,7 +26,6 @@ import (
 
 	"gitlab.com/camps-ch/infra/internal/plan"
 	"gitlab.com/camps-ch/infra/internal/policy"
-	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 	"gitlab.com/camps-ch/infra/stacks"
 )
@@ -62,12 +61,12 @@ func run(args []string, w, errw io.Writer) error {
 	if *format != "text" && *format != "json" && *format != "mermaid" {
 		return fmt.Errorf("-format %q: use text, json or mermaid", *format)
 	}
-	res, err := stackrun.Run(stackrun.Options{Dir: *dir, Stack: *stack, Set: overrides, Secrets: stackrun.OperatorSecrets()})
+	res, err := stackrun.Run(stackrun.Options{Dir: *dir, Stack: *stack, Set: overrides, Secrets: stackrun.OperatorValues()})
 	if err != nil {
 		return err
 	}
 	if *checkPolicies {
-		return checkPlan(w, *stack, overrides, res.Recorder.Resources())
+		return checkPlan(w, *stack, overrides, policy.Plan{Resources: res.Recorder.Resources(), Outputs: res.Outputs})
 	}
 	g := plan.NewGraph(res.Recorder.Resources())
 	if *compare != "" {
@@ -97,9 +96,9 @@ func run(args []string, w, errw io.Writer) error {
 var errViolations = errors.New("policy violations")
 
 // checkPlan prints each policy's verdict and every violation.
-func checkPlan(w io.Writer, stack string, overrides stackrun.Sets, resources []*recorder.Resource) error {
-	violations := policy.Check(resources)
-	fmt.Fprintf(w, "policies of stack %s %v: %d resources, %d violations\n", stack, overrides, len(resources), len(violations))
+func checkPlan(w io.Writer, stack string, overrides stackrun.Sets, p policy.Plan) error {
+	violations := policy.Check(p)
+	fmt.Fprintf(w, "policies of stack %s %v: %d resources, %d violations\n", stack, overrides, len(p.Resources), len(violations))
 	for _, v := range violations {
 		fmt.Fprintln(w, "  FAIL", v)
 	}

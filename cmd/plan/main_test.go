@@ -27,14 +27,14 @@ func TestPlanUatJSON(t *testing.T) {
 	types := map[string]int{}
 	for _, r := range doc.Resources {
 		types[r.Type]++
-		if r.Type == "kubernetes:core/v1:Secret" && r.Inputs["stringData"] != plan.Redacted {
-			t.Errorf("pull secret not redacted: %v", r.Inputs["stringData"])
+		if r.Type == "kubernetes:core/v1:Secret" && r.Inputs["type"] != "kubernetes.io/service-account-token" && r.Inputs["stringData"] != plan.Redacted {
+			t.Errorf("secret %s not redacted: %v", r.Name, r.Inputs["stringData"])
 		}
 	}
 	if types["infomaniak:kaas:Cluster"] != 1 || types["infomaniak:kaas:InstancePool"] != 1 {
 		t.Errorf("uat plan has %v, want one KaaS cluster and pool", types)
 	}
-	if doc.Outputs["kubeconfig"] != plan.Redacted || doc.Outputs["clusterMode"] != "create" {
+	if doc.Outputs["adminKubeconfig"] != plan.Redacted || doc.Outputs["deployerKubeconfigs"] != plan.Redacted || doc.Outputs["clusterMode"] != "create" {
 		t.Errorf("outputs = %v", doc.Outputs)
 	}
 	if len(doc.CriticalPath) < 5 {
@@ -63,9 +63,10 @@ func TestPlanProdText(t *testing.T) {
 	out := plan_(t, "-stack", "prod")
 	for _, want := range []string{
 		"pulumi:pulumi:StackReference organization/camps-infra/uat  name=organization/camps-infra/uat  [read]",
-		"camps:tenancy:Namespace production (11 resources)",
+		"camps:tenancy:Namespace production (13 resources)",
 		`clusterMode = "attach"`,
-		`kubeconfig = "[secret]"`,
+		`adminKubeconfig = "[secret]"`,
+		`deployerKubeconfigs = "[secret]"`,
 		"critical path: 5 steps",
 	} {
 		if !strings.Contains(out, want) {

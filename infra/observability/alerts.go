@@ -265,7 +265,9 @@ func PlatformRules(opts RuleOptions) []RuleGroup {
 	if ns := opts.OpenBaoNamespace; ns != "" {
 		groups = append(groups, RuleGroup{Name: "camps.openbao", Rules: rules(
 			alert{
-				// A sealed replica reports unsealed = 0 once; the series can
+				// A replica that stays sealed (the static seal failed, or
+				// Shamir key holders have not come) or cannot start. A sealed
+				// replica reports unsealed = 0 once; the series can
 				// age out while it stays sealed. Its readiness probe is
 				// `bao status`, so kube-state-metrics sees it unready (and a
 				// replica that cannot start) for as long as it lasts.
@@ -275,7 +277,7 @@ func PlatformRules(opts RuleOptions) []RuleGroup {
 				forDuration: "5m",
 				severity:    Critical,
 				summary:     "An OpenBao replica is sealed or not ready.",
-				description: `OpenBao replica {{ $labels.pod }} has been sealed or unready for 5 minutes (unsealed or ready = {{ $value }}); it serves nothing until key holders unseal it (or it starts).`,
+				description: `OpenBao replica {{ $labels.pod }} has been sealed or unready for 5 minutes (unsealed or ready = {{ $value }}) and serves nothing. With the static seal it unseals itself at start: its seal key is missing or wrong, or it cannot start. With Shamir, key holders unseal it.`,
 				runbook:     "openbao.md",
 			},
 			alert{

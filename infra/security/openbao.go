@@ -3,10 +3,12 @@ package security
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/infra/convention"
@@ -46,18 +48,47 @@ const (
 	BootstrapConfigMap = "openbao-bootstrap"
 )
 
-// Where the server finds its certificate, its bootstrap script and keeps
-// its audit log.
+// Where the server finds its certificate, its bootstrap script and its
+// seal key, and keeps its audit log.
 const (
 	tlsDir       = "/openbao/userconfig/tls"
 	bootstrapDir = "/openbao/userconfig/bootstrap"
+	sealDir      = "/openbao/userconfig/seal"
 	auditLog     = "/openbao/audit/audit.log"
 	serverSecret = "openbao-server-tls"
 )
 
+// How OpenBao unseals (OpenBaoArgs.Seal).
+const (
+	// SealStatic: every replica unseals itself at start with an AES-256
+	// key the program generates and keeps in the Secret SealSecret
+	// (OpenBao's static seal, since 2.4). Initialising gives recovery keys
+	// instead of unseal keys.
+	SealStatic = "static"
+	// SealShamir: key holders unseal every replica by hand after every
+	// start (three of five unseal keys).
+	SealShamir = "shamir"
+	// SealMigrateToShamir: the static seal is configured but disabled, so
+	// that `bao operator unseal -migrate` with the recovery keys moves
+	// OpenBao back to Shamir (docs/runbooks/openbao.md).
+	SealMigrateToShamir = "migrate-to-shamir"
+)
+
+// Seals are the values of OpenBaoArgs.Seal.
+var Seals = []string{SealStatic, SealShamir, SealMigrateToShamir}
+
+// SealSecret holds the static seal's key (key "key", base64) in
+// OpenBaoNamespace; SealKeyID names the key in OpenBao's configuration
+// and in what it encrypts.
+const (
+	SealSecret = "openbao-seal"
+	SealKeyID  = "camps-openbao-1"
+)
+
 // OpenBao is the secrets store: a Raft cluster of one replica per zone
-// behind TLS, its data and audit log on Longhorn. It starts sealed:
-// docs/runbooks/openbao.md initialises and unseals it.
+// behind TLS, its data and audit log on Longhorn. It starts uninitialised:
+// docs/runbooks/openbao.md initialises it; with the static seal every
+// replica then unseals itself at every start.
 type OpenBao struct {
 	pulumi.ResourceState
 
@@ -81,6 +112,9 @@ type OpenBaoArgs struct {
 	// ESONamespace and ESOServiceAccount are who may log in with the
 	// ESORole, and reach OpenBao through the network.
 	ESONamespace, ESOServiceAccount string
+	// Seal is how the replicas unseal: SealStatic, SealShamir or
+	// SealMigrateToShamir.
+	Seal string
 	// CertManagerReady are what the certificates wait for.
 	CertManagerReady []pulumi.Resource
 	// Ready are what the release waits for: Longhorn and the monitoring
@@ -98,6 +132,8 @@ func (a *OpenBaoArgs) validate() error {
 		return errors.New("the storage sizes and class are required")
 	case a.ESONamespace == "" || a.ESOServiceAccount == "":
 		return errors.New("the External Secrets Operator's namespace and service account are required")
+	case !slices.Contains(Seals, a.Seal):
+		return fmt.Errorf("seal %q: use one of %s", a.Seal, strings.Join(Seals, ", "))
 	}
 	return nil
 }
@@ -142,8 +178,9 @@ func openBaoNetwork(esoNamespace string) []netpol.Allow {
 // a token (Prometheus scrapes every replica), Raft joining the other
 // replicas by their stable names, a file audit device on the audit
 // volume, Kubernetes service registration (the active and standby
-// Services follow the leader).
-func openBaoConfig(replicas int) string {
+// Services follow the leader), and the static seal unless seal is
+// SealShamir (disabled while migrating to Shamir).
+func openBaoConfig(replicas int, seal string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `ui = false
 
@@ -185,6 +222,18 @@ audit "file" "file" {
   }
 }
 `, auditLog)
+	if seal == SealShamir {
+		return b.String()
+	}
+	fmt.Fprintf(&b, `
+seal "static" {
+  current_key_id = "%s"
+  current_key    = "file://%s/key"
+`, SealKeyID, sealDir)
+	if seal == SealMigrateToShamir {
+		b.WriteString("  disabled       = \"true\"\n")
+	}
+	b.WriteString("}\n")
 	return b.String()
 }
 
@@ -235,7 +284,7 @@ func openBaoChartValues(a *OpenBaoArgs) openBaoValues {
 		Server: openBaoServer{
 			Resources: openBaoResources,
 			HA: openBaoHA{Enabled: true, Replicas: a.Replicas,
-				Raft: openBaoRaft{Enabled: true, SetNodeID: true, Config: openBaoConfig(a.Replicas)}},
+				Raft: openBaoRaft{Enabled: true, SetNodeID: true, Config: openBaoConfig(a.Replicas, a.Seal)}},
 			// All replicas start at once: the chart's OrderedReady would
 			// wait for openbao-0 to be unsealed before creating the next.
 			PodManagementPolicy:       "Parallel",
@@ -253,11 +302,40 @@ func openBaoChartValues(a *OpenBaoArgs) openBaoValues {
 			ExtraEnvironmentVars: map[string]string{"BAO_CACERT": tlsDir + "/ca.crt"},
 		},
 	}
+	if a.Seal != SealShamir {
+		// Readable by OpenBao's group only (the pod's fsGroup).
+		v.Server.Volumes = append(v.Server.Volumes, volume{Name: "seal", Secret: &secretVolume{SecretName: SealSecret, DefaultMode: 0o440}})
+		v.Server.VolumeMounts = append(v.Server.VolumeMounts, volumeMount{Name: "seal", MountPath: sealDir, ReadOnly: true})
+	}
 	v.Server.StatefulSet.SecurityContext.Pod = podSecurityContext{
 		RunAsNonRoot: true, RunAsUser: 100, RunAsGroup: 1000, FSGroup: 1000, SeccompProfile: seccompProfile{"RuntimeDefault"},
 	}
 	v.Server.StatefulSet.SecurityContext.Container = containerSecurityContext{AllowPrivilegeEscalation: false, Capabilities: dropAll}
 	return v
+}
+
+// sealKey generates the static seal's AES-256 key and writes it, base64
+// (the 44 characters the static seal reads), into the Secret SealSecret.
+// Both are protected: without the key, OpenBao's data cannot be
+// decrypted, and the stack's state is the key's one backup.
+func sealKey(ctx *pulumi.Context, name string, namespace pulumi.StringInput, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
+	rnd, err := random.NewProvider(ctx, name+"-seal", nil, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("seal key provider: %w", err)
+	}
+	key, err := random.NewRandomBytes(ctx, name+"-seal-key", &random.RandomBytesArgs{Length: pulumi.Int(32)},
+		append(opts, pulumi.Provider(rnd), pulumi.Protect(true))...)
+	if err != nil {
+		return nil, fmt.Errorf("seal key: %w", err)
+	}
+	secret, err := corev1.NewSecret(ctx, name+"-seal", &corev1.SecretArgs{
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(SealSecret), Namespace: namespace},
+		StringData: pulumi.StringMap{"key": pulumi.ToSecret(key.Base64).(pulumi.StringOutput)},
+	}, append(opts, pulumi.Protect(true))...)
+	if err != nil {
+		return nil, fmt.Errorf("seal key secret: %w", err)
+	}
+	return secret, nil
 }
 
 // serverNames are the DNS names OpenBao answers to: its Services and
@@ -306,10 +384,18 @@ func NewOpenBao(ctx *pulumi.Context, name string, args *OpenBaoArgs, opts ...pul
 	if err != nil {
 		return nil, wrap(err)
 	}
-	// The pods stay unready until someone unseals them: the release does
-	// not wait for them, nor for the certificates (the pods start once
-	// cert-manager has written their Secrets; the kubelet retries).
 	deps := append([]pulumi.Resource{bootstrap}, args.Ready...)
+	if args.Seal != SealShamir {
+		key, err := sealKey(ctx, name, ns.Name, pulumi.Parent(c))
+		if err != nil {
+			return nil, wrap(err)
+		}
+		deps = append(deps, key)
+	}
+	// The pods stay unready until OpenBao is initialised (and, with
+	// Shamir, unsealed): the release does not wait for them, nor for the
+	// certificates (the pods start once cert-manager has written their
+	// Secrets; the kubelet retries).
 	c.Release, err = helm.NewRelease(ctx, name, &helm.ReleaseArgs{
 		Chart: helm.Override(OpenBaoChart, args.Chart), Name: openBaoRelease, Namespace: ns.Name, Values: values, SkipAwait: true,
 	}, pulumi.Parent(c), pulumi.Protect(true), pulumi.DependsOn(deps))

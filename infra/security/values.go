@@ -96,6 +96,8 @@ type volume struct {
 
 type secretVolume struct {
 	SecretName string `json:"secretName"`
+	// DefaultMode is the files' mode; 0 leaves the default (0644).
+	DefaultMode int `json:"defaultMode,omitempty"`
 }
 
 type configMapVolume struct {

@@ -1,6 +1,7 @@
 // Package tenancy provides the application namespace (production, uat):
 // Pod Security labels, quota, container limits, network isolation, the
-// deployer role and the registry pull secret.
+// deployer role with its group and ServiceAccount, and the registry pull
+// secret.
 package tenancy
 
 import (
@@ -35,7 +36,14 @@ type Namespace struct {
 	Name pulumi.StringOutput `pulumi:"name"`
 	// PullSecret is the name of the registry pull secret.
 	PullSecret pulumi.StringOutput `pulumi:"pullSecret"`
+	// DeployerToken is the token of the deployer ServiceAccount, bound to
+	// the deployer role of this namespace only. Always secret.
+	DeployerToken pulumi.StringOutput `pulumi:"deployerToken"`
 }
+
+// DeployerName names the deployer Role, its RoleBinding and the
+// ServiceAccount CI deploys with.
+const DeployerName = "deployer"
 
 // NamespaceArgs configure an application namespace. Every field is required
 // unless it says otherwise.
@@ -66,6 +74,10 @@ type NamespaceArgs struct {
 	AllowExec bool
 	// DeployerGroup is the group bound to the deployer role.
 	DeployerGroup string
+	// DeployerTokenGeneration names the deployer ServiceAccount's token
+	// Secret (deployer-token-<generation>): a new generation replaces the
+	// Secret, which issues a new token and revokes the old one. At least 1.
+	DeployerTokenGeneration int
 	// Registry is the private registry the pods pull from.
 	Registry Registry
 }
@@ -102,6 +114,8 @@ func (a *NamespaceArgs) validate() error {
 		return errors.New("the ingress and monitoring namespaces are required")
 	case a.DeployerGroup == "":
 		return errors.New("a deployer group is required")
+	case a.DeployerTokenGeneration < 1:
+		return fmt.Errorf("the deployer token generation is %d, want at least 1", a.DeployerTokenGeneration)
 	case a.Registry.Server == "" || a.Registry.Username == "" || (a.Registry.Token == nil && !a.Registry.External):
 		return errors.New("the registry server, username and token are required")
 	}
@@ -110,8 +124,9 @@ func (a *NamespaceArgs) validate() error {
 
 // NewNamespace creates the namespace called name with its quota, limits,
 // network policies (default deny; allow the namespace itself, the ingress
-// controller, monitoring, DNS and EgressCIDRs), deployer Role and
-// RoleBinding, and the registry pull secret. The namespace is protected:
+// controller, monitoring, DNS and EgressCIDRs), deployer Role bound to the
+// deployer group and ServiceAccount, the ServiceAccount's token, and the
+// registry pull secret. The namespace is protected:
 // deleting it would delete its volumes.
 func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ...pulumi.ResourceOption) (*Namespace, error) {
 	if err := args.validate(); err != nil {
@@ -144,7 +159,7 @@ func NewNamespace(ctx *pulumi.Context, name string, args *NamespaceArgs, opts ..
 			return nil, fmt.Errorf("namespace %q: %w", name, err)
 		}
 	}
-	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"name": n.Name, "pullSecret": n.PullSecret})
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"name": n.Name, "pullSecret": n.PullSecret, "deployerToken": n.DeployerToken})
 }
 
 type metaFunc func(objName string) *metav1.ObjectMetaArgs
@@ -235,25 +250,62 @@ func (n *Namespace) deployer(ctx *pulumi.Context, name string, args *NamespaceAr
 			Verbs:     pulumi.ToStringArray([]string{"get", "create"}),
 		})
 	}
-	role, err := rbacv1.NewRole(ctx, name+"-deployer", &rbacv1.RoleArgs{Metadata: meta("deployer"), Rules: rules}, opts...)
+	role, err := rbacv1.NewRole(ctx, name+"-deployer", &rbacv1.RoleArgs{Metadata: meta(DeployerName), Rules: rules}, opts...)
 	if err != nil {
 		return fmt.Errorf("deployer role: %w", err)
 	}
+	// CI's identity: no token is mounted into pods (none run as it); its
+	// one token is the Secret below.
+	sa, err := corev1.NewServiceAccount(ctx, name+"-deployer", &corev1.ServiceAccountArgs{
+		Metadata:                     meta(DeployerName),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("deployer service account: %w", err)
+	}
 	if _, err := rbacv1.NewRoleBinding(ctx, name+"-deployer", &rbacv1.RoleBindingArgs{
-		Metadata: meta("deployer"),
+		Metadata: meta(DeployerName),
 		RoleRef: &rbacv1.RoleRefArgs{
 			ApiGroup: pulumi.String("rbac.authorization.k8s.io"),
 			Kind:     pulumi.String("Role"),
 			Name:     role.Metadata.Name().Elem(),
 		},
-		Subjects: rbacv1.SubjectArray{rbacv1.SubjectArgs{
-			ApiGroup: pulumi.String("rbac.authorization.k8s.io"),
-			Kind:     pulumi.String("Group"),
-			Name:     pulumi.String(args.DeployerGroup),
-		}},
+		Subjects: rbacv1.SubjectArray{
+			rbacv1.SubjectArgs{
+				ApiGroup: pulumi.String("rbac.authorization.k8s.io"),
+				Kind:     pulumi.String("Group"),
+				Name:     pulumi.String(args.DeployerGroup),
+			},
+			rbacv1.SubjectArgs{
+				Kind:      pulumi.String("ServiceAccount"),
+				Name:      sa.Metadata.Name().Elem(),
+				Namespace: n.Name,
+			},
+		},
 	}, opts...); err != nil {
 		return fmt.Errorf("deployer role binding: %w", err)
 	}
+	// A long-lived token, as CI outside the cluster needs one: the token
+	// controller fills the Secret, and the Kubernetes provider waits until
+	// it has. Deleting the Secret revokes the token.
+	token, err := corev1.NewSecret(ctx, fmt.Sprintf("%s-deployer-token-%d", name, args.DeployerTokenGeneration), &corev1.SecretArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.Sprintf("%s-token-%d", DeployerName, args.DeployerTokenGeneration),
+			Namespace:   n.Name,
+			Annotations: pulumi.StringMap{"kubernetes.io/service-account.name": sa.Metadata.Name().Elem()},
+		},
+		Type: pulumi.String("kubernetes.io/service-account-token"),
+	}, append(opts, pulumi.AdditionalSecretOutputs([]string{"data"}))...)
+	if err != nil {
+		return fmt.Errorf("deployer token: %w", err)
+	}
+	n.DeployerToken = pulumi.ToSecret(token.Data.ApplyT(func(data map[string]string) (string, error) {
+		b, err := base64.StdEncoding.DecodeString(data["token"])
+		if err != nil || len(b) == 0 {
+			return "", fmt.Errorf("deployer token of namespace %q: the Secret holds no token (is the token controller running?)", name)
+		}
+		return string(b), nil
+	})).(pulumi.StringOutput)
 	return nil
 }
 

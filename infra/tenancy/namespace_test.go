@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"gitlab.com/camps-ch/infra/internal/recorder"
@@ -35,19 +36,65 @@ func args(egress ...string) *NamespaceArgs {
 		Limits:           Limits{DefaultCPU: "500m", DefaultMemory: "512Mi", DefaultRequestCPU: "100m", DefaultRequestMemory: "128Mi", MaxCPU: "1", MaxMemory: "1Gi"},
 		IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 		EgressCIDRs:   egress,
-		DeployerGroup: "uat-deployers",
-		Registry:      Registry{Server: "registry.gitlab.com", Username: "deploy", Token: pulumi.ToSecret(pulumi.String("t0ken")).(pulumi.StringOutput)},
+		DeployerGroup: "uat-deployers", DeployerTokenGeneration: 1,
+		Registry: Registry{Server: "registry.gitlab.com", Username: "deploy", Token: pulumi.ToSecret(pulumi.String("t0ken")).(pulumi.StringOutput)},
 	}
 }
 
 func record(t *testing.T, a *NamespaceArgs) (*recorder.Recorder, error) {
 	t.Helper()
-	rec := recorder.New("p", "s", nil)
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := NewNamespace(ctx, "uat", a)
-		return err
-	}, pulumi.WithMocks("p", "s", rec))
+	rec, _, err := recordToken(t, a)
 	return rec, err
+}
+
+// recordToken records the namespace, the token controller filling the
+// deployer's token Secret, and returns the component's DeployerToken.
+func recordToken(t *testing.T, a *NamespaceArgs) (*recorder.Recorder, string, error) {
+	t.Helper()
+	rec := recorder.New("p", "s", func(r *recorder.Resource) resource.PropertyMap {
+		if r.String("type") != "kubernetes.io/service-account-token" {
+			return nil
+		}
+		return resource.PropertyMap{"data": resource.MakeSecret(resource.NewProperty(resource.PropertyMap{
+			"token": resource.NewProperty(base64.StdEncoding.EncodeToString([]byte("sa-t0ken"))),
+		}))}
+	})
+	var token string
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		n, err := NewNamespace(ctx, "uat", a)
+		if err != nil {
+			return err
+		}
+		n.DeployerToken.ApplyT(func(s string) string { token = s; return s })
+		return nil
+	}, pulumi.WithMocks("p", "s", rec))
+	return rec, token, err
+}
+
+func TestDeployerAccount(t *testing.T) {
+	a := args()
+	a.DeployerTokenGeneration = 3
+	rec, token, err := recordToken(t, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "sa-t0ken" {
+		t.Errorf("DeployerToken = %q, want the Secret's token decoded", token)
+	}
+	secret, ok := rec.Find("kubernetes:core/v1:Secret", "uat-deployer-token-3")
+	if !ok || secret.String("metadata.name") != "deployer-token-3" ||
+		secret.String(`metadata.annotations["kubernetes.io/service-account.name"]`) != DeployerName {
+		t.Fatalf("no token Secret deployer-token-3 of the deployer account")
+	}
+	binding, _ := rec.Find("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "uat-deployer")
+	if binding.String("subjects[1].kind") != "ServiceAccount" || binding.String("subjects[1].name") != DeployerName ||
+		binding.String("roleRef.kind") != "Role" || binding.String("roleRef.name") != DeployerName {
+		t.Errorf("binding = %v, want the deployer group and ServiceAccount on the Role deployer", binding.Inputs)
+	}
+	a.DeployerTokenGeneration = 0
+	if _, _, err := recordToken(t, a); err == nil || !strings.Contains(err.Error(), "generation is 0") {
+		t.Errorf("generation 0: err = %v", err)
+	}
 }
 
 func TestNamespaceGuardRails(t *testing.T) {

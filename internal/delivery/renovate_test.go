@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"gitlab.com/camps-ch/infra/infra/kubeconfig"
 )
 
 // renovate is the part of renovate.json these tests read; unknown fields
@@ -402,4 +404,35 @@ func matchesAny(t *testing.T, matchers []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestRenovateFindsTheToolsPinnedInCode: the kubelogin version the people's
+// kubeconfig names is read by Renovate as the constant holds it.
+func TestRenovateFindsTheToolsPinnedInCode(t *testing.T) {
+	r := loadRenovate(t)
+	const file = "infra/kubeconfig/kubeconfig.go"
+	src, err := os.ReadFile(root + "/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range managersOf(t, r, file) {
+		for _, ms := range m.MatchStrings {
+			re := regexp.MustCompile(ms)
+			sub := re.FindStringSubmatch(string(src))
+			if sub == nil || re.SubexpIndex("depName") < 0 || sub[re.SubexpIndex("depName")] != "int128/kubelogin" {
+				continue
+			}
+			found = true
+			if got := sub[re.SubexpIndex("currentValue")]; got != kubeconfig.KubeloginVersion {
+				t.Errorf("Renovate reads kubelogin at %q, the code pins %q", got, kubeconfig.KubeloginVersion)
+			}
+			if sub[re.SubexpIndex("datasource")] != "github-releases" {
+				t.Errorf("datasource %q", sub[re.SubexpIndex("datasource")])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no manager reads kubelogin's version in %s", file)
+	}
 }

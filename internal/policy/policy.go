@@ -1,7 +1,8 @@
 // Package policy checks a plan (the resources the program registers, as
 // the offline plan records them) against the project's rules: chart
 // versions pinned, no load balancer but the ingress's, namespaces
-// labelled, stateful resources protected, no secret in plain text. The
+// labelled, stateful resources protected, no secret in plain text, no
+// cluster-wide credential in the consumers' outputs. The
 // merge request pipeline runs it on every stack and phase (`make policy`),
 // and `make test` too.
 package policy
@@ -31,9 +32,11 @@ const (
 // Service of type LoadBalancer: the ingress controller's.
 const IngressNamespace = "ingress-nginx"
 
-// StatefulTypes hold data, addresses or money: each must be protected, so
-// that no `pulumi up` or `destroy` can delete it by accident.
+// StatefulTypes hold data, addresses or money, or the key to data (the
+// OpenBao seal key, random bytes): each must be protected, so that no
+// `pulumi up` or `destroy` can delete it by accident.
 var StatefulTypes = []string{
+	"random:index/randomBytes:RandomBytes",
 	"infomaniak:kaas:Cluster",
 	"infomaniak:kaas:InstancePool",
 	namespaceType,
@@ -103,17 +106,27 @@ func breakGlassOnly(r *recorder.Resource) []string {
 	return out
 }
 
-// PlanPolicy is one rule over the plan as a whole: how resources relate.
+// Plan is what the offline plan records of a stack: its resources and
+// its outputs.
+type Plan struct {
+	Resources []*recorder.Resource
+	Outputs   resource.PropertyMap
+}
+
+// PlanPolicy is one rule over the plan as a whole: how resources relate,
+// and what the stack exports.
 type PlanPolicy struct {
 	Name        string
 	Description string
-	check       func(resources []*recorder.Resource) []Violation
+	check       func(p Plan) []Violation
 }
 
 // PlanPolicies are the project's rules across resources.
 var PlanPolicies = []PlanPolicy{
 	{"namespaces-default-deny", "every namespace the program creates has a NetworkPolicy " + DefaultDeny +
 		" that selects all its pods and allows no traffic in or out", defaultDenyEverywhere},
+	{"consumers-scoped", "every kubeconfig in a consumers' output signs a person in (exec, no credential) or authenticates as a ServiceAccount of the plan " +
+		"bound by RoleBindings of its own namespace to Roles that grant no RBAC and no wildcard: never a cluster-admin credential", consumersScoped},
 }
 
 // DefaultDeny is the name of the deny-all NetworkPolicy of a namespace.
@@ -121,7 +134,8 @@ const DefaultDeny = "default-deny"
 
 const networkPolicyType = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
-func defaultDenyEverywhere(rs []*recorder.Resource) []Violation {
+func defaultDenyEverywhere(p Plan) []Violation {
+	rs := p.Resources
 	denied := map[string]bool{}
 	for _, r := range rs {
 		if r.Type == networkPolicyType && r.String("metadata.name") == DefaultDeny && deniesAll(r) {
@@ -161,17 +175,17 @@ func deniesAll(r *recorder.Resource) bool {
 
 // Check runs every policy on every resource, and the plan policies on
 // the plan, and returns the violations, sorted.
-func Check(resources []*recorder.Resource) []Violation {
+func Check(p Plan) []Violation {
 	var out []Violation
-	for _, r := range resources {
+	for _, r := range p.Resources {
 		for _, p := range Policies {
 			for _, msg := range p.check(r) {
 				out = append(out, Violation{Policy: p.Name, Resource: r.Type + " " + r.Name, Message: msg})
 			}
 		}
 	}
-	for _, p := range PlanPolicies {
-		out = append(out, p.check(resources)...)
+	for _, pp := range PlanPolicies {
+		out = append(out, pp.check(p)...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out

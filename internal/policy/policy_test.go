@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,15 +24,15 @@ var plans = []stackrun.Options{
 	{Stack: "prod", Set: map[string]string{stacks.FullKey("phase"): "2", stacks.FullKey("security"): `{"externalSecrets":true}`}},
 }
 
-func plan(t *testing.T, opts stackrun.Options) []*recorder.Resource {
+func plan(t *testing.T, opts stackrun.Options) policy.Plan {
 	t.Helper()
 	opts.Dir = "../.."
-	opts.Secrets = stackrun.OperatorSecrets()
+	opts.Secrets = stackrun.OperatorValues()
 	res, err := stackrun.Run(opts)
 	if err != nil {
 		t.Fatalf("plan %s %v: %v", opts.Stack, opts.Set, err)
 	}
-	return res.Recorder.Resources()
+	return policy.Plan{Resources: res.Recorder.Resources(), Outputs: res.Outputs}
 }
 
 func TestEveryPlanPasses(t *testing.T) {
@@ -155,8 +156,9 @@ func TestSeededViolationsFail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs := tt.seed(t, plan(t, plans[0]))
-			vs := policy.Check(rs)
+			p := plan(t, plans[0])
+			p.Resources = tt.seed(t, p.Resources)
+			vs := policy.Check(p)
 			if len(vs) == 0 {
 				t.Fatal("the seeded violation passed")
 			}
@@ -174,12 +176,71 @@ func TestSeededViolationsFail(t *testing.T) {
 // TestUnprotectedOpenBaoFails: OpenBao's volumes hold every secret; its
 // release (prod's phase 2) must be protected.
 func TestUnprotectedOpenBaoFails(t *testing.T) {
-	rs := plan(t, plans[3])
-	find(t, rs, "kubernetes:helm.sh/v3:Release", "openbao").Protect = false
-	for _, v := range policy.Check(rs) {
+	p := plan(t, plans[3])
+	find(t, p.Resources, "kubernetes:helm.sh/v3:Release", "openbao").Protect = false
+	for _, v := range policy.Check(p) {
 		if v.Policy == "stateful-protected" && strings.Contains(v.Resource, "openbao") {
 			return
 		}
 	}
 	t.Error("an unprotected OpenBao release passed")
+}
+
+// TestConsumersGetNoClusterCredential seeds a cluster-wide credential into
+// the consumers' outputs of uat's plan, or widens its deployer account.
+func TestConsumersGetNoClusterCredential(t *testing.T) {
+	kubeconfig := func(user string) resource.PropertyValue {
+		return resource.MakeSecret(resource.NewProperty(resource.NewPropertyMapFromMap(map[string]any{"uat": "apiVersion: v1\n" +
+			"clusters: [{name: c, cluster: {server: https://c:6443}}]\nusers: [{name: u, user: " + user + "}]\n"})))
+	}
+	subject := map[string]any{"kind": "ServiceAccount", "name": "deployer", "namespace": "uat"}
+	tests := []struct {
+		name string
+		seed func(t *testing.T, p *policy.Plan)
+		want string
+	}{
+		{"the admin kubeconfig", func(t *testing.T, p *policy.Plan) {
+			p.Outputs["deployerKubeconfigs"] = kubeconfig("{token: test-token}")
+		}, `output deployerKubeconfigs.uat: user "u" holds a token of no ServiceAccount of this plan`},
+		{"a client certificate", func(t *testing.T, p *policy.Plan) {
+			p.Outputs["deployerKubeconfigs"] = kubeconfig("{client-certificate-data: Y2VydA==, client-key-data: a2V5}")
+		}, `authenticates with [client-certificate-data client-key-data], not a ServiceAccount token`},
+		{"a sign-in with an environment", func(t *testing.T, p *policy.Plan) {
+			p.Outputs["oidcKubeconfig"] = resource.NewProperty("users: [{name: u, user: {exec: {command: kubectl, env: [{name: TOKEN, value: s3cr3t}]}}}]")
+		}, `output oidcKubeconfig: user "u" signs in with an environment, which may carry a credential`},
+		{"a sign-in with a client secret", func(t *testing.T, p *policy.Plan) {
+			p.Outputs["oidcKubeconfig"] = resource.NewProperty("users: [{name: u, user: {exec: {command: kubectl, args: [oidc-login, --oidc-client-secret=s3cr3t]}}}]")
+		}, `user "u" signs in with a secret argument`},
+		{"the deployer bound cluster-wide", func(t *testing.T, p *policy.Plan) {
+			p.Resources = append(p.Resources, &recorder.Resource{Type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", Name: "ci", Custom: true,
+				Inputs: resource.NewPropertyMapFromMap(map[string]any{"metadata": map[string]any{"name": "ci-view"},
+					"roleRef": map[string]any{"kind": "ClusterRole", "name": "view"}, "subjects": []any{subject}})})
+		}, `user "uat-deployer" is ServiceAccount uat/deployer, bound cluster-wide by ClusterRoleBinding ci-view`},
+		{"the deployer bound to a ClusterRole", func(t *testing.T, p *policy.Plan) {
+			p.Resources = append(p.Resources, &recorder.Resource{Type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", Name: "ci", Custom: true,
+				Inputs: resource.NewPropertyMapFromMap(map[string]any{"metadata": map[string]any{"name": "ci-admin", "namespace": "uat"},
+					"roleRef": map[string]any{"kind": "ClusterRole", "name": "admin"}, "subjects": []any{subject}})})
+		}, `bound to ClusterRole admin by RoleBinding ci-admin`},
+		{"a deployer Role that grants RBAC", func(t *testing.T, p *policy.Plan) {
+			role := find(t, p.Resources, "kubernetes:rbac.authorization.k8s.io/v1:Role", "uat-deployer")
+			rules := append(role.Inputs["rules"].ArrayValue(), resource.NewProperty(resource.NewPropertyMapFromMap(map[string]any{
+				"apiGroups": []any{"rbac.authorization.k8s.io"}, "resources": []any{"rolebindings"}, "verbs": []any{"create"}})))
+			set(role, "rules", resource.NewProperty(rules))
+		}, `whose Role deployer grants RBAC`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := plan(t, plans[0])
+			tt.seed(t, &p)
+			var got []string
+			for _, v := range policy.Check(p) {
+				if v.Policy == "consumers-scoped" {
+					got = append(got, v.String())
+				}
+			}
+			if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, tt.want) }) {
+				t.Errorf("consumers-scoped violations %v lack %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -48,6 +48,9 @@ type Resource struct {
 	Aliases []string
 	// AdditionalSecretOutputs lists outputs the program asked to keep secret.
 	AdditionalSecretOutputs []string
+	// Computed are the outputs the mock computed beyond the inputs (what
+	// a provider or controller fills in, such as a token).
+	Computed resource.PropertyMap
 }
 
 // IsProvider tells whether the resource is a provider instance.
@@ -245,7 +248,8 @@ func (m *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 
 	state := r.Inputs.Copy()
 	if m.outputs != nil {
-		for k, v := range m.outputs(r) {
+		r.Computed = m.outputs(r)
+		for k, v := range r.Computed {
 			state[k] = v
 		}
 	}
@@ -323,4 +327,27 @@ func (m *Recorder) Calls() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.calls)
+}
+
+// Reveal turns a property value into plain Go values (maps, slices,
+// strings, numbers, bools), secrets revealed: for tests and checks that
+// read what the offline plan exports.
+func Reveal(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return Reveal(v.SecretValue().Element)
+	case v.IsObject():
+		m := map[string]any{}
+		for k, e := range v.ObjectValue() {
+			m[string(k)] = Reveal(e)
+		}
+		return m
+	case v.IsArray():
+		a := []any{}
+		for _, e := range v.ArrayValue() {
+			a = append(a, Reveal(e))
+		}
+		return a
+	}
+	return v.V
 }

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -62,5 +63,17 @@ func TestMismatches(t *testing.T) {
 	want := []string{`metadata.name = "a", want "b"`, `metadata.namespace = "", want "uat"`}
 	if !slices.Equal(got, want) {
 		t.Errorf("mismatches %q, want %q", got, want)
+	}
+}
+
+func TestReveal(t *testing.T) {
+	v := resource.NewProperty(resource.PropertyMap{
+		"plain":  resource.NewProperty("a"),
+		"secret": resource.MakeSecret(resource.NewProperty(resource.PropertyMap{"token": resource.NewProperty("t")})),
+		"list":   resource.NewProperty([]resource.PropertyValue{resource.MakeSecret(resource.NewProperty(1.0))}),
+	})
+	got := fmt.Sprint(Reveal(v))
+	if want := "map[list:[1] plain:a secret:map[token:t]]"; got != want {
+		t.Errorf("Reveal = %s, want %s", got, want)
 	}
 }

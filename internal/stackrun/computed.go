@@ -1,6 +1,7 @@
 package stackrun
 
 import (
+	"encoding/base64"
 	"fmt"
 	"hash/fnv"
 
@@ -36,6 +37,17 @@ func computed(r *recorder.Resource) resource.PropertyMap {
 			"instancePoolId": id(),
 			"status":         resource.NewProperty("Active"),
 		}
+	case "kubernetes:core/v1:Secret":
+		if r.String("type") != "kubernetes.io/service-account-token" {
+			return nil
+		}
+		// The token controller fills a ServiceAccount's token Secret: one
+		// token per Secret, deterministic here.
+		token := fmt.Sprintf("sa-token-%08x", fnv32(r.URN))
+		return resource.PropertyMap{"data": resource.MakeSecret(resource.NewProperty(resource.PropertyMap{
+			"token":     resource.NewProperty(base64.StdEncoding.EncodeToString([]byte(token))),
+			"namespace": resource.NewProperty(base64.StdEncoding.EncodeToString([]byte(r.String("metadata.namespace")))),
+		}))}
 	}
 	return nil
 }

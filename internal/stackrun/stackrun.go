@@ -40,23 +40,26 @@ type Options struct {
 	// camps-infra:phase; structured values as JSON). Keys the project
 	// declares secret stay secret.
 	Set map[string]string
-	// Secrets stands in for secrets an operator sets with
-	// `pulumi config set --secret` and that are therefore not in the
-	// checked-in stack files (full key → test value). They also apply to
-	// the stacks this one references.
+	// Secrets stands in for what an operator sets with `pulumi config
+	// set` and is therefore not in the checked-in stack files (full key →
+	// test value): secret where the project declares the key secret,
+	// plain otherwise (oidcClientId). They also apply to the stacks this
+	// one references.
 	Secrets map[string]string
 	// Plain sets values as plain text even where the project declares the
 	// key secret, as an operator who forgot --secret would (tests).
 	Plain map[string]string
 }
 
-// OperatorSecrets are test stand-ins for the secrets each stack's operator
-// sets before the first `pulumi up` (see README.md, Real use). The offline plan and
-// the stack tests use them.
-func OperatorSecrets() map[string]string {
+// OperatorValues are test stand-ins for what each stack's operator sets
+// before the first `pulumi up` (see README.md, Real use): the secrets and
+// the OIDC application's ID. The offline plan and the stack tests use
+// them.
+func OperatorValues() map[string]string {
 	return map[string]string{
 		stacks.FullKey(stacks.KeyRegistryToken): "test-registry-token",
 		stacks.FullKey(stacks.KeyDNSToken):      "test-cloudflare-dns-token",
+		stacks.FullKey(stacks.KeyOIDCClientID):  "test-gitlab-application-id",
 	}
 }
 
@@ -242,7 +245,11 @@ func configValues(opts Options) (*Project, map[string]string, map[string]bool, e
 		}
 	}
 	for key, v := range opts.Secrets {
-		values[key], secret[key] = v, true
+		values[key] = v
+		secret[key] = slices.Contains(stacks.SecretKeys, strings.TrimPrefix(key, proj.Name+":"))
+		if !secret[key] {
+			delete(secret, key)
+		}
 	}
 	for key, v := range opts.Set {
 		values[key] = v

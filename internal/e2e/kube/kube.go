@@ -131,7 +131,11 @@ func (cp *ControlPlane) start(ctx context.Context, tools Tools) error {
 	}
 	return cp.run(ctx, "kube-controller-manager", tools.ControllerManager,
 		"--kubeconfig="+kc, "--authentication-kubeconfig="+kc, "--authorization-kubeconfig="+kc,
-		"--controllers=namespace-controller,garbage-collector-controller,resourcequota-controller,persistentvolumeclaim-protection-controller",
+		// As on a real cluster, the token controller fills ServiceAccount
+		// token Secrets (the deployers' credentials), and the aggregation
+		// controller fills the built-in view, edit and admin roles.
+		"--controllers=namespace-controller,garbage-collector-controller,resourcequota-controller,persistentvolumeclaim-protection-controller,serviceaccount-token-controller,clusterrole-aggregation-controller",
+		"--service-account-private-key-file="+pki.saKey, "--root-ca-file="+pki.ca,
 		"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false")
 }
 
@@ -277,14 +281,15 @@ func Get(ctx context.Context, c *http.Client, base, token, path string) (int, []
 }
 
 type pkiFiles struct {
-	cert, key, tokens, saKey, saPub string
-	caPEM                           []byte
+	ca, cert, key, tokens, saKey, saPub string
+	caPEM                               []byte
 }
 
 // writePKI makes a CA, the API server's serving certificate for
 // 127.0.0.1, the service-account signing key and the admin token.
 func (cp *ControlPlane) writePKI() (pkiFiles, error) {
 	f := pkiFiles{
+		ca:   filepath.Join(cp.dir, "ca.crt"),
 		cert: filepath.Join(cp.dir, "apiserver.crt"), key: filepath.Join(cp.dir, "apiserver.key"),
 		tokens: filepath.Join(cp.dir, "tokens.csv"), saKey: filepath.Join(cp.dir, "sa.key"), saPub: filepath.Join(cp.dir, "sa.pub"),
 	}
@@ -341,6 +346,7 @@ func (cp *ControlPlane) writePKI() (pkiFiles, error) {
 	cp.ca = x509.NewCertPool()
 	cp.ca.AddCert(ca)
 	for path, content := range map[string][]byte{
+		f.ca:     f.caPEM,
 		f.cert:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		f.key:    pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
 		f.saKey:  pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(sa)}),

@@ -145,16 +145,28 @@ func New(before, after []Object) []Object {
 // takes it as that user (impersonation), e.g.
 // system:serviceaccount:<namespace>:<name>, and authorizes it as them.
 func (cp *ControlPlane) Do(ctx context.Context, method, path string, body []byte, as string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, cp.URL+path, bytes.NewReader(body))
+	header := http.Header{}
+	if as != "" {
+		header.Set("Impersonate-User", as)
+	}
+	return Send(ctx, cp.Client(), cp.URL, cp.token, method, path, body, header)
+}
+
+// Send sends a request with a bearer token (none when empty) and a JSON
+// body to the API server at base, and returns the status and body.
+func Send(ctx context.Context, c *http.Client, base, token, method, path string, body []byte, header http.Header) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+cp.token)
-	req.Header.Set("Content-Type", "application/json")
-	if as != "" {
-		req.Header.Set("Impersonate-User", as)
+	for k, v := range header {
+		req.Header[k] = v
 	}
-	resp, err := cp.Client().Do(req)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -45,6 +46,7 @@ type model struct {
 
 var models = map[string]model{
 	"random:index/randomPassword:RandomPassword": {outputs: randomPassword, replaceOnChange: true},
+	"random:index/randomBytes:RandomBytes":       {outputs: randomBytes, replaceOnChange: true},
 	"openstack:objectstorage/container:Container": {outputs: func(in resource.PropertyMap) (resource.PropertyMap, error) {
 		return resource.PropertyMap{}, nil
 	}},
@@ -323,6 +325,23 @@ func randomPassword(in resource.PropertyMap) (resource.PropertyMap, error) {
 		result[i], result[j.Int64()] = result[j.Int64()], result[i]
 	}
 	return resource.PropertyMap{"result": resource.MakeSecret(resource.NewStringProperty(string(result[:length])))}, nil
+}
+
+// randomBytes makes random's RandomBytes result: length random bytes,
+// as standard base64 and as hex, both secret.
+func randomBytes(in resource.PropertyMap) (resource.PropertyMap, error) {
+	length := int(number(in, "length", 0))
+	if length < 1 {
+		return nil, fmt.Errorf("randomBytes: length %d", length)
+	}
+	b := make([]byte, length)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return resource.PropertyMap{
+		"base64": resource.MakeSecret(resource.NewStringProperty(base64.StdEncoding.EncodeToString(b))),
+		"hex":    resource.MakeSecret(resource.NewStringProperty(hex.EncodeToString(b))),
+	}, nil
 }
 
 func number(m resource.PropertyMap, key string, def float64) float64 {

@@ -2,6 +2,8 @@ package standin
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"unicode"
@@ -46,6 +48,24 @@ func TestRandomPassword(t *testing.T) {
 	b, _ := randomPassword(tests[0].inputs)
 	if a["result"].DeepEquals(b["result"]) {
 		t.Error("two passwords are equal")
+	}
+}
+
+func TestRandomBytes(t *testing.T) {
+	out, err := randomBytes(resource.NewPropertyMapFromMap(map[string]any{"length": 32}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64, hx := out["base64"], out["hex"]
+	if !b64.IsSecret() || !hx.IsSecret() {
+		t.Fatal("the bytes are not secret")
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64.SecretValue().Element.StringValue())
+	if err != nil || len(raw) != 32 || hex.EncodeToString(raw) != hx.SecretValue().Element.StringValue() {
+		t.Errorf("base64 %v (%v), hex %v: not the same 32 bytes", b64, err, hx)
+	}
+	if _, err := randomBytes(resource.PropertyMap{}); err == nil {
+		t.Error("no length is accepted")
 	}
 }
 
