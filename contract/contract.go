@@ -143,6 +143,11 @@ Outputs are for one of two audiences:
   who may read a stack read all its outputs: grant other teams' stacks and
   people read access to this project's stacks accordingly.
 
+The output ` + "`kubeconfig`" + ` (the cluster's admin kubeconfig) is gone: a consumer
+that read it moves to ` + "`deployerKubeconfigs[<namespace>]`" + `, or to
+` + "`oidcKubeconfig`" + ` for people. This project's attaching stack reads the owner's
+` + "`adminKubeconfig`" + `, so deploy uat before prod.
+
 | output | for | type | secret | meaning |
 |---|---|---|---|---|
 `

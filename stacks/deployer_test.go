@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"gitlab.com/camps-ch/infra/contract"
+	"gitlab.com/camps-ch/infra/infra/tenancy"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 	"gitlab.com/camps-ch/infra/internal/stackrun"
 )
@@ -98,7 +99,7 @@ func deployerToken(t *testing.T, res *stackrun.Result, ns string) string {
 		if r.String("type") != "kubernetes.io/service-account-token" || r.String("metadata.namespace") != ns {
 			continue
 		}
-		if sa := r.String(`metadata.annotations["kubernetes.io/service-account.name"]`); sa != "deployer" {
+		if sa := r.String(`metadata.annotations["kubernetes.io/service-account.name"]`); sa != tenancy.DeployerName {
 			t.Errorf("namespace %s: token Secret %s is for ServiceAccount %q", ns, r.Name, sa)
 		}
 		data, _ := recorder.Reveal(r.Computed["data"]).(map[string]any)
@@ -121,7 +122,7 @@ func checkDeployerBindings(t *testing.T, res *stackrun.Result, ns string) {
 	t.Helper()
 	found := false
 	for _, r := range res.Recorder.OfType(typeServiceAccount) {
-		if r.String("metadata.namespace") == ns && r.String("metadata.name") == "deployer" {
+		if r.String("metadata.namespace") == ns && r.String("metadata.name") == tenancy.DeployerName {
 			found = true
 			if v, ok := r.Input("automountServiceAccountToken"); !ok || !v.IsBool() || v.BoolValue() {
 				t.Errorf("namespace %s: the deployer ServiceAccount mounts its token into pods", ns)
@@ -138,7 +139,7 @@ func checkDeployerBindings(t *testing.T, res *stackrun.Result, ns string) {
 				r.String("roleRef.kind"), r.String("roleRef.name")))
 		}
 	}
-	want := fmt.Sprintf("%s %s/deployer → Role deployer", typeRoleBinding, ns)
+	want := fmt.Sprintf("%s %s/%s → Role %s", typeRoleBinding, ns, tenancy.DeployerName, tenancy.DeployerName)
 	if !slices.Equal(bindings, []string{want}) {
 		t.Errorf("namespace %s: the deployer ServiceAccount is bound by %v, want only %s", ns, bindings, want)
 	}
@@ -150,7 +151,7 @@ func bindsDeployer(r *recorder.Resource, ns string) bool {
 		if kind == "" {
 			return false
 		}
-		if kind == "ServiceAccount" && r.String(fmt.Sprintf("subjects[%d].name", i)) == "deployer" &&
+		if kind == "ServiceAccount" && r.String(fmt.Sprintf("subjects[%d].name", i)) == tenancy.DeployerName &&
 			r.String(fmt.Sprintf("subjects[%d].namespace", i)) == ns {
 			return true
 		}
@@ -171,5 +172,18 @@ func TestDeployerTokenRotates(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"uat-deployer-token-2 deployer-token-2"}) {
 		t.Errorf("token Secrets %v, want uat-deployer-token-2 deployer-token-2", names)
+	}
+}
+
+// TestAttachToAnAttachedStackFails: a stack that attaches exports no
+// admin kubeconfig; attaching to it must fail, not fall back to the
+// operator's kube-context.
+func TestAttachToAnAttachedStackFails(t *testing.T) {
+	_, err := run(t, stackrun.Options{Stack: "uat", Set: map[string]string{
+		key("cluster"): `{"mode":"attach","attachStack":"prod"}`, key("platform"): `{"install":false}`, key("edge"): `{}`,
+	}})
+	want := "cluster.attachStack: stack prod exports no adminKubeconfig: it does not create its cluster; attach to the stack that does (its clusterOwner output)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }

@@ -274,10 +274,17 @@ func resolveCluster(ctx *pulumi.Context, cfg *Config) (*clusterTarget, error) {
 			return nil, fmt.Errorf("reference to stack %s: %w", cl.AttachStack, err)
 		}
 		// The owner's admin kubeconfig deploys this stack; it is not
-		// passed on in this stack's outputs.
+		// passed on in this stack's outputs. An empty one would send the
+		// Kubernetes provider to the operator's current kube-context.
 		owner := contract.ReadAsOperator(ref)
+		adminKubeconfig := pulumi.ToSecret(owner.AdminKubeconfig.ApplyT(func(kc string) (string, error) {
+			if kc == "" {
+				return "", fmt.Errorf("cluster.attachStack: stack %s exports no adminKubeconfig: it does not create its cluster; attach to the stack that does (its clusterOwner output)", cl.AttachStack)
+			}
+			return kc, nil
+		})).(pulumi.StringOutput)
 		return &clusterTarget{
-			args:   &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: owner.AdminKubeconfig}},
+			args:   &cluster.Args{Attach: &cluster.AttachArgs{Name: owner.ClusterName, Kubeconfig: adminKubeconfig}},
 			owner:  owner.ClusterOwner,
 			region: owner.Region,
 			// The owner's platform and address serve this stack too; its

@@ -108,7 +108,9 @@ func (c *Config) applySecurityPresets() {
 	if o := s.OIDC; o != nil {
 		fill(&o.UsernameClaim, "email")
 		fill(&o.GroupsClaim, "groups")
-		o.Prefix = c.oidcGroupPrefix()
+		if o.Prefix != noOIDCPrefix {
+			o.Prefix = c.oidcGroupPrefix()
+		}
 	}
 	secured := c.Cluster.Mode == ModeCreate && *c.Platform.Install && len(c.poolZones()) >= 3
 	if s.Audit.Enabled == nil {
@@ -135,10 +137,11 @@ func (c *Config) applySecurityPresets() {
 }
 
 // oidcGroupPrefix is what the API server puts before OIDC groups:
-// security.oidc.prefix, "oidc:" by default; "" without OIDC.
+// security.oidc.prefix, "oidc:" by default; "" without OIDC or with "-"
+// (Kubernetes' "no prefix").
 func (c *Config) oidcGroupPrefix() string {
 	switch o := c.Security.OIDC; {
-	case o == nil:
+	case o == nil || o.Prefix == noOIDCPrefix:
 		return ""
 	case o.Prefix == "":
 		return "oidc:"
@@ -146,6 +149,9 @@ func (c *Config) oidcGroupPrefix() string {
 		return o.Prefix
 	}
 }
+
+// noOIDCPrefix is the prefix that tells the API server to put none.
+const noOIDCPrefix = "-"
 
 // poolZones are the distinct zones of the created cluster's pools.
 func (c *Config) poolZones() []string {
@@ -198,9 +204,10 @@ func (c *Config) validateOIDC(ps *Problems) {
 		ps.add(KeyOIDCClientID, "is not set, and security.oidc needs it: the ID of the application at %s that signs people in to this cluster "+
 			"(docs/access.md says how to create it); set it with `pulumi config set %s <application id>`", o.IssuerURL, KeyOIDCClientID)
 	}
+	prefix := c.oidcGroupPrefix()
 	prefixed := func(key, group string) {
-		if group != "" && !strings.HasPrefix(group, o.Prefix) {
-			ps.add(key, "%q lacks the OIDC prefix %q: the API server names every OIDC group %s<group>, so no one would be in it", group, o.Prefix, o.Prefix)
+		if group != "" && !strings.HasPrefix(group, prefix) {
+			ps.add(key, "%q lacks the OIDC prefix %q: the API server names every OIDC group %s<group>, so no one would be in it", group, prefix, prefix)
 		}
 	}
 	g := c.Security.Groups

@@ -74,7 +74,7 @@ func (c *Config) validateCluster(ps *Problems) {
 	case ModeAttach:
 		switch {
 		case cl.AttachStack == "" && !c.Kubeconfig.IsSet():
-			ps.add("cluster.mode", "attach needs cluster.attachStack (a stack's kubeconfig output) or the secret kubeconfig")
+			ps.add("cluster.mode", "attach needs cluster.attachStack (a stack that creates its cluster) or the secret kubeconfig")
 		case cl.AttachStack != "" && c.Kubeconfig.IsSet():
 			ps.add("cluster.attachStack", "and kubeconfig are both set: attach takes one of them")
 		case c.Kubeconfig.IsSet():

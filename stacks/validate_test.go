@@ -91,7 +91,7 @@ func TestInvalidConfiguration(t *testing.T) {
 		{name: "broken JSON", set: map[string]string{key("namespaces"): `[{"name":"uat"`},
 			want: `camps-infra:namespaces: is not valid JSON`},
 		{name: "attach without a source", set: map[string]string{key("cluster"): `{"mode":"attach"}`},
-			want: `camps-infra:cluster.mode: attach needs cluster.attachStack (a stack's kubeconfig output) or the secret kubeconfig`},
+			want: `camps-infra:cluster.mode: attach needs cluster.attachStack (a stack that creates its cluster) or the secret kubeconfig`},
 		{name: "attach to a stack and a kubeconfig", stack: "prod",
 			secrets: withOperatorValues(map[string]string{key("kubeconfig"): "apiVersion: v1"}),
 			want:    `camps-infra:cluster.attachStack: and kubeconfig are both set: attach takes one of them`},

@@ -31,11 +31,11 @@ type access struct {
 // sign-in itself needs GitLab and is not exercised here.
 func (p *project) people(ctx context.Context, r *runner, uatStack auto.Stack) error {
 	return p.step("people's GitLab groups in the API server", func(io.Writer) (string, error) {
-		if err := checkOIDCKubeconfig(ctx, r, uatStack); err != nil {
-			return "", err
-		}
 		uat, err := stackrun.LoadConfig(stackrun.Options{Dir: r.repo, Stack: "uat", Secrets: stackrun.OperatorValues()})
 		if err != nil {
+			return "", err
+		}
+		if err := checkOIDCKubeconfig(ctx, r, uatStack, uat.Security.OIDC.IssuerURL); err != nil {
 			return "", err
 		}
 		prod, err := stackrun.LoadConfig(stackrun.Options{Dir: r.repo, Stack: "prod", Secrets: stackrun.OperatorValues()})
@@ -68,7 +68,7 @@ func (p *project) people(ctx context.Context, r *runner, uatStack auto.Stack) er
 				return "", fmt.Errorf("group %s: %s %s/%s in %q: allowed %v, want %v", c.group, c.verb, c.resource, c.subresource, c.namespace, allowed, c.want)
 			}
 		}
-		return fmt.Sprintf("oidcKubeconfig reaches the API server and signs in with kubelogin at GitLab; %d questions answered as the stack files say: deployers in their namespace only (exec in uat), auditors without Secrets, platform admins without impersonation, break-glass all", len(checks)), nil
+		return fmt.Sprintf("oidcKubeconfig reaches the API server and names kubelogin, the issuer and the client (sign-in not exercised); %d questions answered as the stack files say: deployers in their namespace only (exec in uat), auditors without Secrets, platform admins without impersonation, break-glass all", len(checks)), nil
 	})
 }
 
@@ -76,7 +76,7 @@ func (p *project) people(ctx context.Context, r *runner, uatStack auto.Stack) er
 // credential, names the cluster's server with a certificate authority
 // that verifies it (an unauthenticated GET /version), and signs in with
 // kubelogin at the stack's issuer as its client.
-func checkOIDCKubeconfig(ctx context.Context, r *runner, s auto.Stack) error {
+func checkOIDCKubeconfig(ctx context.Context, r *runner, s auto.Stack, issuer string) error {
 	outs, err := s.Outputs(ctx)
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func checkOIDCKubeconfig(ctx context.Context, r *runner, s auto.Stack) error {
 	if err := yaml.Unmarshal([]byte(kc), &users); err != nil || len(users.Users) != 1 || len(users.Users[0].User) != 1 || users.Users[0].User["exec"] == nil {
 		return fmt.Errorf("oidcKubeconfig's user is not a lone exec sign-in: %v", users)
 	}
-	for _, want := range []string{"- oidc-login", "- --oidc-issuer-url=https://gitlab.com", "- --oidc-client-id=e2e-gitlab-application"} {
+	for _, want := range []string{"- oidc-login", "- --oidc-issuer-url=" + issuer, "- --oidc-client-id=" + oidcClientID} {
 		if !strings.Contains(kc, want) {
 			return fmt.Errorf("oidcKubeconfig lacks %q:\n%s", want, kc)
 		}

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -150,11 +150,16 @@ func mountsSealSecret(ctx context.Context, r *runner, dir string) error {
 // sealWith runs OpenBao's static seal on key as a replica reads it from
 // its file, and encrypts and decrypts with it.
 func sealWith(ctx context.Context, keyID string, key []byte) error {
-	file := filepath.Join(os.TempDir(), fmt.Sprintf("camps-e2e-seal-%d", os.Getpid()))
-	if err := os.WriteFile(file, key, 0o400); err != nil {
+	f, err := os.CreateTemp("", "camps-e2e-seal-")
+	if err != nil {
 		return err
 	}
+	file := f.Name()
 	defer os.Remove(file)
+	_, err = f.Write(key)
+	if err = errors.Join(err, f.Close()); err != nil {
+		return err
+	}
 	w := static.NewWrapper()
 	if _, err := w.SetConfig(ctx, wrapping.WithConfigMap(map[string]string{"current_key_id": keyID, "current_key": "file://" + file})); err != nil {
 		return fmt.Errorf("OpenBao's static seal refuses the key: %w", err)

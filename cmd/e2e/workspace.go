@@ -107,7 +107,7 @@ func (p *project) stack(ctx context.Context, name string, secretKeys ...string) 
 		return s, err
 	}
 	// The operator's GitLab application (docs/access.md).
-	if err := s.SetConfig(ctx, stacks.FullKey(stacks.KeyOIDCClientID), auto.ConfigValue{Value: "e2e-gitlab-application"}); err != nil {
+	if err := s.SetConfig(ctx, stacks.FullKey(stacks.KeyOIDCClientID), auto.ConfigValue{Value: oidcClientID}); err != nil {
 		return s, err
 	}
 	for _, key := range secretKeys {
@@ -128,6 +128,9 @@ func (p *project) environ() []string {
 	}
 	return env
 }
+
+// oidcClientID stands in for the GitLab application's ID an operator sets.
+const oidcClientID = "e2e-gitlab-application"
 
 func randomHex(n int) string {
 	b := make([]byte, n)

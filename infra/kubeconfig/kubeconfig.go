@@ -25,10 +25,16 @@ type config struct {
 	CurrentContext string `yaml:"current-context"`
 }
 
-// Cluster returns the name and the cluster entry (server, certificate
-// authority data, TLS settings) of admin's current context. An entry that
-// points at a file (certificate-authority) is refused: the file does not
-// travel with the kubeconfig.
+// ClusterFields are the fields of a cluster entry that Cluster keeps: where
+// the API server is and how to verify it. Anything else (a proxy URL that
+// may carry a password, extensions) stays in the admin kubeconfig.
+var ClusterFields = []string{"server", "certificate-authority-data", "tls-server-name"}
+
+// Cluster returns the name and the cluster entry (ClusterFields only) of
+// admin's current context. An entry that points at a file
+// (certificate-authority) or skips TLS verification is refused: the file
+// does not travel with the kubeconfig, and a scoped kubeconfig must verify
+// the server it sends its token to.
 func Cluster(admin string) (string, map[string]any, error) {
 	var c config
 	if err := yaml.Unmarshal([]byte(admin), &c); err != nil {
@@ -62,7 +68,16 @@ func Cluster(admin string) (string, map[string]any, error) {
 		if _, ok := cl.Cluster["certificate-authority"]; ok {
 			return "", nil, fmt.Errorf("kubeconfig: cluster %q reads its certificate authority from a file; embed it as certificate-authority-data", name)
 		}
-		return name, cl.Cluster, nil
+		if skip, _ := cl.Cluster["insecure-skip-tls-verify"].(bool); skip {
+			return "", nil, fmt.Errorf("kubeconfig: cluster %q skips TLS verification; give it its certificate-authority-data", name)
+		}
+		kept := map[string]any{}
+		for _, f := range ClusterFields {
+			if v, ok := cl.Cluster[f]; ok {
+				kept[f] = v
+			}
+		}
+		return name, kept, nil
 	}
 	return "", nil, fmt.Errorf("kubeconfig: no cluster %q", name)
 }

@@ -17,6 +17,8 @@ clusters:
     server: https://camps-prod.example:6443
     certificate-authority-data: Q0E=
     tls-server-name: kubernetes
+    proxy-url: http://ops:pr0xy-s3cr3t@proxy.example:3128
+    extensions: [{name: client.authentication.k8s.io/exec, extension: {token: ext-s3cr3t}}]
 users:
 - name: admin
   user: {client-certificate-data: Y2VydA==, client-key-data: a2V5}
@@ -61,8 +63,10 @@ func TestWithToken(t *testing.T) {
 	if len(kc.Contexts) != 1 || kc.Current != kc.Contexts[0].Name || kc.Contexts[0].Context["namespace"] != "production" {
 		t.Errorf("contexts = %+v, current %q", kc.Contexts, kc.Current)
 	}
-	if strings.Contains(got, "a2V5") || strings.Contains(got, "other") {
-		t.Errorf("the admin's key or another cluster leaked:\n%s", got)
+	for _, leak := range []string{"a2V5", "other", "pr0xy-s3cr3t", "ext-s3cr3t"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("%q of the admin kubeconfig leaked:\n%s", leak, got)
+		}
 	}
 }
 
@@ -74,6 +78,7 @@ func TestClusterRefusals(t *testing.T) {
 		{"missing cluster", "contexts: [{name: x, context: {cluster: gone}}]\ncurrent-context: x", `kubeconfig: no cluster "gone"`},
 		{"no server", "clusters: [{name: a, cluster: {insecure-skip-tls-verify: true}}]", `cluster "a" has no server`},
 		{"a CA file", "clusters: [{name: a, cluster: {server: https://a, certificate-authority: /ca.crt}}]", "embed it as certificate-authority-data"},
+		{"no TLS verification", "clusters: [{name: a, cluster: {server: https://a, insecure-skip-tls-verify: true}}]", `cluster "a" skips TLS verification`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,6 +45,10 @@ type Namespace struct {
 // ServiceAccount CI deploys with.
 const DeployerName = "deployer"
 
+// TokenGenerationAnnotation holds the deployer ServiceAccount's token
+// generation (NamespaceArgs.DeployerTokenGeneration).
+const TokenGenerationAnnotation = "camps.ch/token-generation"
+
 // NamespaceArgs configure an application namespace. Every field is required
 // unless it says otherwise.
 type NamespaceArgs struct {
@@ -255,11 +259,15 @@ func (n *Namespace) deployer(ctx *pulumi.Context, name string, args *NamespaceAr
 		return fmt.Errorf("deployer role: %w", err)
 	}
 	// CI's identity: no token is mounted into pods (none run as it); its
-	// one token is the Secret below.
+	// token is the Secret below. A new generation replaces the account
+	// itself (deleted first: the name stays), which revokes every token of
+	// it, also one a deployer made with its right to create Secrets.
+	saMeta := meta(DeployerName)
+	saMeta.Annotations = pulumi.StringMap{TokenGenerationAnnotation: pulumi.Sprintf("%d", args.DeployerTokenGeneration)}
 	sa, err := corev1.NewServiceAccount(ctx, name+"-deployer", &corev1.ServiceAccountArgs{
-		Metadata:                     meta(DeployerName),
+		Metadata:                     saMeta,
 		AutomountServiceAccountToken: pulumi.Bool(false),
-	}, opts...)
+	}, append(opts, pulumi.ReplaceOnChanges([]string{"metadata.annotations"}), pulumi.DeleteBeforeReplace(true))...)
 	if err != nil {
 		return fmt.Errorf("deployer service account: %w", err)
 	}

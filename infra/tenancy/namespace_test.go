@@ -86,6 +86,11 @@ func TestDeployerAccount(t *testing.T) {
 		secret.String(`metadata.annotations["kubernetes.io/service-account.name"]`) != DeployerName {
 		t.Fatalf("no token Secret deployer-token-3 of the deployer account")
 	}
+	sa, _ := rec.Find("kubernetes:core/v1:ServiceAccount", "uat-deployer")
+	if sa.String(`metadata.annotations["`+TokenGenerationAnnotation+`"]`) != "3" ||
+		!slices.Contains(sa.ReplaceOnChanges, "metadata.annotations") || !sa.DeleteBeforeReplace {
+		t.Errorf("the ServiceAccount %v is not replaced (deleted first) with a new generation: %v, %v", sa.Inputs, sa.ReplaceOnChanges, sa.DeleteBeforeReplace)
+	}
 	binding, _ := rec.Find("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "uat-deployer")
 	if binding.String("subjects[1].kind") != "ServiceAccount" || binding.String("subjects[1].name") != DeployerName ||
 		binding.String("roleRef.kind") != "Role" || binding.String("roleRef.name") != DeployerName {

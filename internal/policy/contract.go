@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"gitlab.com/camps-ch/infra/contract"
+	"gitlab.com/camps-ch/infra/infra/kubeconfig"
 	"gitlab.com/camps-ch/infra/internal/recorder"
 )
 
@@ -93,19 +94,31 @@ func eachString(path string, v resource.PropertyValue, f func(path, s string)) {
 	}
 }
 
-// scopedUsers returns what is wrong with the users of s, if s is a
-// kubeconfig.
+// scopedUsers returns what is wrong with the users (and the clusters) of
+// s, if s is a kubeconfig: a cluster entry carries only
+// kubeconfig.ClusterFields.
 func scopedUsers(s string, accounts map[string]account, rs []*recorder.Resource) []string {
 	var kc struct {
+		Clusters []struct {
+			Name    string         `yaml:"name"`
+			Cluster map[string]any `yaml:"cluster"`
+		} `yaml:"clusters"`
 		Users []struct {
 			Name string         `yaml:"name"`
 			User map[string]any `yaml:"user"`
 		} `yaml:"users"`
 	}
-	if yaml.Unmarshal([]byte(s), &kc) != nil || len(kc.Users) == 0 {
+	if yaml.Unmarshal([]byte(s), &kc) != nil || len(kc.Users)+len(kc.Clusters) == 0 {
 		return nil
 	}
 	var out []string
+	for _, c := range kc.Clusters {
+		for field := range c.Cluster {
+			if !slices.Contains(kubeconfig.ClusterFields, field) {
+				out = append(out, fmt.Sprintf("cluster %q carries %s, which may hold a credential", c.Name, field))
+			}
+		}
+	}
 	for _, u := range kc.Users {
 		if _, ok := u.User["exec"]; ok && len(u.User) == 1 {
 			out = append(out, signInOnly(u.Name, u.User["exec"])...)

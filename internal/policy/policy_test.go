@@ -205,6 +205,9 @@ func TestConsumersGetNoClusterCredential(t *testing.T) {
 		{"a client certificate", func(t *testing.T, p *policy.Plan) {
 			p.Outputs["deployerKubeconfigs"] = kubeconfig("{client-certificate-data: Y2VydA==, client-key-data: a2V5}")
 		}, `authenticates with [client-certificate-data client-key-data], not a ServiceAccount token`},
+		{"a cluster entry with a proxy password", func(t *testing.T, p *policy.Plan) {
+			p.Outputs["oidcKubeconfig"] = resource.NewProperty("clusters: [{name: c, cluster: {server: https://c, proxy-url: 'http://u:s3cr3t@proxy'}}]")
+		}, `output oidcKubeconfig: cluster "c" carries proxy-url, which may hold a credential`},
 		{"a sign-in with an environment", func(t *testing.T, p *policy.Plan) {
 			p.Outputs["oidcKubeconfig"] = resource.NewProperty("users: [{name: u, user: {exec: {command: kubectl, env: [{name: TOKEN, value: s3cr3t}]}}}]")
 		}, `output oidcKubeconfig: user "u" signs in with an environment, which may carry a credential`},

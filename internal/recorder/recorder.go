@@ -48,6 +48,10 @@ type Resource struct {
 	Aliases []string
 	// AdditionalSecretOutputs lists outputs the program asked to keep secret.
 	AdditionalSecretOutputs []string
+	// ReplaceOnChanges are the input paths whose change replaces the
+	// resource; DeleteBeforeReplace deletes it before its replacement.
+	ReplaceOnChanges    []string
+	DeleteBeforeReplace bool
 	// Computed are the outputs the mock computed beyond the inputs (what
 	// a provider or controller fills in, such as a token).
 	Computed resource.PropertyMap
@@ -227,6 +231,8 @@ func (m *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 			r.Aliases = append(r.Aliases, a.String())
 		}
 		r.AdditionalSecretOutputs = rpc.GetAdditionalSecretOutputs()
+		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	}
 	if rpc := args.ReadRPC; rpc != nil {
 		r.Read = true
