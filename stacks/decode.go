@@ -39,6 +39,10 @@ func decodeStrict(path string, raw json.RawMessage, dst reflect.Value, probs *Pr
 		for _, k := range sortedKeys(fields) {
 			i, ok := byTag[k]
 			if !ok {
+				if moved, was := movedFields[path+"."+k]; was {
+					probs.add(path, "unknown field %q: %s", k, moved)
+					continue
+				}
 				probs.add(path, "unknown field %q", k)
 				continue
 			}
@@ -122,4 +126,10 @@ func describeType(goType string) string {
 		return "a boolean"
 	}
 	return "a " + goType
+}
+
+// movedFields are fields that moved elsewhere, by path, and where to: a
+// stack file written before says what to do instead of only "unknown".
+var movedFields = map[string]string{
+	KeySecurity + ".oidc.clientId": "it is the top-level key " + KeyOIDCClientID + " now (`pulumi config set " + KeyOIDCClientID + " <id>`)",
 }

@@ -271,6 +271,8 @@ func TestInvalidConfiguration(t *testing.T) {
 			want: `camps-infra:security.oidc.issuerUrl: "http://id.camps.ch" is not an https:// URL`},
 		{name: "GitLab groups from the userinfo", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"https://gitlab.com","groupsClaim":"groups"}}`},
 			want: `camps-infra:security.oidc.groupsClaim: "groups" is in GitLab's userinfo, not in its ID token, which is all the API server reads: use groups_direct`},
+		{name: "OIDC client ID where it was", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"https://gitlab.com","groupsClaim":"groups_direct","clientId":"42"}}`},
+			want: "camps-infra:security.oidc: unknown field \"clientId\": it is the top-level key oidcClientId now (`pulumi config set oidcClientId <id>`)"},
 		{name: "OIDC without its client ID", secrets: withoutKey(stackrun.OperatorValues(), key("oidcClientId")),
 			want: "camps-infra:oidcClientId: is not set, and security.oidc needs it"},
 		{name: "a group without the OIDC prefix", set: map[string]string{key("security"): `{"oidc":{"issuerUrl":"https://gitlab.com","groupsClaim":"groups_direct","prefix":"gitlab:"},"groups":{"auditors":"camps-ch/auditors"}}`},
