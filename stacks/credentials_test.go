@@ -40,7 +40,7 @@ func TestEveryCredentialIsDocumented(t *testing.T) {
 		need(key)
 	}
 	appNamespace := regexp.MustCompile(`^(uat|production)(-restore-drill)?$`)
-	generation := regexp.MustCompile(`-[0-9]+$`) // deployer-token-<generation>
+	generation := regexp.MustCompile(`^(deployer-token)-[0-9]+$`)
 	for _, opts := range []stackrun.Options{
 		{Stack: "uat"}, {Stack: "prod"}, {Stack: "dr"},
 		{Stack: "prod", Set: map[string]string{key("phase"): "2"}},
@@ -50,7 +50,7 @@ func TestEveryCredentialIsDocumented(t *testing.T) {
 		for _, typ := range []string{"kubernetes:core/v1:Secret", "kubernetes:external-secrets.io/v1:ExternalSecret"} {
 			for _, r := range res.Recorder.OfType(typ) {
 				ns := appNamespace.ReplaceAllString(r.String("metadata.namespace"), "<namespace>$2")
-				need(ns + "/" + generation.ReplaceAllString(r.String("metadata.name"), "-<generation>"))
+				need(ns + "/" + generation.ReplaceAllString(r.String("metadata.name"), "$1-<generation>"))
 			}
 		}
 		if len(res.Recorder.OfType("openstack:identity/ec2CredentialV3:Ec2CredentialV3")) > 0 {

@@ -35,11 +35,14 @@ func (p *project) people(ctx context.Context, r *runner, uatStack auto.Stack) er
 		if err != nil {
 			return "", err
 		}
-		if err := checkOIDCKubeconfig(ctx, r, uatStack, uat.Security.OIDC.IssuerURL); err != nil {
-			return "", err
-		}
 		prod, err := stackrun.LoadConfig(stackrun.Options{Dir: r.repo, Stack: "prod", Secrets: stackrun.OperatorValues()})
 		if err != nil {
+			return "", err
+		}
+		if uat.Security.OIDC == nil || len(uat.Namespaces) == 0 || len(prod.Namespaces) == 0 {
+			return "", fmt.Errorf("the uat and prod stack files need security.oidc and a namespace each for this check")
+		}
+		if err := checkOIDCKubeconfig(ctx, r, uatStack, uat.Security.OIDC.IssuerURL); err != nil {
 			return "", err
 		}
 		g := uat.Security.Groups

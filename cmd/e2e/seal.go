@@ -15,6 +15,7 @@ import (
 	wrapping "github.com/openbao/go-kms-wrapping/v2"
 	"github.com/openbao/go-kms-wrapping/wrappers/static/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/zclconf/go-cty/cty"
 
 	"gitlab.com/camps-ch/infra/infra/security"
 )
@@ -85,8 +86,8 @@ func staticSeal(config string) (string, string, error) {
 		attrs := map[string]string{}
 		for name, a := range b.Body.Attributes {
 			v, diags := a.Expr.Value(nil)
-			if diags.HasErrors() {
-				return "", "", fmt.Errorf("seal.%s: %v", name, diags)
+			if diags.HasErrors() || v.Type() != cty.String || v.IsNull() {
+				return "", "", fmt.Errorf("seal.%s is not a string: %v", name, diags)
 			}
 			attrs[name] = v.AsString()
 		}

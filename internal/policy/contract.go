@@ -206,18 +206,20 @@ func roleGrants(ns, name string, rs []*recorder.Resource) []string {
 		}
 		var out []string
 		for i := 0; ; i++ {
-			rule, ok := r.Input(fmt.Sprintf("rules[%d]", i))
-			if !ok {
+			if _, ok := r.Input(fmt.Sprintf("rules[%d]", i)); !ok {
 				return out
 			}
 			list := func(field string) []string {
 				var l []string
-				if v, ok := rule.ObjectValue()[resource.PropertyKey(field)]; ok && v.IsArray() {
-					for _, e := range v.ArrayValue() {
+				for j := 0; ; j++ {
+					e, ok := r.Input(fmt.Sprintf("rules[%d].%s[%d]", i, field, j))
+					if !ok {
+						return l
+					}
+					if e.IsString() {
 						l = append(l, e.StringValue())
 					}
 				}
-				return l
 			}
 			groups, resources, verbs := list("apiGroups"), list("resources"), list("verbs")
 			if slices.Contains(groups, "*") || slices.Contains(resources, "*") || slices.Contains(verbs, "*") {
